@@ -1,0 +1,136 @@
+// The ports between the platform's logic and the world. One interface per port; one folder per
+// adapter (`drivers/local/` embedded, `drivers/aws/` on AWS). Business logic imports only these.
+import type { Workload, Endpoint } from '../contract/manifest.ts';
+
+/** Where an env lives; every runtime resource is tagged with it (berth:org … berth:env). */
+export interface EnvRef {
+  org: string;
+  project: string;
+  app: string;
+  env: string;
+}
+
+export type LogSource = 'app' | 'system';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  /** ISO-8601 with milliseconds. */
+  ts: string;
+  source: LogSource;
+  workload: string;
+  /** Instance id, or '-' for system lines that are about the workload as a whole. */
+  instance: string;
+  level: LogLevel;
+  message: string;
+}
+
+export interface LogQuery {
+  workload?: string;
+  instance?: string;
+  /** Minimum level: `warn` returns warn and error. */
+  level?: LogLevel;
+  source?: LogSource;
+  /** Inclusive bounds, ISO-8601. */
+  since?: string;
+  until?: string;
+  /** Newest `limit` lines of the match, returned oldest first. */
+  limit?: number;
+}
+
+/** Appends and reads log lines of an env. Embedded: JSON lines on disk. AWS: CloudWatch Logs. */
+export interface LogStore {
+  append(env: EnvRef, line: LogLine): void;
+  query(env: EnvRef, query: LogQuery): Promise<LogLine[]>;
+  /** Calls `onLine` for every line appended after the call that matches; returns an unsubscribe. */
+  follow(env: EnvRef, query: LogQuery, onLine: (line: LogLine) => void): () => void;
+}
+
+export type InstanceState = 'starting' | 'healthy' | 'unhealthy' | 'crashed' | 'stopping' | 'stopped';
+
+export interface InstanceStatus {
+  id: string;
+  workload: string;
+  releaseId: string;
+  state: InstanceState;
+  startedAt: string;
+  restarts: number;
+  /** host:port the instance listens on per declared container port (embedded: 127.0.0.1:<free port>). */
+  addresses: Record<number, { host: string; port: number }>;
+  /** Last exit, when the instance crashed at least once. */
+  lastExit?: { code: number | null; signal: string | null; at: string };
+}
+
+/** Everything needed to start instances of one workload of one release. */
+export interface InstanceSpec {
+  env: EnvRef;
+  releaseId: string;
+  workloadName: string;
+  workload: Workload;
+  /** Embedded: directory holding the unpacked release snapshot (the command's cwd). */
+  workdir: string;
+  /** Resolved config (manifest env overlaid by the env's config version). */
+  environment: Record<string, string>;
+  /** Secret bundles to deliver as files: bundle name → key/value map. */
+  secretBundles: Record<string, Record<string, string>>;
+  /** Volume name → directory (embedded) for the workload's mounts. */
+  volumeDirs: Record<string, string>;
+}
+
+/** Events the compute driver reports (crash, restart, health change); they become Berth events. */
+export interface ComputeEvent {
+  env: EnvRef;
+  type: 'instance.started' | 'instance.healthy' | 'instance.unhealthy' | 'instance.crashed' | 'instance.restarting' | 'instance.stopped';
+  workload: string;
+  instance: string;
+  releaseId: string;
+  message: string;
+}
+
+/** Runs instances. Embedded: supervised child processes. AWS: ECS services on Fargate. */
+export interface ComputeDriver {
+  /** Starts `count` new instances; resolves with their ids once spawned (not yet healthy). */
+  startInstances(spec: InstanceSpec, count: number): Promise<string[]>;
+  /**
+   * Resolves when every listed instance passed its health check; rejects with a BerthError
+   * (`image-pull` when the command cannot start or exits before it is healthy, `health-check`
+   * when it is not healthy by the workload's deadline).
+   */
+  waitHealthy(env: EnvRef, instanceIds: string[]): Promise<void>;
+  /** Stops instances (SIGTERM, then SIGKILL after a grace period); resolves when they are gone. */
+  stopInstances(env: EnvRef, instanceIds: string[]): Promise<void>;
+  list(env: EnvRef): InstanceStatus[];
+  onEvent(listener: (event: ComputeEvent) => void): () => void;
+  /** Stops everything (platform shutdown). */
+  shutdown(): Promise<void>;
+}
+
+export interface EndpointTarget {
+  instance: string;
+  host: string;
+  port: number;
+}
+
+export interface EndpointBinding {
+  /** Addresses the endpoint accepts traffic on, e.g. `[::1]:8080`, `127.0.0.1:8080`. */
+  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
+}
+
+/** L4 ingress. Embedded: TCP listeners on [::1] (+127.0.0.1). AWS: dual-stack NLB listener. */
+export interface EndpointDriver {
+  /** Creates or updates the listener(s) for an endpoint; idempotent. */
+  ensure(env: EnvRef, name: string, endpoint: Endpoint): Promise<EndpointBinding>;
+  /** Replaces the set of healthy targets that receive new connections. */
+  setTargets(env: EnvRef, name: string, targets: EndpointTarget[]): void;
+  remove(env: EnvRef, name: string): Promise<void>;
+  list(env: EnvRef): { name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[];
+  shutdown(): Promise<void>;
+}
+
+/** Immutable, content-addressed release artifacts. Embedded: gzipped tar snapshots on disk. */
+export interface ArtifactStore {
+  /** Stores bytes whose sha256 must equal `digest` (`sha256:<hex>`); idempotent. */
+  put(digest: string, bytes: Uint8Array): Promise<void>;
+  has(digest: string): Promise<boolean>;
+  /** Unpacks the artifact into a directory of its own (once) and returns that directory. */
+  unpack(digest: string): Promise<string>;
+}
