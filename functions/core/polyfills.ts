@@ -15,3 +15,7 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
   });
 }
 export {};
+
+// The SDK warns once per process that it will need Node 22 from 2027; the machine runs Node 20
+// by design, and the warning would land in every CLI/JSON output stream of the platform.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,0 +1,127 @@
+// The platform's records. Desired state lives on the env item (guarded by `version`); everything
+// else is append-only (releases, operations, events, config and secret-bundle versions).
+import type { Manifest } from '../contract/manifest.ts';
+import type { ErrorCategory } from './errors.ts';
+import type { EnvRef } from './ports.ts';
+
+export interface Org {
+  name: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface Project {
+  org: string;
+  name: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface App {
+  org: string;
+  project: string;
+  name: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface Env extends EnvRef {
+  /** Optimistic-concurrency guard: every change to this item is conditional on it. */
+  version: number;
+  /** The release the env should run (set when a deploy is accepted). */
+  desiredReleaseId?: string;
+  /** The release the env converged to last. */
+  currentReleaseId?: string;
+  /** The operation that holds the env (one at a time). */
+  activeOperationId?: string;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+}
+
+export type ReleaseStatus = 'pending' | 'active' | 'failed' | 'superseded';
+
+export interface Release {
+  id: string;
+  seq: number;
+  env: EnvRef;
+  /** `sha256:<hex>` of the snapshot (embedded) or image digest (AWS). */
+  artifactDigest: string;
+  manifest: Manifest;
+  configVersion: number;
+  /** Bundle name → version pinned by this release. */
+  secretVersions: Record<string, number>;
+  createdAt: string;
+  createdBy: string;
+  operationId: string;
+  /** Outcome of rolling it out; the content above never changes. */
+  status: ReleaseStatus;
+}
+
+export type OperationKind = 'deploy';
+export type OperationStatus = 'running' | 'succeeded' | 'failed';
+
+export interface OperationError {
+  category: ErrorCategory;
+  code: string;
+  message: string;
+  step: string;
+  next: string[];
+}
+
+export interface Operation {
+  id: string;
+  env: EnvRef;
+  kind: OperationKind;
+  status: OperationStatus;
+  releaseId: string;
+  previousReleaseId?: string;
+  /** The state the execution is in (or failed in). */
+  step?: string;
+  error?: OperationError;
+  createdAt: string;
+  createdBy: string;
+  finishedAt?: string;
+}
+
+export interface BerthEvent {
+  id: string;
+  at: string;
+  type: string;
+  message: string;
+  operationId?: string;
+  step?: string;
+  workload?: string;
+  instance?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface ConfigVersion {
+  version: number;
+  values: Record<string, string>;
+  set: string[];
+  unset: string[];
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface SecretBundleVersion {
+  bundle: string;
+  version: number;
+  keys: string[];
+  /** Keyed digest of the values (HMAC), so a change is visible without revealing anything. */
+  digest: string;
+  /** Encrypted JSON of the key/value map; never leaves the server. */
+  ciphertext: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  /** sha256 of the token; the token itself is never stored. */
+  hash: string;
+  name: string;
+  role: 'owner';
+  createdAt: string;
+}

@@ -1,0 +1,71 @@
+// The StateStore port: desired state and the append-only records around it. One adapter
+// (`functions/store/dynamo-state-store.ts`) serves both DynamoDB on AWS and dynalite embedded.
+// Every write is a single-item conditional write: dynalite has no transactions, and they are
+// not needed when the env item's `version` serialises changes and everything else is append-only.
+import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from './model.ts';
+import type { EnvRef } from './ports.ts';
+
+export interface AppRef {
+  org: string;
+  project: string;
+  app: string;
+}
+
+export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId'>>;
+
+export interface StateStore {
+  /** Creates; a duplicate name throws ConflictError (code `already-exists`). */
+  createOrg(org: Org): Promise<void>;
+  getOrg(name: string): Promise<Org | undefined>;
+  listOrgs(): Promise<Org[]>;
+
+  createProject(project: Project): Promise<void>;
+  getProject(org: string, name: string): Promise<Project | undefined>;
+  listProjects(org: string): Promise<Project[]>;
+
+  createApp(app: App): Promise<void>;
+  getApp(ref: AppRef): Promise<App | undefined>;
+  listApps(org: string, project: string): Promise<App[]>;
+
+  createEnv(env: Env): Promise<void>;
+  getEnv(ref: EnvRef): Promise<Env | undefined>;
+  listEnvs(ref: AppRef): Promise<Env[]>;
+  /**
+   * Applies `patch` (undefined values remove the attribute) when the env is still at
+   * `expectedVersion`; returns the new env. A concurrent change throws ConflictError
+   * (code `env-changed`).
+   */
+  updateEnv(ref: EnvRef, expectedVersion: number, patch: EnvPatch): Promise<Env>;
+
+  /** Appends a release; a taken number throws ConflictError (code `release-exists`). */
+  putRelease(release: Release): Promise<void>;
+  getRelease(ref: EnvRef, id: string): Promise<Release | undefined>;
+  latestRelease(ref: EnvRef): Promise<Release | undefined>;
+  /** Newest first. */
+  listReleases(ref: EnvRef, limit: number): Promise<Release[]>;
+  setReleaseStatus(ref: EnvRef, id: string, status: ReleaseStatus): Promise<void>;
+
+  putOperation(op: Operation): Promise<void>;
+  getOperation(ref: EnvRef, id: string): Promise<Operation | undefined>;
+  updateOperation(ref: EnvRef, id: string, patch: Partial<Pick<Operation, 'status' | 'step' | 'error' | 'finishedAt'>>): Promise<Operation>;
+  /** Operations whose status is `running`, across every env (startup recovery; not a request path). */
+  listRunningOperations(): Promise<Operation[]>;
+
+  appendEvent(ref: EnvRef, event: BerthEvent): Promise<void>;
+  /** Oldest first; `after` is an event id (exclusive). */
+  listEvents(ref: EnvRef, query: { after?: string; operationId?: string; limit?: number }): Promise<BerthEvent[]>;
+
+  /** Appends a config version; a taken number throws ConflictError (code `config-version-exists`). */
+  putConfigVersion(ref: EnvRef, config: ConfigVersion): Promise<void>;
+  latestConfig(ref: EnvRef): Promise<ConfigVersion | undefined>;
+  getConfigVersion(ref: EnvRef, version: number): Promise<ConfigVersion | undefined>;
+
+  /** Appends a secret-bundle version; a taken number throws ConflictError. */
+  putSecretVersion(ref: EnvRef, version: SecretBundleVersion): Promise<void>;
+  /** Latest version of every bundle of the env. */
+  latestSecretVersions(ref: EnvRef): Promise<Record<string, SecretBundleVersion>>;
+  getSecretVersion(ref: EnvRef, bundle: string, version: number): Promise<SecretBundleVersion | undefined>;
+
+  putToken(token: TokenRecord): Promise<void>;
+  getTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+}

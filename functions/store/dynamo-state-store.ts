@@ -1,0 +1,264 @@
+// StateStore over the DynamoDB document client: DynamoDB on AWS, dynalite embedded.
+// DynamoDB errors are translated here, at the boundary; anything unexpected is re-thrown.
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../core/errors.ts';
+import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from '../core/model.ts';
+import type { EnvRef } from '../core/ports.ts';
+import type { AppRef, EnvPatch, StateStore } from '../core/state-store.ts';
+import { keys, seq } from './table.ts';
+
+type Item = Record<string, unknown>;
+
+export class DynamoStateStore implements StateStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  createOrg(org: Org) {
+    return this.create(keys.orgs(), `ORG#${org.name}`, org, `org "${org.name}" already exists`);
+  }
+  getOrg(name: string) {
+    return this.get<Org>(keys.orgs(), `ORG#${name}`);
+  }
+  listOrgs() {
+    return this.query<Org>({ pk: keys.orgs(), prefix: 'ORG#' });
+  }
+
+  createProject(p: Project) {
+    return this.create(keys.org(p.org), `PROJECT#${p.name}`, p, `project "${p.name}" already exists in org "${p.org}"`);
+  }
+  getProject(org: string, name: string) {
+    return this.get<Project>(keys.org(org), `PROJECT#${name}`);
+  }
+  listProjects(org: string) {
+    return this.query<Project>({ pk: keys.org(org), prefix: 'PROJECT#' });
+  }
+
+  createApp(a: App) {
+    return this.create(keys.project(a.org, a.project), `APP#${a.name}`, a, `app "${a.name}" already exists in ${a.org}/${a.project}`);
+  }
+  getApp(r: AppRef) {
+    return this.get<App>(keys.project(r.org, r.project), `APP#${r.app}`);
+  }
+  listApps(org: string, project: string) {
+    return this.query<App>({ pk: keys.project(org, project), prefix: 'APP#' });
+  }
+
+  createEnv(e: Env) {
+    return this.create(keys.app(e.org, e.project, e.app), `ENV#${e.env}`, e, `env "${e.env}" already exists in ${e.org}/${e.project}/${e.app}`);
+  }
+  getEnv(r: EnvRef) {
+    return this.get<Env>(keys.app(r.org, r.project, r.app), `ENV#${r.env}`);
+  }
+  listEnvs(r: AppRef) {
+    return this.query<Env>({ pk: keys.app(r.org, r.project, r.app), prefix: 'ENV#' });
+  }
+
+  async updateEnv(r: EnvRef, expectedVersion: number, patch: EnvPatch): Promise<Env> {
+    const sets = ['#version = :next', 'updatedAt = :now'];
+    const removes: string[] = [];
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':expected': expectedVersion, ':next': expectedVersion + 1, ':now': new Date().toISOString() };
+    for (const [field, value] of Object.entries(patch)) {
+      names[`#${field}`] = field;
+      if (value === undefined) removes.push(`#${field}`);
+      else {
+        sets.push(`#${field} = :${field}`);
+        values[`:${field}`] = value;
+      }
+    }
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: keys.app(r.org, r.project, r.app), sk: `ENV#${r.env}` },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return strip<Env>(out.Attributes!);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ConflictError('env-changed', `env ${r.org}/${r.project}/${r.app}/${r.env} changed since version ${expectedVersion} was read; another change landed first`, {
+          details: { expectedVersion },
+          next: ['retry the command'],
+        });
+      }
+      throw err;
+    }
+  }
+
+  putRelease(rel: Release) {
+    return this.create(keys.env(rel.env), `RELEASE#${seq(rel.seq)}`, rel, `release ${rel.id} already exists`, 'release-exists');
+  }
+  getRelease(r: EnvRef, id: string) {
+    const n = /^rel-(\d+)$/.exec(id);
+    return n ? this.get<Release>(keys.env(r), `RELEASE#${seq(Number(n[1]))}`) : Promise.resolve(undefined);
+  }
+  async latestRelease(r: EnvRef) {
+    return (await this.listReleases(r, 1))[0];
+  }
+  listReleases(r: EnvRef, limit: number) {
+    return this.query<Release>({ pk: keys.env(r), prefix: 'RELEASE#', newestFirst: true, limit });
+  }
+  async setReleaseStatus(r: EnvRef, id: string, status: ReleaseStatus) {
+    const n = Number(id.slice('rel-'.length));
+    await this.update(keys.env(r), `RELEASE#${seq(n)}`, { status }, `release ${id}`);
+  }
+
+  async putOperation(op: Operation) {
+    await this.create(keys.env(op.env), `OP#${op.id}`, op, `operation ${op.id} already exists`);
+    if (op.status === 'running') await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.running(), sk: op.id, env: op.env } }));
+  }
+  getOperation(r: EnvRef, id: string) {
+    return this.get<Operation>(keys.env(r), `OP#${id}`);
+  }
+  async updateOperation(r: EnvRef, id: string, patch: Partial<Pick<Operation, 'status' | 'step' | 'error' | 'finishedAt'>>) {
+    const op = await this.update<Operation>(keys.env(r), `OP#${id}`, patch, `operation ${id}`);
+    if (op.status !== 'running') await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.running(), sk: id } }));
+    return op;
+  }
+  async listRunningOperations() {
+    const pointers = await this.query<{ sk: string; env: EnvRef }>({ pk: keys.running(), keepKeys: true });
+    const ops = await Promise.all(pointers.map((p) => this.getOperation(p.env, p.sk)));
+    return ops.filter((op): op is Operation => op?.status === 'running');
+  }
+
+  async appendEvent(r: EnvRef, event: BerthEvent) {
+    await this.create(keys.env(r), `EVENT#${event.id}`, event, `event ${event.id} already exists`);
+  }
+  listEvents(r: EnvRef, q: { after?: string; operationId?: string; limit?: number }) {
+    return this.query<BerthEvent>({
+      pk: keys.env(r),
+      prefix: 'EVENT#',
+      after: q.after ? `EVENT#${q.after}` : undefined,
+      limit: q.limit,
+      filter: q.operationId ? { field: 'operationId', value: q.operationId } : undefined,
+    });
+  }
+
+  putConfigVersion(r: EnvRef, c: ConfigVersion) {
+    return this.create(keys.env(r), `CONFIG#${seq(c.version)}`, c, `config version ${c.version} already exists`, 'config-version-exists');
+  }
+  async latestConfig(r: EnvRef) {
+    return (await this.query<ConfigVersion>({ pk: keys.env(r), prefix: 'CONFIG#', newestFirst: true, limit: 1 }))[0];
+  }
+  getConfigVersion(r: EnvRef, version: number) {
+    return this.get<ConfigVersion>(keys.env(r), `CONFIG#${seq(version)}`);
+  }
+
+  putSecretVersion(r: EnvRef, v: SecretBundleVersion) {
+    return this.create(keys.env(r), `SECRET#${v.bundle}#${seq(v.version)}`, v, `secret bundle ${v.bundle} version ${v.version} already exists`, 'secret-version-exists');
+  }
+  async latestSecretVersions(r: EnvRef) {
+    // Versions sort within a bundle, so the last one seen per bundle is its latest.
+    const all = await this.query<SecretBundleVersion>({ pk: keys.env(r), prefix: 'SECRET#' });
+    const latest: Record<string, SecretBundleVersion> = {};
+    for (const v of all) latest[v.bundle] = v;
+    return latest;
+  }
+  getSecretVersion(r: EnvRef, bundle: string, version: number) {
+    return this.get<SecretBundleVersion>(keys.env(r), `SECRET#${bundle}#${seq(version)}`);
+  }
+
+  putToken(t: TokenRecord) {
+    return this.create(keys.token(t.hash), 'TOKEN', t, 'token already exists');
+  }
+  getTokenByHash(hash: string) {
+    return this.get<TokenRecord>(keys.token(hash), 'TOKEN');
+  }
+
+  private async create(pk: string, sk: string, item: object, message: string, code = 'already-exists'): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...item, pk, sk }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new ConflictError(code, message);
+      throw err;
+    }
+  }
+
+  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    return out.Item ? strip<T>(out.Item) : undefined;
+  }
+
+  private async update<T>(pk: string, sk: string, patch: Record<string, unknown>, what: string): Promise<T> {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk },
+          UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return strip<T>(out.Attributes!);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new NotFoundError('not-found', `${what} does not exist`);
+      throw err;
+    }
+  }
+
+  private async query<T>(q: {
+    pk: string;
+    prefix?: string;
+    after?: string;
+    newestFirst?: boolean;
+    limit?: number;
+    filter?: { field: string; value: string };
+    keepKeys?: boolean;
+  }): Promise<T[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    const values: Record<string, unknown> = { ':pk': q.pk };
+    let condition = 'pk = :pk';
+    if (q.after) {
+      // Strictly after `after`, and still inside the prefix: the prefix's upper bound is prefix + U+FFFF.
+      condition += ' AND sk BETWEEN :after AND :end';
+      values[':after'] = `${q.after}\u0000`;
+      values[':end'] = `${q.prefix ?? ''}\uffff`;
+    } else if (q.prefix) {
+      condition += ' AND begins_with(sk, :prefix)';
+      values[':prefix'] = q.prefix;
+    }
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: condition,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: !q.newestFirst,
+      ConsistentRead: true,
+    };
+    if (q.filter) {
+      input.FilterExpression = '#f = :f';
+      input.ExpressionAttributeNames = { '#f': q.filter.field };
+      values[':f'] = q.filter.value;
+    }
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey, Limit: q.filter ? undefined : q.limit }));
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && (q.limit === undefined || items.length < q.limit));
+    const limited = q.limit === undefined ? items : items.slice(0, q.limit);
+    return limited.map((i) => (q.keepKeys ? (i as T) : strip<T>(i)));
+  }
+}
+
+function strip<T>(item: Item): T {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as T;
+}

@@ -1,0 +1,47 @@
+// One table, keys designed so that every request reads with GetItem or Query (never Scan):
+//
+//   pk                         sk                         item
+//   ORGS                       ORG#<org>                  org
+//   ORG#<org>                  PROJECT#<project>          project
+//   PROJECT#<org>/<project>    APP#<app>                  app
+//   APP#<org>/<project>/<app>  ENV#<env>                  env (desired state, `version`)
+//   ENV#<o>/<p>/<a>/<e>        RELEASE#<seq, 10 digits>   release (immutable content)
+//   ENV#…                      OP#<op-ulid>               operation
+//   ENV#…                      EVENT#<ev-ulid>            event
+//   ENV#…                      CONFIG#<seq, 10 digits>    config version (full snapshot)
+//   ENV#…                      SECRET#<bundle>#<seq>      secret-bundle version (ciphertext)
+//   RUNNING                    <op-id>                    pointer to a running operation
+//   TOKEN#<sha256>             TOKEN                      API token (hash only)
+//
+// The org is the first component of every key below ORGS, so tenancy is part of the key design.
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { EnvRef } from '../core/ports.ts';
+
+export const DEFAULT_TABLE_NAME = 'berth';
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
+export const seq = (n: number): string => String(n).padStart(10, '0');
+
+export const keys = {
+  orgs: () => 'ORGS',
+  org: (org: string) => `ORG#${org}`,
+  project: (org: string, project: string) => `PROJECT#${org}/${project}`,
+  app: (org: string, project: string, app: string) => `APP#${org}/${project}/${app}`,
+  env: (r: EnvRef) => `ENV#${r.org}/${r.project}/${r.app}/${r.env}`,
+  running: () => 'RUNNING',
+  token: (hash: string) => `TOKEN#${hash}`,
+};
