@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
-const NAME_FIX = 'use 2–40 lowercase letters, digits or dashes, starting with a letter (a DNS label), e.g. "web"';
+const NAME_FIX = 'use 2–40 lowercase letters, digits or dashes, starting with a letter and not ending with a dash, e.g. "web"';
 
 export const Name = z
   .string()
@@ -152,8 +152,12 @@ function checkReferences(m: { workloads: Record<string, Workload>; endpoints?: R
       ctx.addIssue({
         code: 'custom',
         path: ['workloads', name, 'memory'],
-        input: memory,
-        message: `${memory} MiB is not a valid size for cpu ${cpu}; use one of ${allowed.join(', ')}`,
+        input: w.memory,
+        // The default memory fits only the default cpu: say so rather than blame a value nobody wrote.
+        message:
+          w.memory === undefined
+            ? `must be set for cpu ${cpu} (the default ${memory} MiB fits only cpu 256); use one of ${allowed.join(', ')}`
+            : `${memory} MiB is not a valid size for cpu ${cpu}; use one of ${allowed.join(', ')}`,
       });
     }
     if (w.healthCheck?.port !== undefined && !ports.includes(w.healthCheck.port)) {

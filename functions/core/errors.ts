@@ -56,6 +56,8 @@ export interface ErrorBody {
 
 export interface BerthErrorOptions {
   details?: unknown;
+  /** Overrides the category's status where HTTP draws a finer line (401 vs 403). */
+  httpStatus?: number;
   next?: string[];
   cause?: unknown;
 }
@@ -65,6 +67,7 @@ export class BerthError extends Error {
   readonly code: string;
   readonly details?: unknown;
   readonly next: string[];
+  readonly httpStatus: number;
 
   constructor(category: ErrorCategory, code: string, message: string, options: BerthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -75,6 +78,7 @@ export class BerthError extends Error {
     this.code = code;
     this.details = options.details;
     this.next = options.next ?? [];
+    this.httpStatus = options.httpStatus ?? HTTP_STATUS[category];
   }
 
   toBody(): ErrorBody {

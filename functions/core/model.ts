@@ -34,6 +34,8 @@ export interface Env extends EnvRef {
   currentReleaseId?: string;
   /** The operation that holds the env (one at a time). */
   activeOperationId?: string;
+  /** The latest operation started on the env, finished or not. */
+  lastOperationId?: string;
   createdAt: string;
   updatedAt: string;
   createdBy: string;

@@ -134,3 +134,28 @@ export interface ArtifactStore {
   /** Unpacks the artifact into a directory of its own (once) and returns that directory. */
   unpack(digest: string): Promise<string>;
 }
+
+/** Starts state-machine executions. Embedded: the local ASL interpreter. AWS: Step Functions. */
+export interface Orchestrator {
+  /**
+   * Starts `machine` (a file in statemachines/) with an execution named `name` (the operation id)
+   * and returns once it is started; the execution records its own outcome through its Tasks.
+   */
+  start(machine: StateMachineName, name: string, input: Record<string, unknown>): Promise<void>;
+}
+
+export type StateMachineName = 'deploy';
+
+/** Encrypts secret-bundle values at rest. Embedded: AES-256-GCM with a 0600 key file. AWS: KMS. */
+export interface SecretCipher {
+  encrypt(plaintext: string): Promise<string>;
+  decrypt(ciphertext: string): Promise<string>;
+  /** Keyed digest, so equal values show as equal without the digest revealing them. */
+  digest(plaintext: string): string;
+}
+
+/** Persistent storage. Embedded: a directory per volume. AWS: EFS file system + access point. */
+export interface VolumeDriver {
+  /** Creates the volume if needed (idempotent) and returns where instances reach it. */
+  ensure(env: EnvRef, name: string, volume: import('../contract/manifest.ts').Volume): Promise<{ dir: string }>;
+}

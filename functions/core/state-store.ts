@@ -11,7 +11,7 @@ export interface AppRef {
   app: string;
 }
 
-export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId'>>;
+export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId' | 'lastOperationId'>>;
 
 export interface StateStore {
   /** Creates; a duplicate name throws ConflictError (code `already-exists`). */
@@ -65,6 +65,10 @@ export interface StateStore {
   /** Latest version of every bundle of the env. */
   latestSecretVersions(ref: EnvRef): Promise<Record<string, SecretBundleVersion>>;
   getSecretVersion(ref: EnvRef, bundle: string, version: number): Promise<SecretBundleVersion | undefined>;
+
+  /** Records that `org` uploaded the artifact, so no other org can deploy it by digest. */
+  putArtifactRef(org: string, digest: string, by: string): Promise<void>;
+  hasArtifactRef(org: string, digest: string): Promise<boolean>;
 
   putToken(token: TokenRecord): Promise<void>;
   getTokenByHash(hash: string): Promise<TokenRecord | undefined>;

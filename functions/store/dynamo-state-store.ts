@@ -170,6 +170,13 @@ export class DynamoStateStore implements StateStore {
     return this.get<SecretBundleVersion>(keys.env(r), `SECRET#${bundle}#${seq(version)}`);
   }
 
+  async putArtifactRef(org: string, digest: string, by: string) {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.org(org), sk: `ARTIFACT#${digest}`, digest, by, at: new Date().toISOString() } }));
+  }
+  async hasArtifactRef(org: string, digest: string) {
+    return (await this.get(keys.org(org), `ARTIFACT#${digest}`)) !== undefined;
+  }
+
   putToken(t: TokenRecord) {
     return this.create(keys.token(t.hash), 'TOKEN', t, 'token already exists');
   }

@@ -3,6 +3,7 @@
 //   pk                         sk                         item
 //   ORGS                       ORG#<org>                  org
 //   ORG#<org>                  PROJECT#<project>          project
+//   ORG#<org>                  ARTIFACT#sha256:<hex>      the org uploaded this artifact
 //   PROJECT#<org>/<project>    APP#<app>                  app
 //   APP#<org>/<project>/<app>  ENV#<env>                  env (desired state, `version`)
 //   ENV#<o>/<p>/<a>/<e>        RELEASE#<seq, 10 digits>   release (immutable content)

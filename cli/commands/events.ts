@@ -1,0 +1,29 @@
+import type { CommandDefinition } from '../core/command.ts';
+import { formatEvent, type EventItem } from '../core/watch-operation.ts';
+
+export default {
+  command: 'events',
+  summary: 'What happened to the env: operations, steps, instances, endpoints',
+  flags: {
+    operation: { type: 'string', valueName: 'op-id', description: 'Only this operation\'s events' },
+    follow: { type: 'boolean', short: 'f', description: 'Keep streaming new events (Ctrl-C to stop)' },
+    limit: { type: 'string', valueName: 'n', description: 'At most this many (history only)' },
+  },
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  examples: ['berth events', 'berth events --operation op-01J… --follow'],
+  async handler(ctx) {
+    const query = new URLSearchParams();
+    if (ctx.flags.operation) query.set('operation', ctx.flags.operation as string);
+    if (ctx.flags.limit) query.set('limit', ctx.flags.limit as string);
+    const print = (e: EventItem) => (ctx.out.json ? ctx.out.jsonLine(e) : ctx.out.line(formatEvent(e)));
+    if (ctx.flags.follow) {
+      query.set('follow', 'true');
+      await ctx.api.stream<EventItem>(ctx.api.envPath(ctx.target, `/events?${query}`), print, ctx.host.interrupted);
+      return;
+    }
+    const { events } = await ctx.api.get<{ events: EventItem[] }>(ctx.api.envPath(ctx.target, `/events?${query}`));
+    if (ctx.out.json) ctx.out.result(events, () => '');
+    else if (!events.length) ctx.out.line('No events yet.');
+    else events.forEach(print);
+  },
+} satisfies CommandDefinition;

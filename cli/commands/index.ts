@@ -1,0 +1,49 @@
+// The flat command table: one entry per full command, in the order `berth --help` lists them.
+import type { CommandDefinition } from '../core/command.ts';
+import appsCreate from './apps/create.ts';
+import appsList from './apps/list.ts';
+import configList from './config/list.ts';
+import configSet from './config/set.ts';
+import configUnset from './config/unset.ts';
+import deploy from './deploy.ts';
+import envsCreate from './envs/create.ts';
+import envsList from './envs/list.ts';
+import events from './events.ts';
+import init from './init.ts';
+import login from './login.ts';
+import logs from './logs.ts';
+import orgsCreate from './orgs/create.ts';
+import orgsList from './orgs/list.ts';
+import projectsCreate from './projects/create.ts';
+import projectsList from './projects/list.ts';
+import releases from './releases.ts';
+import secretsImport from './secrets/import.ts';
+import secretsList from './secrets/list.ts';
+import secretsSet from './secrets/set.ts';
+import status from './status.ts';
+import wait from './wait.ts';
+
+export const COMMANDS: CommandDefinition[] = [
+  init,
+  login,
+  orgsCreate,
+  orgsList,
+  projectsCreate,
+  projectsList,
+  appsCreate,
+  appsList,
+  envsCreate,
+  envsList,
+  configSet,
+  configUnset,
+  configList,
+  secretsSet,
+  secretsImport,
+  secretsList,
+  deploy,
+  wait,
+  status,
+  events,
+  logs,
+  releases,
+];

@@ -1,0 +1,63 @@
+import type { CommandDefinition } from '../core/command.ts';
+import { cliError } from '../core/errors.ts';
+import type { Style } from '../core/output.ts';
+import { parseTimeArg } from '../core/time-arg.ts';
+
+interface LogLine {
+  ts: string;
+  source: string;
+  workload: string;
+  instance: string;
+  level: string;
+  message: string;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+
+/** The stable format: `timestamp source workload/instance level message`. */
+export function formatLogLine(l: LogLine, style: Style): string {
+  const level = l.level === 'error' ? style.red(l.level.padEnd(5)) : l.level === 'warn' ? style.yellow(l.level.padEnd(5)) : l.level.padEnd(5);
+  return `${l.ts} ${l.source.padEnd(6)} ${l.workload}/${l.instance} ${level} ${l.message}`;
+}
+
+export default {
+  command: 'logs',
+  summary: 'App and system logs of the env: history, or --follow to tail',
+  description: 'Lines read: timestamp source workload/instance level message. Logs of crashed or stopped instances stay readable.',
+  flags: {
+    follow: { type: 'boolean', short: 'f', description: 'Keep streaming new lines (Ctrl-C to stop)' },
+    workload: { type: 'string', short: 'w', valueName: 'name', description: 'Only this workload' },
+    instance: { type: 'string', short: 'i', valueName: 'id', description: 'Only this instance' },
+    level: { type: 'string', short: 'l', valueName: 'level', description: 'Minimum level: debug, info, warn, error' },
+    source: { type: 'string', valueName: 'app|system|all', description: 'App output, platform lines, or both (default all)' },
+    since: { type: 'string', valueName: 'time', description: 'From this time: 10m, 2h, 1d or an ISO time' },
+    until: { type: 'string', valueName: 'time', description: 'Up to this time: same forms as --since' },
+    limit: { type: 'string', short: 'n', valueName: 'n', description: 'The newest n lines (default 1000; 100 with --follow)' },
+  },
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  examples: ['berth logs --since 10m --level warn', 'berth logs -f --workload web', 'berth logs --instance i-3f2a1b9c --json'],
+  async handler(ctx) {
+    const f = ctx.flags as Record<string, string | boolean | undefined>;
+    const q = new URLSearchParams();
+    for (const k of ['workload', 'instance', 'limit'] as const) if (f[k]) q.set(k, f[k] as string);
+    if (f.level) {
+      if (!LEVELS.includes(f.level as string)) throw cliError('invalid-input', 'level-invalid', `--level ${JSON.stringify(f.level)} is not a level; use one of ${LEVELS.join(', ')}`);
+      q.set('level', f.level as string);
+    }
+    if (f.source && f.source !== 'all') {
+      if (f.source !== 'app' && f.source !== 'system') throw cliError('invalid-input', 'source-invalid', `--source ${JSON.stringify(f.source)} is not a source; use app, system or all`);
+      q.set('source', f.source);
+    }
+    if (f.since) q.set('since', parseTimeArg('since', f.since as string, ctx.host.now()));
+    if (f.until) q.set('until', parseTimeArg('until', f.until as string, ctx.host.now()));
+    const print = (l: LogLine) => (ctx.out.json ? ctx.out.jsonLine(l) : ctx.out.line(formatLogLine(l, ctx.out.style)));
+    if (f.follow) {
+      q.set('follow', 'true');
+      await ctx.api.stream<LogLine>(ctx.api.envPath(ctx.target, `/logs?${q}`), print, ctx.host.interrupted);
+      return;
+    }
+    const { lines } = await ctx.api.get<{ lines: LogLine[] }>(ctx.api.envPath(ctx.target, `/logs?${q}`));
+    if (!lines.length && !ctx.out.json) ctx.out.note('No log lines match.');
+    lines.forEach(print);
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,3 @@
+import { createChild } from '../hierarchy.ts';
+
+export default createChild('org');

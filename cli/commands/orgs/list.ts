@@ -1,0 +1,3 @@
+import { listChildren } from '../hierarchy.ts';
+
+export default listChildren('org');

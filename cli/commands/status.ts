@@ -1,0 +1,53 @@
+import type { CommandDefinition } from '../core/command.ts';
+import { ago, table } from '../core/output.ts';
+
+interface Status {
+  env: string;
+  desiredReleaseId: string | null;
+  currentReleaseId: string | null;
+  converged: boolean;
+  activeOperation: { id: string; kind: string; step: string | null } | null;
+  lastOperation: { id: string; status: string; error: { category: string; step: string; message: string } | null } | null;
+  workloads: {
+    name: string;
+    desired: { count: number; releaseId: string };
+    current: { running: number; healthy: number; releases: string[] };
+    instances: { id: string; state: string; releaseId: string; restarts: number; startedAt: string }[];
+  }[];
+  endpoints: { name: string; workload: string; listeners: { family: string; address: string; port: number }[]; targets: string[]; proxyProtocol: string | null }[];
+}
+
+export default {
+  command: 'status',
+  summary: 'Desired and current state of the env: release, workloads, instances, endpoints',
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  async handler(ctx) {
+    const { status: s } = await ctx.api.get<{ status: Status }>(ctx.api.envPath(ctx.target, '/status'));
+    ctx.out.result(s, () => {
+      const st = ctx.out.style;
+      const state = s.activeOperation
+        ? st.yellow(`${s.activeOperation.kind} ${s.activeOperation.id} in progress (${s.activeOperation.step ?? 'starting'})`)
+        : s.converged
+          ? st.green('converged')
+          : st.yellow('not converged');
+      const lines = [`${st.bold(s.env)}  release ${s.currentReleaseId ?? 'none'} (desired ${s.desiredReleaseId ?? 'none'})  ${state}`];
+      if (s.lastOperation?.error) {
+        const e = s.lastOperation.error;
+        lines.push(st.red(`last operation ${s.lastOperation.id} failed at ${e.step} (${e.category}): ${e.message.split('\n')[0]}`));
+      }
+      lines.push('', table([['WORKLOAD', 'DESIRED', 'CURRENT', 'RELEASE'], ...s.workloads.map((w) => [w.name, `${w.desired.count}`, `${w.current.healthy}/${w.desired.count} healthy${w.current.running !== w.current.healthy ? ` (${w.current.running} running)` : ''}`, w.desired.releaseId])], st));
+      const instances = s.workloads.flatMap((w) => w.instances.map((i) => [i.id, w.name, i.state, i.releaseId, String(i.restarts), ago(i.startedAt, ctx.host.now())]));
+      if (instances.length) lines.push('', table([['INSTANCE', 'WORKLOAD', 'STATE', 'RELEASE', 'RESTARTS', 'STARTED'], ...instances], st));
+      if (s.endpoints.length) {
+        const rows = s.endpoints.map((e) => [
+          e.name,
+          e.listeners.map((l) => (l.family === 'IPv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`)).join(' '),
+          `${e.workload} (${e.targets.length} target${e.targets.length === 1 ? '' : 's'})`,
+          [e.listeners.some((l) => l.family === 'IPv4') ? 'IPv6+IPv4' : 'IPv6 only', e.proxyProtocol ? `PROXY ${e.proxyProtocol}` : '', "TLS is the app's job"].filter(Boolean).join('; '),
+        ]);
+        lines.push('', table([['ENDPOINT', 'ADDRESS', 'TARGETS', 'NOTES'], ...rows], st));
+      }
+      return lines.join('\n');
+    });
+  },
+} satisfies CommandDefinition;

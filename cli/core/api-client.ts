@@ -1,0 +1,99 @@
+// A thin client of the HTTP API: bearer token, JSON in and out, the error envelope turned into a
+// CliError, NDJSON streams for `--follow`. Uses only `fetch`, so it runs in the browser too.
+import type { EnvRef } from '../../functions/core/ports.ts';
+import { CliError, cliError } from './errors.ts';
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string | undefined,
+    private readonly token: string | undefined,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  envPath(r: EnvRef, suffix = ''): string {
+    return `/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs/${r.env}${suffix}`;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
+  }
+
+  async upload<T>(path: string, bytes: Uint8Array): Promise<T> {
+    return this.request<T>('PUT', path, bytes, 'application/octet-stream');
+  }
+
+  /** Reads an NDJSON stream until the server ends it or `stop` resolves. */
+  async stream<T>(path: string, onItem: (item: T) => void, stop: Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    void stop.then(() => controller.abort());
+    const res = await this.send('GET', path, undefined, undefined, controller.signal);
+    if (!res.ok) throw await toCliError(res);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line) onItem(JSON.parse(line) as T);
+        }
+      }
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+    }
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const res = await this.send(method, path, body, contentType);
+    if (!res.ok) throw await toCliError(res);
+    return (await res.json()) as T;
+  }
+
+  private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<Response> {
+    if (!this.baseUrl) {
+      throw cliError('invalid-input', 'api-unknown', 'no Berth API is configured', ['npm start (embedded platform; the CLI then finds it)', 'export BERTH_API=<url>', 'berth login --api <url> --token <token>']);
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = contentType!;
+    try {
+      return await this.fetchImpl(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw cliError('internal', 'api-unreachable', `the Berth API at ${this.baseUrl} is not reachable (${(err as Error).cause ?? (err as Error).message})`, [
+        'npm start (in the Berth checkout) to run the embedded platform',
+        'check BERTH_API or `berth login --api <url>`',
+      ]);
+    }
+  }
+}
+
+async function toCliError(res: Response): Promise<CliError> {
+  const text = await res.text();
+  try {
+    const parsed = JSON.parse(text) as { error?: CliError['body'] };
+    if (parsed.error?.category) return new CliError({ ...parsed.error, next: parsed.error.next ?? [] });
+  } catch {
+    // not JSON: fall through to a generic error that shows what came back
+  }
+  return cliError('internal', 'bad-response', `the API answered ${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
+}

@@ -1,0 +1,90 @@
+// What a command is: metadata, declared arguments, preconditions and a handler that does all its
+// I/O through the context. Nothing here may import Node-only modules: the web console runs the same
+// commands in the browser.
+import type { EnvRef } from '../../functions/core/ports.ts';
+import type { ApiClient } from './api-client.ts';
+import type { Output } from './output.ts';
+
+export type FlagType = 'string' | 'boolean';
+
+export interface FlagSpec {
+  type: FlagType;
+  short?: string;
+  description: string;
+  /** Shown in help as the value's name, e.g. `--since <time>`. */
+  valueName?: string;
+  /** A string flag given several times collects every value. */
+  multiple?: boolean;
+}
+
+export interface PositionalSpec {
+  name: string;
+  description: string;
+  required?: boolean;
+  /** Takes every remaining positional. */
+  variadic?: boolean;
+}
+
+export type Precondition = 'auth' | 'org' | 'project' | 'app' | 'env';
+
+export interface CommandDefinition {
+  /** The full command, as typed: `"deploy"`, `"config set"`. */
+  command: string;
+  summary: string;
+  /** Longer help: when to use it, what it prints. */
+  description?: string;
+  examples?: string[];
+  flags?: Record<string, FlagSpec>;
+  positionals?: PositionalSpec[];
+  requires?: Precondition[];
+  handler(ctx: CommandContext): Promise<void>;
+}
+
+export type ParsedFlags = Record<string, string | boolean | string[] | undefined>;
+
+/** Machine-local facilities a command may need; the Node CLI and the console each provide them. */
+export interface Host {
+  readFile(path: string): Promise<string>;
+  writeFile(path: string, content: string, options?: { mode?: number; exclusive?: boolean }): Promise<void>;
+  fileExists(path: string): Promise<boolean>;
+  resolvePath(...parts: string[]): string;
+  /** Packs a directory as a content-addressed snapshot (the release artifact, embedded). */
+  packSnapshot(dir: string): Promise<{ digest: string; bytes: Uint8Array; files: number; size: number }>;
+  readStdin(): Promise<string>;
+  stdinIsTTY: boolean;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Stops a long-running command (Ctrl-C); resolves when the user interrupts. */
+  interrupted: Promise<void>;
+}
+
+export interface CliSettings {
+  api?: string;
+  token?: string;
+  org?: string;
+  project?: string;
+  app?: string;
+  env?: string;
+}
+
+export interface SettingsStore {
+  /** Effective settings: flags > BERTH_* variables > CLI config file > platform credentials. */
+  read(): CliSettings;
+  /** Only what BERTH_* variables set. */
+  variables(): CliSettings;
+  /** Persists current selections (org, project, app, env) and credentials for later commands. */
+  save(change: Partial<CliSettings>): Promise<void>;
+  /** Where settings are kept, for messages. */
+  location: string;
+}
+
+export interface CommandContext {
+  flags: ParsedFlags;
+  positionals: string[];
+  out: Output;
+  api: ApiClient;
+  settings: SettingsStore;
+  host: Host;
+  /** The target env, resolved from flags, variables, saved selection and berth.yaml. */
+  target: EnvRef;
+}

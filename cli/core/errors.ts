@@ -1,0 +1,33 @@
+// The CLI's one error handler: a BerthError-shaped body becomes text (or JSON) and an exit code.
+import { EXIT_CODES, isErrorCategory, type ErrorBody, type ErrorCategory } from '../../functions/core/errors.ts';
+import type { Output } from './output.ts';
+
+/** An error as the CLI shows it: the API's envelope, or one the CLI raises itself. */
+export class CliError extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(body.message);
+    this.name = 'CliError';
+  }
+}
+
+export function cliError(category: ErrorCategory, code: string, message: string, next: string[] = [], details?: unknown): CliError {
+  return new CliError({ category, code, message, next, ...(details === undefined ? {} : { details }) });
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CliError && isErrorCategory(err.body.category)) return EXIT_CODES[err.body.category];
+  return EXIT_CODES.internal;
+}
+
+export function reportError(out: Output, err: unknown): number {
+  const body: ErrorBody = err instanceof CliError ? err.body : { category: 'internal', code: 'cli-crashed', message: (err as Error)?.stack ?? String(err), next: [] };
+  if (out.json) {
+    out.errorJson({ error: body });
+  } else {
+    const s = out.errStyle;
+    const lines = [`${s.red(s.bold(`Error (${body.category})`))}: ${body.message}`];
+    if (body.next?.length) lines.push('', 'Next:', ...body.next.map((n) => `  ${n}`));
+    out.errorText(lines.join('\n'));
+  }
+  return exitCodeFor(err);
+}

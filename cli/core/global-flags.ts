@@ -1,0 +1,12 @@
+import type { FlagSpec } from './command.ts';
+
+/** Flags every command accepts. */
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  json: { type: 'boolean', description: 'Print JSON only (errors too); no colour, no progress' },
+  help: { type: 'boolean', short: 'h', description: 'Show help for the command' },
+  org: { type: 'string', valueName: 'name', description: 'Org (default: BERTH_ORG or the saved selection)' },
+  project: { type: 'string', valueName: 'name', description: 'Project (default: BERTH_PROJECT or the saved selection)' },
+  app: { type: 'string', valueName: 'name', description: 'App (default: BERTH_APP, the saved selection, or `app` in berth.yaml)' },
+  env: { type: 'string', short: 'e', valueName: 'name', description: 'Env (default: BERTH_ENV or the saved selection)' },
+  api: { type: 'string', valueName: 'url', description: 'API URL (default: BERTH_API, the saved login, or the embedded platform)' },
+};

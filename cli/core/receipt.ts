@@ -1,0 +1,57 @@
+// The deploy receipt, as people read it.
+import type { Style } from './output.ts';
+
+interface ChangeSet {
+  added: string[];
+  changed: { name: string; fields: string[] }[];
+  removed: string[];
+}
+
+export interface Receipt {
+  accepted: boolean;
+  dryRun: boolean;
+  env: string;
+  operationId: string | null;
+  releaseId: string;
+  previousReleaseId: string | null;
+  artifactDigest: string;
+  configVersion: number;
+  secretVersions: Record<string, number>;
+  diff: {
+    workloads: ChangeSet;
+    endpoints: ChangeSet;
+    volumes: ChangeSet;
+    config: { from: number; to: number; keys: string[] };
+    secrets: { bundle: string; from: number | null; to: number | null }[];
+    artifact: { from: string | null; to: string };
+  };
+  next: string[];
+}
+
+const short = (digest: string | null) => (digest ? `${digest.slice(0, 19)}…` : 'none');
+
+function changes(c: ChangeSet): string {
+  const parts = [...c.added.map((n) => `+ ${n}`), ...c.changed.map((x) => `~ ${x.name} (${x.fields.join(', ')})`), ...c.removed.map((n) => `- ${n}`)];
+  return parts.length ? parts.join('   ') : 'no change';
+}
+
+export function renderReceipt(r: Receipt, style: Style): string {
+  const d = r.diff;
+  const head = r.dryRun
+    ? `${style.yellow('Dry run')}: ${r.releaseId} would be created for ${r.env} (nothing was applied)`
+    : `${style.green('Release')} ${style.bold(r.releaseId)} accepted for ${r.env}; rolling out as ${r.operationId}`;
+  const secretText = d.secrets.length ? d.secrets.map((s) => `${s.bundle} ${s.from === null ? 'new' : `v${s.from}`} → ${s.to === null ? 'removed' : `v${s.to}`}`).join(', ') : 'no change';
+  return [
+    head,
+    `  previous   ${r.previousReleaseId ?? 'none (first release)'}`,
+    `  artifact   ${short(d.artifact.to)}${d.artifact.from === d.artifact.to ? ' (unchanged)' : d.artifact.from ? ` (was ${short(d.artifact.from)})` : ''}`,
+    `  config     v${d.config.to}${d.config.keys.length ? ` (changed: ${d.config.keys.join(', ')})` : ' (no change)'}`,
+    `  secrets    ${secretText}`,
+    `  workloads  ${changes(d.workloads)}`,
+    `  endpoints  ${changes(d.endpoints)}`,
+    `  volumes    ${changes(d.volumes)}`,
+    '',
+    'Next:',
+    ...r.next.map((n) => `  ${n}`),
+  ].join('\n');
+}

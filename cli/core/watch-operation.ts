@@ -1,0 +1,70 @@
+// Shared by `wait` and `deploy --wait`: print the operation's events as they happen and end with
+// its outcome. A failed operation becomes the CLI error of its category (and its exit code).
+import type { CommandContext } from './command.ts';
+import { CliError } from './errors.ts';
+
+const POLL_MS = 200;
+
+interface OperationBody {
+  operation: { id: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; error?: { category: string; code: string; message: string; step: string; next: string[] } };
+}
+
+export interface EventItem {
+  id: string;
+  at: string;
+  type: string;
+  message: string;
+  step?: string;
+}
+
+export function formatEvent(e: EventItem): string {
+  return `${e.at}  ${e.type.padEnd(20)} ${e.message}`;
+}
+
+export async function watchOperation(ctx: CommandContext, operationId: string, options: { timeoutMs?: number } = {}): Promise<OperationBody['operation']> {
+  const deadline = options.timeoutMs ? ctx.host.now() + options.timeoutMs : Infinity;
+  let after: string | undefined;
+  let interrupted = false;
+  void ctx.host.interrupted.then(() => (interrupted = true));
+  for (;;) {
+    const query = new URLSearchParams({ operation: operationId, ...(after ? { after } : {}) });
+    const { events } = await ctx.api.get<{ events: EventItem[] }>(ctx.api.envPath(ctx.target, `/events?${query}`));
+    for (const e of events) {
+      if (ctx.out.json) ctx.out.jsonLine({ event: e });
+      else ctx.out.line(formatEvent(e));
+      after = e.id;
+    }
+    const { operation } = await ctx.api.get<OperationBody>(ctx.api.envPath(ctx.target, `/operations/${operationId}`));
+    if (operation.status !== 'running' && !events.length) return finish(ctx, operation);
+    if (interrupted) {
+      ctx.out.note(`Stopped watching; ${operationId} goes on. Resume with: berth wait ${operationId}`);
+      return operation;
+    }
+    if (ctx.host.now() > deadline) {
+      throw new CliError({ category: 'timeout', code: 'wait-timeout', message: `${operationId} is still running (step ${operation.step ?? '?'})`, next: [`berth wait ${operationId}`] });
+    }
+    if (!events.length) await ctx.host.sleep(POLL_MS);
+  }
+}
+
+async function finish(ctx: CommandContext, operation: OperationBody['operation']): Promise<OperationBody['operation']> {
+  if (operation.status === 'succeeded') {
+    if (ctx.out.json) ctx.out.jsonLine({ operation });
+    else ctx.out.line(ctx.out.style.green(`${operation.id} succeeded: ${operation.releaseId} is live`));
+    return operation;
+  }
+  const error = operation.error ?? { category: 'internal', code: 'unknown', message: 'the operation failed without an error record', step: operation.step ?? '?', next: [] };
+  const instance = error.next.map((n) => /--instance (\S+)/.exec(n)?.[1]).find(Boolean);
+  let tail = '';
+  if (instance) {
+    const { lines } = await ctx.api.get<{ lines: { ts: string; level: string; message: string }[] }>(ctx.api.envPath(ctx.target, `/logs?instance=${instance}&limit=10`));
+    if (lines.length) tail = `\n\nLast log lines of ${instance}:\n${lines.map((l) => `  ${l.ts} ${l.level} ${l.message}`).join('\n')}`;
+  }
+  throw new CliError({
+    category: error.category as never,
+    code: error.code,
+    message: `${operation.id} failed at step ${error.step}: ${error.message}${tail}`,
+    details: { operationId: operation.id, step: error.step },
+    next: [...error.next, 'berth releases', `berth deploy (retry after fixing)`],
+  });
+}

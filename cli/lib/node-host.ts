@@ -1,0 +1,28 @@
+// The Host of the Node CLI: files, stdin, the snapshot packer, Ctrl-C.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Host } from '../core/command.ts';
+import { packSnapshot } from './pack-snapshot.ts';
+
+export function nodeHost(cwd: string): Host {
+  const interrupted = new Promise<void>((done) => {
+    process.once('SIGINT', () => done());
+  });
+  return {
+    readFile: (path) => readFile(path, 'utf8'),
+    writeFile: (path, content, options) => writeFile(path, content, { mode: options?.mode, flag: options?.exclusive ? 'wx' : 'w' }),
+    fileExists: async (path) => existsSync(path),
+    resolvePath: (...parts) => resolve(cwd, ...parts),
+    packSnapshot,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    interrupted,
+  };
+}

@@ -1,0 +1,75 @@
+// The one hono app. Embedded it is served by @hono/node-server; on AWS the Lambda entry wraps this
+// very app with `handle(app)`. It speaks Web Request/Response only.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { z } from 'zod';
+import { API_VERSION } from '../contract/api.ts';
+import { formatIssuePath } from '../contract/parse-manifest.ts';
+import { BerthError, InvalidInputError } from '../core/errors.ts';
+import { ulid } from '../core/ids.ts';
+import type { PlatformDeps } from '../core/services/deps.ts';
+import { bearerAuth, type AuthVariables } from './auth.ts';
+import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { registerConfigRoutes } from './routes/config.ts';
+import { registerDeployRoutes } from './routes/deploys.ts';
+import { registerHierarchyRoutes } from './routes/hierarchy.ts';
+import { registerObserveRoutes } from './routes/observe.ts';
+
+export type ApiEnv = { Variables: AuthVariables };
+export type Api = OpenAPIHono<ApiEnv>;
+
+export interface ApiOptions {
+  /** Shown in /v1/health and the OpenAPI document. */
+  version: string;
+}
+
+export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<ApiEnv> {
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
+
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id') ?? `req-${ulid()}`;
+    c.set('requestId', requestId);
+    await next();
+    c.header('x-request-id', requestId);
+  });
+
+  app.onError((err, c) => {
+    const e = err instanceof BerthError ? err : new BerthError('internal', 'unexpected', `unexpected error (request ${c.get('requestId')}); the server log has the details`);
+    if (!(err instanceof BerthError)) console.error(`[${c.get('requestId')}]`, err);
+    return c.json({ error: e.toBody() }, e.httpStatus as 400);
+  });
+
+  app.notFound((c) => {
+    const e = new BerthError('not-found', 'route-not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}; the routes are listed in /${API_VERSION}/openapi.json`);
+    return c.json({ error: e.toBody() }, 404);
+  });
+
+  app.get(`/${API_VERSION}/health`, (c) => c.json({ ok: true, version: options.version }));
+  app.doc31(`/${API_VERSION}/openapi.json`, {
+    openapi: '3.1.0',
+    info: { title: 'Berth API', version: options.version, description: 'Desired state in, receipts out. Every mutation answers at once; watch events to see it converge.' },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  app.use(`/${API_VERSION}/*`, async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (path === `/${API_VERSION}/health` || path === `/${API_VERSION}/openapi.json`) return next();
+    return bearerAuth(deps.store)(c, next);
+  });
+
+  const v1 = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
+  registerHierarchyRoutes(v1, deps);
+  registerConfigRoutes(v1, deps);
+  registerArtifactRoutes(v1, deps);
+  registerDeployRoutes(v1, deps);
+  registerObserveRoutes(v1, deps);
+  app.route(`/${API_VERSION}`, v1);
+  return app;
+}
+
+/** Validation failures become one invalid-input error naming every field, the value and the rule. */
+function rejectInvalid(result: { success: boolean; error?: z.ZodError; target?: string }): void {
+  if (result.success || !result.error) return;
+  const details = result.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message, in: result.target }));
+  const lines = details.map((d) => `${d.in ?? 'request'} ${d.path || '(root)'}: ${d.message}`);
+  throw new InvalidInputError('request-invalid', `the request is not valid: ${lines.join('; ')}`, { details });
+}

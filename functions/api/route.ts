@@ -1,0 +1,41 @@
+// A compact way to declare an OpenAPI route from the contract's zod schemas.
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { ErrorEnvelope } from '../contract/api.ts';
+
+type Obj = z.ZodObject;
+const NoParams = z.object({});
+
+interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Success status: 200 by default, 202 for mutations that start an operation. */
+  status?: 200 | 201 | 202;
+  /** Description of the success response. */
+  returns?: string;
+}
+
+export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof NoParams, B extends z.ZodType = z.ZodUnknown>(spec: RouteSpec<P, Q, B>) {
+  const status = spec.status ?? 200;
+  return createRoute({
+    method: spec.method,
+    path: spec.path,
+    summary: spec.summary,
+    tags: [spec.tag],
+    security: [{ bearer: [] }],
+    request: {
+      params: (spec.params ?? NoParams) as P,
+      query: (spec.query ?? NoParams) as Q,
+      body: { content: { 'application/json': { schema: (spec.body ?? z.unknown()) as B } }, required: spec.body !== undefined },
+    },
+    responses: {
+      [status]: { description: spec.returns ?? 'OK', content: { 'application/json': { schema: z.looseObject({}) } } },
+      default: { description: "An error: see the envelope's category, code and next commands.", content: { 'application/json': { schema: ErrorEnvelope } } },
+    },
+  });
+}

@@ -1,0 +1,92 @@
+// Reads: status, releases, operations, events and logs. `follow=true` turns events and logs into
+// NDJSON streams that stay open until the client goes away.
+import { streamText } from 'hono/streaming';
+import { EnvParams, EventsQuery, LogsQuery, OperationId, ReleaseId, ReleasesQuery } from '../../contract/api.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import type { PlatformDeps } from '../../core/services/deps.ts';
+import { requireEnv } from '../../core/services/hierarchy.ts';
+import { envStatus } from '../../core/services/status.ts';
+import type { LogQuery } from '../../core/ports.ts';
+import type { Api } from '../app.ts';
+import { route } from '../route.ts';
+
+const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
+const EVENT_POLL_MS = 250;
+
+export function registerObserveRoutes(api: Api, deps: PlatformDeps): void {
+  const { store } = deps;
+
+  api.openapi(route({ method: 'get', path: `${ENV}/status`, summary: 'Desired and current state of an env', tag: 'status', params: EnvParams }), async (c) => {
+    return c.json({ status: await envStatus(deps, c.req.valid('param')) }, 200);
+  });
+
+  api.openapi(route({ method: 'get', path: `${ENV}/releases`, summary: 'Releases, newest first', tag: 'releases', params: EnvParams, query: ReleasesQuery }), async (c) => {
+    const ref = c.req.valid('param');
+    const env = await requireEnv(store, ref);
+    const releases = await store.listReleases(ref, c.req.valid('query').limit ?? 20);
+    return c.json({ currentReleaseId: env.currentReleaseId ?? null, desiredReleaseId: env.desiredReleaseId ?? null, releases }, 200);
+  });
+
+  api.openapi(
+    route({ method: 'get', path: `${ENV}/releases/{release}`, summary: 'One release', tag: 'releases', params: EnvParams.extend({ release: ReleaseId }) }),
+    async (c) => {
+      const { release: id, ...ref } = c.req.valid('param');
+      await requireEnv(store, ref);
+      const release = await store.getRelease(ref, id);
+      if (!release) throw new NotFoundError('release-not-found', `release ${id} does not exist in ${ref.env}`, { next: ['berth releases'] });
+      return c.json({ release }, 200);
+    },
+  );
+
+  api.openapi(route({ method: 'get', path: `${ENV}/operations/{operation}`, summary: 'One operation: status, step, error', tag: 'operations', params: EnvParams.extend({ operation: OperationId }) }), async (c) => {
+    const { operation: id, ...ref } = c.req.valid('param');
+    await requireEnv(store, ref);
+    const operation = await store.getOperation(ref, id);
+    if (!operation) throw new NotFoundError('operation-not-found', `operation ${id} does not exist in ${ref.env}`, { next: ['berth events'] });
+    return c.json({ operation }, 200);
+  });
+
+  api.openapi(route({ method: 'get', path: `${ENV}/events`, summary: 'Events, oldest first; follow=true streams NDJSON', tag: 'events', params: EnvParams, query: EventsQuery }), async (c) => {
+    const ref = c.req.valid('param');
+    await requireEnv(store, ref);
+    const q = c.req.valid('query');
+    const read = (after?: string) => store.listEvents(ref, { after, operationId: q.operation, limit: q.limit });
+    if (q.follow !== 'true') return c.json({ events: await read(q.after) }, 200);
+    c.header('content-type', 'application/x-ndjson');
+    return streamText(c, async (stream) => {
+      let after = q.after;
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      while (open) {
+        for (const event of await read(after)) {
+          await stream.writeln(JSON.stringify(event));
+          after = event.id;
+        }
+        await stream.sleep(EVENT_POLL_MS);
+      }
+    }) as never;
+  });
+
+  api.openapi(route({ method: 'get', path: `${ENV}/logs`, summary: 'Log lines (app and system); follow=true streams NDJSON', tag: 'logs', params: EnvParams, query: LogsQuery }), async (c) => {
+    const ref = c.req.valid('param');
+    await requireEnv(store, ref);
+    const { follow, ...rest } = c.req.valid('query');
+    const query: LogQuery = rest;
+    const history = await deps.logs.query(ref, { ...query, limit: query.limit ?? (follow === 'true' ? 100 : 1000) });
+    if (follow !== 'true') return c.json({ lines: history }, 200);
+    c.header('content-type', 'application/x-ndjson');
+    return streamText(c, async (stream) => {
+      for (const line of history) await stream.writeln(JSON.stringify(line));
+      const { since: _since, until: _until, limit: _limit, ...live } = query;
+      await new Promise<void>((resolve) => {
+        const stop = deps.logs.follow(ref, live, (line) => void stream.writeln(JSON.stringify(line)));
+        stream.onAbort(() => {
+          stop();
+          resolve();
+        });
+      });
+    }) as never;
+  });
+}

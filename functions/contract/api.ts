@@ -1,0 +1,78 @@
+// The HTTP contract shared by the API (validation, OpenAPI) and its clients (CLI, console, MCP).
+// No Node-only imports: the console runs this in the browser.
+import { z } from 'zod';
+import { ERROR_CATEGORIES } from '../core/errors.ts';
+import { Name } from './manifest.ts';
+
+export const API_VERSION = 'v1';
+
+export const ErrorEnvelope = z
+  .object({
+    error: z.object({
+      category: z.enum(ERROR_CATEGORIES),
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().optional(),
+      next: z.array(z.string()),
+    }),
+  })
+  .describe('Every error: a category from the closed set, a stable code, what was wrong and the commands that fix it.');
+
+export const CreateNamed = z.object({ name: Name }).strict();
+
+export const OrgParams = z.object({ org: Name });
+export const ProjectParams = OrgParams.extend({ project: Name });
+export const AppParams = ProjectParams.extend({ app: Name });
+export const EnvParams = AppParams.extend({ env: Name });
+
+const EnvKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name such as DATABASE_URL' });
+
+export const ConfigChange = z
+  .object({
+    set: z.record(EnvKey, z.string()).optional(),
+    unset: z.array(EnvKey).optional(),
+  })
+  .strict();
+
+export const SecretsChange = z
+  .object({
+    values: z.record(EnvKey, z.string()),
+    unset: z.array(EnvKey).optional(),
+    replace: z.boolean().optional().describe('Replace the whole bundle instead of merging into it.'),
+  })
+  .strict();
+
+export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be "sha256:" followed by 64 lowercase hex digits' });
+
+export const DeployBody = z
+  .object({
+    manifest: z.string().min(1).describe('The berth.yaml text.'),
+    artifactDigest: Digest.describe('Digest of the uploaded snapshot (embedded) or image (AWS).'),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
+
+export const LogsQuery = z.object({
+  workload: Name.optional(),
+  instance: z.string().optional(),
+  level: LogLevel.optional(),
+  source: z.enum(['app', 'system']).optional(),
+  since: z.string().datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-02T03:04:05Z' }).optional(),
+  until: z.string().datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-02T03:04:05Z' }).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  follow: z.enum(['true', 'false']).optional(),
+});
+
+export const EventsQuery = z.object({
+  after: z.string().optional(),
+  operation: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  follow: z.enum(['true', 'false']).optional(),
+});
+
+export const ReleasesQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).optional() });
+
+export const ReleaseId = z.string().regex(/^rel-\d+$/, { message: 'must be a release id such as rel-3 (see `berth releases`)' });
+export const OperationId = z.string().regex(/^op-[0-9A-Z]{26}$/, { message: 'must be an operation id such as op-01J… (see `berth events`)' });

@@ -1,0 +1,61 @@
+// Orgs → projects → apps → envs. Each create checks its parent, then writes one conditional item.
+import { NotFoundError } from '../errors.ts';
+import type { App, Env, Org, Project } from '../model.ts';
+import type { EnvRef } from '../ports.ts';
+import type { AppRef, StateStore } from '../state-store.ts';
+import type { Actor } from './deps.ts';
+
+export async function createOrg(store: StateStore, name: string, actor: Actor): Promise<Org> {
+  const org: Org = { name, createdAt: new Date().toISOString(), createdBy: actor.name };
+  await store.createOrg(org);
+  return org;
+}
+
+export async function createProject(store: StateStore, org: string, name: string, actor: Actor): Promise<Project> {
+  await requireOrg(store, org);
+  const project: Project = { org, name, createdAt: new Date().toISOString(), createdBy: actor.name };
+  await store.createProject(project);
+  return project;
+}
+
+export async function createApp(store: StateStore, org: string, project: string, name: string, actor: Actor): Promise<App> {
+  await requireProject(store, org, project);
+  const app: App = { org, project, name, createdAt: new Date().toISOString(), createdBy: actor.name };
+  await store.createApp(app);
+  return app;
+}
+
+export async function createEnv(store: StateStore, ref: EnvRef, actor: Actor): Promise<Env> {
+  await requireApp(store, ref);
+  const now = new Date().toISOString();
+  const env: Env = { ...ref, version: 0, createdAt: now, updatedAt: now, createdBy: actor.name };
+  await store.createEnv(env);
+  return env;
+}
+
+export async function requireOrg(store: StateStore, org: string): Promise<Org> {
+  const found = await store.getOrg(org);
+  if (!found) throw new NotFoundError('org-not-found', `org "${org}" does not exist`, { next: [`berth orgs create ${org}`, 'berth orgs list'] });
+  return found;
+}
+
+export async function requireProject(store: StateStore, org: string, project: string): Promise<Project> {
+  await requireOrg(store, org);
+  const found = await store.getProject(org, project);
+  if (!found) throw new NotFoundError('project-not-found', `project "${project}" does not exist in org "${org}"`, { next: [`berth projects create ${project}`, 'berth projects list'] });
+  return found;
+}
+
+export async function requireApp(store: StateStore, ref: AppRef): Promise<App> {
+  await requireProject(store, ref.org, ref.project);
+  const found = await store.getApp(ref);
+  if (!found) throw new NotFoundError('app-not-found', `app "${ref.app}" does not exist in ${ref.org}/${ref.project}`, { next: [`berth apps create ${ref.app}`, 'berth apps list'] });
+  return found;
+}
+
+export async function requireEnv(store: StateStore, ref: EnvRef): Promise<Env> {
+  const found = await store.getEnv(ref);
+  if (found) return found;
+  await requireApp(store, ref);
+  throw new NotFoundError('env-not-found', `env "${ref.env}" does not exist in ${ref.org}/${ref.project}/${ref.app}`, { next: [`berth envs create ${ref.env}`, 'berth envs list'] });
+}

@@ -1,0 +1,75 @@
+// Desired vs current, side by side: what `berth status` prints after every mutation.
+import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
+import type { InstanceStatus } from '../ports.ts';
+import type { EnvRef } from '../ports.ts';
+import type { PlatformDeps } from './deps.ts';
+import { requireEnv } from './hierarchy.ts';
+import { envLabel } from './deploys.ts';
+
+export interface WorkloadStatus {
+  name: string;
+  desired: { count: number; releaseId: string };
+  current: { running: number; healthy: number; releases: string[] };
+  instances: Pick<InstanceStatus, 'id' | 'state' | 'releaseId' | 'restarts' | 'startedAt' | 'lastExit'>[];
+}
+
+export interface EndpointStatus {
+  name: string;
+  workload: string;
+  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
+  targets: string[];
+  proxyProtocol: string | null;
+}
+
+export interface EnvStatus {
+  env: string;
+  version: number;
+  desiredReleaseId: string | null;
+  currentReleaseId: string | null;
+  converged: boolean;
+  activeOperation: { id: string; kind: string; step: string | null } | null;
+  lastOperation: { id: string; status: string; error: { category: string; step: string; message: string } | null } | null;
+  workloads: WorkloadStatus[];
+  endpoints: EndpointStatus[];
+}
+
+export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvStatus> {
+  const env = await requireEnv(deps.store, ref);
+  const desired = env.desiredReleaseId ? await deps.store.getRelease(ref, env.desiredReleaseId) : undefined;
+  const active = env.activeOperationId ? await deps.store.getOperation(ref, env.activeOperationId) : undefined;
+  const last = env.lastOperationId ? (active?.id === env.lastOperationId ? active : await deps.store.getOperation(ref, env.lastOperationId)) : undefined;
+  const instances = deps.compute.list(ref);
+  const workloadNames = [...new Set([...Object.keys(desired?.manifest.workloads ?? {}), ...instances.map((i) => i.workload)])].sort();
+  const workloads: WorkloadStatus[] = workloadNames.map((name) => {
+    const mine = instances.filter((i) => i.workload === name);
+    const spec = desired?.manifest.workloads[name];
+    return {
+      name,
+      desired: { count: spec ? (spec.count ?? WORKLOAD_DEFAULTS.count) : 0, releaseId: spec ? desired!.id : '-' },
+      current: { running: mine.length, healthy: mine.filter((i) => i.state === 'healthy').length, releases: [...new Set(mine.map((i) => i.releaseId))].sort() },
+      instances: mine.map(({ id, state, releaseId, restarts, startedAt, lastExit }) => ({ id, state, releaseId, restarts, startedAt, lastExit })),
+    };
+  });
+  const endpoints: EndpointStatus[] = deps.endpoints.list(ref).map((e) => ({
+    name: e.name,
+    workload: e.endpoint.workload,
+    listeners: e.binding.listeners,
+    targets: e.targets.map((t) => t.instance),
+    proxyProtocol: e.endpoint.proxyProtocol ?? null,
+  }));
+  const converged =
+    !active &&
+    env.desiredReleaseId === env.currentReleaseId &&
+    workloads.every((w) => w.current.healthy === w.desired.count && w.current.running === w.desired.count && w.current.releases.every((r) => r === w.desired.releaseId));
+  return {
+    env: envLabel(ref),
+    version: env.version,
+    desiredReleaseId: env.desiredReleaseId ?? null,
+    currentReleaseId: env.currentReleaseId ?? null,
+    converged,
+    activeOperation: active?.status === 'running' ? { id: active.id, kind: active.kind, step: active.step ?? null } : null,
+    lastOperation: last ? { id: last.id, status: last.status, error: last.error ? { category: last.error.category, step: last.error.step, message: last.error.message } : null } : null,
+    workloads,
+    endpoints,
+  };
+}

@@ -1,0 +1,88 @@
+// The embedded platform's composition root: the same API, services and state machines as on AWS,
+// wired to the local adapters (dynalite, the ASL interpreter, processes, TCP listeners, dirs, files).
+import '../core/polyfills.ts';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApi } from '../api/app.ts';
+import { EventLog } from '../core/event-log.ts';
+import type { PlatformDeps } from '../core/services/deps.ts';
+import { LocalArtifactStore } from '../drivers/local/artifact-store.ts';
+import { DirectoryVolumeDriver } from '../drivers/local/directory-volumes.ts';
+import { TcpEndpointDriver } from '../drivers/local/endpoint-proxy.ts';
+import { KeyFileCipher } from '../drivers/local/key-file-cipher.ts';
+import { FileLogStore } from '../drivers/local/log-files.ts';
+import { ProcessDriver } from '../drivers/local/process-driver.ts';
+import { createDeploySteps } from '../reconciler/deploy-steps.ts';
+import { LocalOrchestrator } from '../reconciler/local-orchestrator.ts';
+import { DynamoStateStore } from '../store/dynamo-state-store.ts';
+import { DEFAULT_TABLE_NAME } from '../store/table.ts';
+import { startLocalDynamo } from './local-dynamo.ts';
+import { recordComputeEvents } from './compute-events.ts';
+
+export interface EmbeddedOptions {
+  /** Data dir: state, artifacts, logs, volumes, secrets key. */
+  home: string;
+  /** API port; 0 picks a free one. */
+  port: number;
+  host?: string;
+  version: string;
+  /** Compute driver tuning (tests shorten the restart backoff). */
+  restartBackoffMs?: number[];
+}
+
+export interface EmbeddedPlatform {
+  url: string;
+  port: number;
+  deps: PlatformDeps;
+  orchestrator: LocalOrchestrator;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<EmbeddedPlatform> {
+  const home = options.home;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const dynamo = await startLocalDynamo(join(home, 'dynamo'), DEFAULT_TABLE_NAME);
+  const store = new DynamoStateStore(dynamo.client, DEFAULT_TABLE_NAME);
+  const events = new EventLog(store);
+  const logs = new FileLogStore(join(home, 'logs'));
+  const compute = new ProcessDriver({ dataDir: join(home, 'instances'), logs, restartBackoffMs: options.restartBackoffMs });
+  const endpoints = new TcpEndpointDriver();
+  const volumes = new DirectoryVolumeDriver(join(home, 'volumes'));
+  const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
+  const cipher = new KeyFileCipher(join(home, 'secrets.key'));
+
+  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher };
+  const orchestrator = new LocalOrchestrator({ deploy: createDeploySteps(partial) }, store, events);
+  const deps: PlatformDeps = { ...partial, orchestrator };
+  const stopRecording = recordComputeEvents(compute, events);
+
+  const app = createApi(deps, { version: options.version });
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    port,
+    deps,
+    orchestrator,
+    async close() {
+      stopRecording();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Streams (logs --follow) keep connections open; end them so close() returns.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await compute.shutdown();
+      await endpoints.shutdown();
+      await orchestrator.idle();
+      await dynamo.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The embedded Step Functions: aws-local-stepfunctions runs the very files in statemachines/, with
+// every Task bound to the in-process step handler that the AWS Lambda would run. The interpreter's
+// event history becomes Berth events, the way Step Functions history does on AWS.
+import '../core/polyfills.ts';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { EventLog } from '../core/event-log.ts';
+import type { EnvRef, Orchestrator, StateMachineName } from '../core/ports.ts';
+import type { StateStore } from '../core/state-store.ts';
+import { loadDefinition, taskStateNames } from './state-machine-files.ts';
+import type { StepInput } from './deploy-steps.ts';
+
+type StepHandler = (input: StepInput) => Promise<Record<string, unknown>>;
+
+/** What CDK substitutes on AWS; embedded, the ARNs only have to be well-formed. */
+export const LOCAL_SUBSTITUTIONS = {
+  DeployStepFunctionArn: 'arn:aws:lambda:local:000000000000:function:berth-deploy-step',
+};
+
+interface StateEvent {
+  type: string;
+  state?: { name: string };
+  Error?: string;
+  Cause?: unknown;
+  retry?: { attempt: number };
+}
+
+export class LocalOrchestrator implements Orchestrator {
+  private readonly machines = new Map<StateMachineName, { machine: StateMachine; comments: Record<string, string> }>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly handlers: Record<StateMachineName, Record<string, StepHandler>>,
+    private readonly store: StateStore,
+    private readonly events: EventLog,
+  ) {
+    for (const name of Object.keys(handlers) as StateMachineName[]) {
+      const definition = loadDefinition(name, LOCAL_SUBSTITUTIONS);
+      const missing = taskStateNames(definition).filter((task) => !(task in handlers[name]));
+      if (missing.length) throw new Error(`${name}.asl.json has Task states without a handler: ${missing.join(', ')}`);
+      const states = definition.States as Record<string, { Comment?: string }>;
+      const comments = Object.fromEntries(Object.entries(states).map(([state, s]) => [state, s.Comment ?? state]));
+      // checkArn off: the embedded substitutions are not real ARNs; the definition is validated otherwise.
+      const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+      this.machines.set(name, { machine, comments });
+    }
+  }
+
+  async start(name: StateMachineName, executionName: string, input: Record<string, unknown>): Promise<void> {
+    const entry = this.machines.get(name);
+    if (!entry) throw new Error(`no state machine named ${name}`);
+    const env = input.operation as EnvRef & { operationId: string };
+    const taskResourceLocalHandlers = Object.fromEntries(
+      Object.entries(this.handlers[name]).map(([state, handler]) => [
+        state,
+        // The lambda:invoke integration hands the function its `Payload` and returns `{ Payload }`.
+        async (processed: unknown) => ({ StatusCode: 200, Payload: await handler((processed as { Payload: StepInput }).Payload) }) as never,
+      ]),
+    );
+    const execution = entry.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers },
+      context: { Execution: { Name: executionName, Id: `arn:aws:states:local:000000000000:execution:berth-${name}:${executionName}` } },
+    });
+    const done = this.follow(env, executionName, entry.comments, execution.eventLogs, execution.result);
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+  }
+
+  /** Resolves when no execution is running (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  private async follow(env: EnvRef & { operationId: string }, executionName: string, comments: Record<string, string>, history: AsyncGenerator<unknown>, result: Promise<unknown>): Promise<void> {
+    const operationId = env.operationId;
+    const ref: EnvRef = { org: env.org, project: env.project, app: env.app, env: env.env };
+    try {
+      for await (const raw of history) {
+        const e = raw as StateEvent;
+        const step = e.state?.name;
+        if (e.type === 'StateEntered' && step) {
+          await this.store.updateOperation(ref, operationId, { step });
+          await this.events.record(ref, { type: 'step.started', operationId, step, message: `${step}: ${comments[step]}` });
+        } else if (e.type === 'StateFailed' && step) {
+          await this.events.record(ref, { type: 'step.failed', operationId, step, message: `${step} failed (${e.Error}): ${String(e.Cause)}` });
+        } else if (e.type === 'StateRetried' && step) {
+          await this.events.record(ref, { type: 'step.retried', operationId, step, message: `${step} retried (attempt ${e.retry?.attempt ?? '?'})` });
+        }
+      }
+      await result;
+    } catch (err) {
+      await this.failUnrecorded(ref, operationId, executionName, err);
+    }
+  }
+
+  /** A failed execution normally recorded its outcome in RecordRolloutFailed; make sure of it. */
+  private async failUnrecorded(ref: EnvRef, operationId: string, executionName: string, err: unknown): Promise<void> {
+    const op = await this.store.getOperation(ref, operationId);
+    if (!op || op.status !== 'running') return;
+    const message = `execution ${executionName} ended without recording its outcome: ${(err as Error).message}`;
+    await this.store.updateOperation(ref, operationId, {
+      status: 'failed',
+      finishedAt: new Date().toISOString(),
+      error: { category: 'internal', code: 'execution-failed', message, step: op.step ?? 'unknown', next: [`berth events --operation ${operationId}`] },
+    });
+    await this.events.record(ref, { type: 'operation.failed', operationId, message });
+  }
+}
