@@ -60,7 +60,12 @@ export class LocalOrchestrator implements Orchestrator {
       overrides: { taskResourceLocalHandlers },
       context: { Execution: { Name: executionName, Id: `arn:aws:states:local:000000000000:execution:berth-${name}:${executionName}` } },
     });
-    const done = this.follow(env, executionName, entry.comments, execution.eventLogs, execution.result);
+    // Attach to the result at once: a Fail state rejects it before the history has been read.
+    const outcome = execution.result.then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('execution failed'),
+    );
+    const done = this.follow(env, executionName, entry.comments, execution.eventLogs, outcome);
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
   }
@@ -70,7 +75,7 @@ export class LocalOrchestrator implements Orchestrator {
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
-  private async follow(env: EnvRef & { operationId: string }, executionName: string, comments: Record<string, string>, history: AsyncGenerator<unknown>, result: Promise<unknown>): Promise<void> {
+  private async follow(env: EnvRef & { operationId: string }, executionName: string, comments: Record<string, string>, history: AsyncGenerator<unknown>, outcome: Promise<unknown>): Promise<void> {
     const operationId = env.operationId;
     const ref: EnvRef = { org: env.org, project: env.project, app: env.app, env: env.env };
     try {
@@ -86,9 +91,11 @@ export class LocalOrchestrator implements Orchestrator {
           await this.events.record(ref, { type: 'step.retried', operationId, step, message: `${step} retried (attempt ${e.retry?.attempt ?? '?'})` });
         }
       }
-      await result;
+      const failure = await outcome;
+      // A failed rollout has normally recorded itself (RecordRolloutFailed); this catches the rest.
+      if (failure) await this.failUnrecorded(ref, operationId, executionName, failure);
     } catch (err) {
-      await this.failUnrecorded(ref, operationId, executionName, err);
+      await this.failUnrecorded(ref, operationId, executionName, err).catch((e) => console.error(`could not record the failure of ${executionName}:`, e));
     }
   }
 
