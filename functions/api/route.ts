@@ -31,7 +31,8 @@ export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof No
     request: {
       params: (spec.params ?? NoParams) as P,
       query: (spec.query ?? NoParams) as Q,
-      body: { content: { 'application/json': { schema: (spec.body ?? z.unknown()) as B } }, required: spec.body !== undefined },
+      // Typed as always present so handlers can read it; only routes that declare a body get one.
+      ...((spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}) as { body: { content: { 'application/json': { schema: B } }; required: true } }),
     },
     responses: {
       [status]: { description: spec.returns ?? 'OK', content: { 'application/json': { schema: z.looseObject({}) } } },

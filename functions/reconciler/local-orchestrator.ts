@@ -53,7 +53,11 @@ export class LocalOrchestrator implements Orchestrator {
       Object.entries(this.handlers[name]).map(([state, handler]) => [
         state,
         // The lambda:invoke integration hands the function its `Payload` and returns `{ Payload }`.
-        async (processed: unknown) => ({ StatusCode: 200, Payload: await handler((processed as { Payload: StepInput }).Payload) }) as never,
+        async (processed: unknown) => {
+          // Recorded here rather than from the history stream, so a step's own events follow it.
+          await this.stepStarted(env, state, entry.comments);
+          return { StatusCode: 200, Payload: await handler((processed as { Payload: StepInput }).Payload) } as never;
+        },
       ]),
     );
     const execution = entry.machine.run(input as never, {
@@ -65,7 +69,7 @@ export class LocalOrchestrator implements Orchestrator {
       () => undefined,
       (err: unknown) => err ?? new Error('execution failed'),
     );
-    const done = this.follow(env, executionName, entry.comments, execution.eventLogs, outcome);
+    const done = this.follow(name, env, executionName, entry.comments, execution.eventLogs, outcome);
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
   }
@@ -75,16 +79,22 @@ export class LocalOrchestrator implements Orchestrator {
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
-  private async follow(env: EnvRef & { operationId: string }, executionName: string, comments: Record<string, string>, history: AsyncGenerator<unknown>, outcome: Promise<unknown>): Promise<void> {
+  private async stepStarted(op: EnvRef & { operationId: string }, step: string, comments: Record<string, string>): Promise<void> {
+    const ref: EnvRef = { org: op.org, project: op.project, app: op.app, env: op.env };
+    await this.store.updateOperation(ref, op.operationId, { step });
+    await this.events.record(ref, { type: 'step.started', operationId: op.operationId, step, message: `${step}: ${comments[step]}` });
+  }
+
+  private async follow(machine: StateMachineName, env: EnvRef & { operationId: string }, executionName: string, comments: Record<string, string>, history: AsyncGenerator<unknown>, outcome: Promise<unknown>): Promise<void> {
     const operationId = env.operationId;
     const ref: EnvRef = { org: env.org, project: env.project, app: env.app, env: env.env };
+    const taskStates = new Set(Object.keys(this.handlers[machine]));
     try {
       for await (const raw of history) {
         const e = raw as StateEvent;
         const step = e.state?.name;
-        if (e.type === 'StateEntered' && step) {
-          await this.store.updateOperation(ref, operationId, { step });
-          await this.events.record(ref, { type: 'step.started', operationId, step, message: `${step}: ${comments[step]}` });
+        if (e.type === 'StateEntered' && step && !taskStates.has(step)) {
+          await this.stepStarted(env, step, comments);
         } else if (e.type === 'StateFailed' && step) {
           await this.events.record(ref, { type: 'step.failed', operationId, step, message: `${step} failed (${e.Error}): ${String(e.Cause)}` });
         } else if (e.type === 'StateRetried' && step) {
