@@ -89,7 +89,7 @@ describe('one operation per env', () => {
     writeFileSync(join(app, 'sleep.js'), 'setInterval(() => {}, 1000);\n');
     const manifest = 'app: slow\nworkloads:\n  worker:\n    command: ["node", "sleep.js"]\n';
     const snapshot = await packSnapshot(app);
-    const put = await fetch(`${platform.url}/v1/orgs/acme/artifacts/${snapshot.digest}`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: snapshot.bytes });
+    const put = await fetch(`${platform.url}/v1/orgs/acme/artifacts/${snapshot.digest}`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: Buffer.from(snapshot.bytes) });
     expect(put.status).toBe(201);
     const [a, b] = await Promise.all([
       call('POST', `${ENV}/deploys`, { manifest, artifactDigest: snapshot.digest }),
