@@ -1,21 +1,6 @@
+import type { EnvStatus as Status } from '../../functions/contract/responses.ts';
 import type { CommandDefinition } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
-
-interface Status {
-  env: string;
-  desiredReleaseId: string | null;
-  currentReleaseId: string | null;
-  converged: boolean;
-  activeOperation: { id: string; kind: string; step: string | null } | null;
-  lastOperation: { id: string; status: string; error: { category: string; step: string; message: string } | null } | null;
-  workloads: {
-    name: string;
-    desired: { count: number; releaseId: string };
-    current: { running: number; healthy: number; releases: string[] };
-    instances: { id: string; state: string; releaseId: string; restarts: number; startedAt: string }[];
-  }[];
-  endpoints: { name: string; workload: string; listeners: { family: string; address: string; port: number }[]; targets: string[]; proxyProtocol: string | null }[];
-}
 
 export default {
   command: 'status',

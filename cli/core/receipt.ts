@@ -1,32 +1,8 @@
 // The deploy receipt, as people read it.
+import type { ChangeSet, DeployReceipt } from '../../functions/contract/responses.ts';
 import type { Style } from './output.ts';
 
-interface ChangeSet {
-  added: string[];
-  changed: { name: string; fields: string[] }[];
-  removed: string[];
-}
-
-export interface Receipt {
-  accepted: boolean;
-  dryRun: boolean;
-  env: string;
-  operationId: string | null;
-  releaseId: string;
-  previousReleaseId: string | null;
-  artifactDigest: string;
-  configVersion: number;
-  secretVersions: Record<string, number>;
-  diff: {
-    workloads: ChangeSet;
-    endpoints: ChangeSet;
-    volumes: ChangeSet;
-    config: { from: number; to: number; keys: string[] };
-    secrets: { bundle: string; from: number | null; to: number | null }[];
-    artifact: { from: string | null; to: string };
-  };
-  next: string[];
-}
+export type Receipt = DeployReceipt;
 
 const short = (digest: string | null) => (digest ? `${digest.slice(0, 19)}…` : 'none');
 

@@ -1,20 +1,8 @@
 // What a release changes relative to the one the env runs now: the body of a deploy receipt.
 import type { Manifest } from '../contract/manifest.ts';
+import type { ChangeSet, ReleaseDiff } from '../contract/responses.ts';
 
-export interface ChangeSet {
-  added: string[];
-  changed: { name: string; fields: string[] }[];
-  removed: string[];
-}
-
-export interface ReleaseDiff {
-  workloads: ChangeSet;
-  endpoints: ChangeSet;
-  volumes: ChangeSet;
-  config: { from: number; to: number; keys: string[] };
-  secrets: { bundle: string; from: number | null; to: number | null }[];
-  artifact: { from: string | null; to: string };
-}
+export type { ChangeSet, ReleaseDiff };
 
 export function diffRecords<T extends object>(before: Record<string, T> = {}, after: Record<string, T> = {}): ChangeSet {
   const added = Object.keys(after).filter((k) => !(k in before)).sort();

@@ -1,13 +1,7 @@
+import type { SecretBundleSummary } from '../../../functions/contract/responses.ts';
 import type { CommandContext } from '../../core/command.ts';
 
-export interface BundleSummary {
-  bundle: string;
-  version: number;
-  keys: string[];
-  digest: string;
-  updatedAt: string;
-  updatedBy: string;
-}
+export type BundleSummary = SecretBundleSummary;
 
 export function printBundleChange(ctx: CommandContext, body: { bundle: BundleSummary }): void {
   const b = body.bundle;

@@ -2,6 +2,7 @@
 // start the rollout state machine and answer with a receipt at once.
 import type { Manifest } from '../../contract/manifest.ts';
 import { parseManifest } from '../../contract/parse-manifest.ts';
+import type { DeployReceipt } from '../../contract/responses.ts';
 import { assertNoMissingConfig, findMissingConfig } from '../config-gate.ts';
 import { diffConfig, diffManifests, diffSecretVersions, type ReleaseDiff } from '../diff.ts';
 import { BerthError, ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
@@ -15,20 +16,6 @@ export interface DeployRequest {
   manifest: string;
   artifactDigest: string;
   dryRun?: boolean;
-}
-
-export interface DeployReceipt {
-  accepted: boolean;
-  dryRun: boolean;
-  env: string;
-  operationId: string | null;
-  releaseId: string;
-  previousReleaseId: string | null;
-  artifactDigest: string;
-  configVersion: number;
-  secretVersions: Record<string, number>;
-  diff: ReleaseDiff;
-  next: string[];
 }
 
 export const envLabel = (r: EnvRef): string => `${r.org}/${r.project}/${r.app}/${r.env}`;

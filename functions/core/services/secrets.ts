@@ -1,20 +1,12 @@
 // Secret bundles: each change appends an encrypted version. Values go in and never come out of
 // the API; only names, key names, versions, digests and who changed them.
 import { ConflictError, InvalidInputError } from '../errors.ts';
+import type { SecretBundleSummary } from '../../contract/responses.ts';
 import type { SecretBundleVersion } from '../model.ts';
 import type { EnvRef, SecretCipher } from '../ports.ts';
 import type { StateStore } from '../state-store.ts';
 import type { Actor } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
-
-export interface SecretBundleSummary {
-  bundle: string;
-  version: number;
-  keys: string[];
-  digest: string;
-  updatedAt: string;
-  updatedBy: string;
-}
 
 export function summarize(v: SecretBundleVersion): SecretBundleSummary {
   return { bundle: v.bundle, version: v.version, keys: v.keys, digest: v.digest, updatedAt: v.createdAt, updatedBy: v.createdBy };

@@ -1,37 +1,10 @@
 // Desired vs current, side by side: what `berth status` prints after every mutation.
 import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
-import type { InstanceStatus } from '../ports.ts';
+import type { EndpointStatus, EnvStatus, WorkloadStatus } from '../../contract/responses.ts';
 import type { EnvRef } from '../ports.ts';
 import type { PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel } from './deploys.ts';
-
-export interface WorkloadStatus {
-  name: string;
-  desired: { count: number; releaseId: string };
-  current: { running: number; healthy: number; releases: string[] };
-  instances: Pick<InstanceStatus, 'id' | 'state' | 'releaseId' | 'restarts' | 'startedAt' | 'lastExit'>[];
-}
-
-export interface EndpointStatus {
-  name: string;
-  workload: string;
-  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
-  targets: string[];
-  proxyProtocol: string | null;
-}
-
-export interface EnvStatus {
-  env: string;
-  version: number;
-  desiredReleaseId: string | null;
-  currentReleaseId: string | null;
-  converged: boolean;
-  activeOperation: { id: string; kind: string; step: string | null } | null;
-  lastOperation: { id: string; status: string; error: { category: string; step: string; message: string } | null } | null;
-  workloads: WorkloadStatus[];
-  endpoints: EndpointStatus[];
-}
 
 export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvStatus> {
   const env = await requireEnv(deps.store, ref);

@@ -1,0 +1,76 @@
+// Shapes the API answers with, shared by the server (which builds them) and every client (which
+// reads them): the CLI, the console and MCP never re-declare them.
+
+export interface ChangeSet {
+  added: string[];
+  changed: { name: string; fields: string[] }[];
+  removed: string[];
+}
+
+export interface ReleaseDiff {
+  workloads: ChangeSet;
+  endpoints: ChangeSet;
+  volumes: ChangeSet;
+  config: { from: number; to: number; keys: string[] };
+  secrets: { bundle: string; from: number | null; to: number | null }[];
+  artifact: { from: string | null; to: string };
+}
+
+export interface DeployReceipt {
+  accepted: boolean;
+  dryRun: boolean;
+  env: string;
+  operationId: string | null;
+  releaseId: string;
+  previousReleaseId: string | null;
+  artifactDigest: string;
+  configVersion: number;
+  secretVersions: Record<string, number>;
+  diff: ReleaseDiff;
+  next: string[];
+}
+
+export interface SecretBundleSummary {
+  bundle: string;
+  version: number;
+  keys: string[];
+  digest: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface InstanceSummary {
+  id: string;
+  state: 'starting' | 'healthy' | 'unhealthy' | 'crashed' | 'stopping' | 'stopped';
+  releaseId: string;
+  restarts: number;
+  startedAt: string;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+}
+
+export interface WorkloadStatus {
+  name: string;
+  desired: { count: number; releaseId: string };
+  current: { running: number; healthy: number; releases: string[] };
+  instances: InstanceSummary[];
+}
+
+export interface EndpointStatus {
+  name: string;
+  workload: string;
+  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
+  targets: string[];
+  proxyProtocol: string | null;
+}
+
+export interface EnvStatus {
+  env: string;
+  version: number;
+  desiredReleaseId: string | null;
+  currentReleaseId: string | null;
+  converged: boolean;
+  activeOperation: { id: string; kind: string; step: string | null } | null;
+  lastOperation: { id: string; status: string; error: { category: string; step: string; message: string } | null } | null;
+  workloads: WorkloadStatus[];
+  endpoints: EndpointStatus[];
+}
