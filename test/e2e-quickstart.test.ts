@@ -130,7 +130,7 @@ describe('quick start through the CLI', () => {
     expect(r.code).toBe(8);
     expect(r.stdout).toContain('Release rel-2 accepted');
     expect(r.stderr).toContain('Error (image-pull)');
-    expect(r.stderr).toContain('failed at step WaitForNewInstancesHealthy');
+    expect(r.stderr).toContain('failed at step WaitForBatchHealthy');
     expect(r.stderr).toMatch(/berth logs --instance i-[0-9a-f]{8}/);
     expect(r.stderr).toContain('Cannot find module');
 
@@ -140,6 +140,6 @@ describe('quick start through the CLI', () => {
     expect(releases.releases.map((x: { id: string; status: string }) => `${x.id}:${x.status}`)).toEqual(['rel-2:failed', 'rel-1:active']);
     const status = JSON.parse((await berth(['status', '--json'])).stdout);
     expect(status).toMatchObject({ currentReleaseId: 'rel-1', desiredReleaseId: 'rel-1', converged: true });
-    expect(status.lastOperation.error).toMatchObject({ category: 'image-pull', step: 'WaitForNewInstancesHealthy' });
+    expect(status.lastOperation.error).toMatchObject({ category: 'image-pull', step: 'WaitForBatchHealthy' });
   });
 });

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +75,7 @@ describe('ProcessDriver', () => {
     return {
       env,
       releaseId: 'rel-7',
+      revision: 'rev-1',
       workloadName: 'web',
       workload: { command: ['node', 'server.js'], ports: [8080], healthCheck: httpCheck, ...workload },
       workdir,
@@ -289,7 +291,108 @@ describe('ProcessDriver', () => {
     await driver.stopInstances(env, [id, 'i-00000000']);
     await expect(driver.waitHealthy(env, [id])).rejects.toMatchObject({ category: 'not-found' });
   });
+
+  describe('reapOrphans after the platform was killed', () => {
+    const strangers: number[] = [];
+
+    afterEach(() => {
+      for (const pid of strangers.splice(0)) kill(pid);
+    });
+
+    it('stops the instances a killed platform left running, /bin/sh -c children included, and removes their dirs', async () => {
+      const dataDir = path.join(root, 'crashed');
+      // The killed platform: its driver is dropped, never stopped or shut down.
+      const crashed = new ProcessDriver({ dataDir, logs, restartBackoffMs: [50] });
+      // Nothing answers the probe, so the instance stays `starting` and the dropped driver does not
+      // restart it once it is reaped.
+      const command = 'sleep 30 & echo $! > child.pid; wait';
+      const [id] = await crashed.startInstances(spec({ command }, { secretBundles: { db: { DB_PASSWORD: 's3cret' } } }), 1);
+      const instanceDir = path.join(dataDir, 'instances', id);
+      const record = JSON.parse(readFileSync(path.join(instanceDir, 'process.json'), 'utf8'));
+      expect(record).toEqual({ pid: expect.any(Number), pgid: record.pid, startedAt: expect.any(String), command: ['/bin/sh', '-c', command], procStartTime: expect.any(Number) });
+      expect(existsSync(path.join(instanceDir, 'secrets', 'db.json'))).toBe(true);
+      let child = 0;
+      await eventually(() => expect((child = Number(readFileSync(path.join(workdir, 'child.pid'), 'utf8')))).toBeGreaterThan(0));
+      expect(alive(record.pid)).toBe(true);
+      expect(alive(child)).toBe(true);
+
+      const restarted = new ProcessDriver({ dataDir, logs, stopGraceMs: 1000 });
+      expect(await restarted.reapOrphans()).toEqual([id]);
+
+      expect(alive(record.pid)).toBe(false);
+      expect(alive(child)).toBe(false);
+      expect(existsSync(instanceDir)).toBe(false);
+      expect(await restarted.reapOrphans()).toEqual([]);
+      // Let the dropped driver see its process go before the log store is closed.
+      await eventually(() => expect(crashed.list(env)[0]?.state).toBe('crashed'));
+    });
+
+    it('leaves alone a process that now has a recorded pid but another start time, and only removes the dir', async () => {
+      const dataDir = path.join(root, 'reused');
+      const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+      strangers.push(stranger.pid!);
+      const instanceDir = path.join(dataDir, 'instances', 'i-0000abcd');
+      mkdirSync(path.join(instanceDir, 'secrets'), { recursive: true });
+      writeFileSync(path.join(instanceDir, 'secrets', 'db.json'), '{}');
+      const procStartTime = startTimeOf(stranger.pid!) - 1;
+      const record = { pid: stranger.pid, pgid: stranger.pid, startedAt: new Date().toISOString(), command: ['sleep', '30'], procStartTime };
+      writeFileSync(path.join(instanceDir, 'process.json'), JSON.stringify(record));
+
+      const restarted = new ProcessDriver({ dataDir, logs, stopGraceMs: 100 });
+      expect(await restarted.reapOrphans()).toEqual(['i-0000abcd']);
+
+      expect(alive(stranger.pid!)).toBe(true);
+      expect(existsSync(instanceDir)).toBe(false);
+    });
+
+    it('stops the children a dead leader left in its group only when they carry the instance id', async () => {
+      const dataDir = path.join(root, 'leaderless');
+      // A shell that exits at once, leaving its background child in the group: one run as the
+      // instance would (BERTH_INSTANCE_ID set), one a stranger's.
+      const ours = await leaderless({ BERTH_INSTANCE_ID: 'i-0000beef' });
+      const theirs = await leaderless({});
+      strangers.push(ours.child, theirs.child);
+      for (const [id, group] of [['i-0000beef', ours], ['i-0000cafe', theirs]] as const) {
+        const instanceDir = path.join(dataDir, 'instances', id);
+        mkdirSync(instanceDir, { recursive: true });
+        const record = { pid: group.leader, pgid: group.leader, startedAt: new Date().toISOString(), command: ['/bin/sh', '-c', '…'], procStartTime: 1 };
+        writeFileSync(path.join(instanceDir, 'process.json'), JSON.stringify(record));
+      }
+      expect(alive(ours.leader)).toBe(false);
+      expect(alive(ours.child)).toBe(true);
+
+      const restarted = new ProcessDriver({ dataDir, logs, stopGraceMs: 1000 });
+      expect((await restarted.reapOrphans()).sort()).toEqual(['i-0000beef', 'i-0000cafe']);
+
+      expect(alive(ours.child)).toBe(false);
+      expect(alive(theirs.child)).toBe(true);
+      expect(readdirSync(path.join(dataDir, 'instances'))).toEqual([]);
+    });
+  });
 });
+
+/** Starts a process group whose leader exits at once, leaving a `sleep` behind in the group. */
+async function leaderless(extraEnv: Record<string, string>): Promise<{ leader: number; child: number }> {
+  const shell = spawn('/bin/sh', ['-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: process.env.PATH, ...extraEnv } });
+  let out = '';
+  shell.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  await new Promise((resolve) => shell.once('close', resolve));
+  return { leader: shell.pid!, child: Number(out.trim()) };
+}
+
+/** `/proc/<pid>/stat` field 22. */
+function startTimeOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
 
 /** True while the process exists and is not a zombie (this sandbox's PID 1 does not reap orphans). */
 function alive(pid: number): boolean {

@@ -7,13 +7,16 @@ import { ERROR_CATEGORIES } from '../functions/core/errors.ts';
 import { loadDefinition, STATE_MACHINES_DIR } from '../functions/reconciler/state-machine-files.ts';
 import { LOCAL_SUBSTITUTIONS } from '../functions/reconciler/local-orchestrator.ts';
 import { createDeploySteps } from '../functions/reconciler/deploy-steps.ts';
+import { createScaleSteps } from '../functions/reconciler/scale-steps.ts';
+
+const HANDLERS = { deploy: createDeploySteps, scale: createScaleSteps };
 
 type State = { Type: string; Comment?: string; Next?: string; End?: boolean; Catch?: { Next: string }[]; Resource?: string };
 
 const files = readdirSync(STATE_MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
 
 describe.each(files)('%s', (file) => {
-  const name = file.replace('.asl.json', '') as 'deploy';
+  const name = file.replace('.asl.json', '') as keyof typeof HANDLERS;
   const definition = loadDefinition(name, LOCAL_SUBSTITUTIONS) as { States: Record<string, State>; StartAt: string };
 
   it('is valid Amazon States Language', () => {
@@ -38,7 +41,7 @@ describe.each(files)('%s', (file) => {
   });
 
   it('binds every Task state to a step handler', () => {
-    const handlers = createDeploySteps({} as never);
+    const handlers = HANDLERS[name]({} as never);
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
     expect(tasks.filter((t) => !(t in handlers))).toEqual([]);
     expect(Object.keys(handlers).filter((h) => !tasks.includes(h))).toEqual([]);

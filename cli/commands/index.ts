@@ -17,6 +17,9 @@ import orgsList from './orgs/list.ts';
 import projectsCreate from './projects/create.ts';
 import projectsList from './projects/list.ts';
 import releases from './releases.ts';
+import rollback from './rollback.ts';
+import scaleCount from './scale/count.ts';
+import scaleVm from './scale/vm.ts';
 import secretsImport from './secrets/import.ts';
 import secretsList from './secrets/list.ts';
 import secretsSet from './secrets/set.ts';
@@ -46,4 +49,7 @@ export const COMMANDS: CommandDefinition[] = [
   events,
   logs,
   releases,
+  rollback,
+  scaleCount,
+  scaleVm,
 ];

@@ -8,6 +8,7 @@ import { BerthError, InvalidInputError } from '../core/errors.ts';
 import { ulid } from '../core/ids.ts';
 import type { PlatformDeps } from '../core/services/deps.ts';
 import { bearerAuth, type AuthVariables } from './auth.ts';
+import { idempotency } from './idempotency.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
@@ -55,6 +56,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
     if (path === `/${API_VERSION}/health` || path === `/${API_VERSION}/openapi.json`) return next();
     return bearerAuth(deps.store)(c, next);
   });
+  app.use(`/${API_VERSION}/*`, idempotency(deps.store));
 
   const v1 = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
   registerHierarchyRoutes(v1, deps);

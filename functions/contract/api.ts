@@ -76,3 +76,28 @@ export const ReleasesQuery = z.object({ limit: z.coerce.number().int().min(1).ma
 
 export const ReleaseId = z.string().regex(/^rel-\d+$/, { message: 'must be a release id such as rel-3 (see `berth releases`)' });
 export const OperationId = z.string().regex(/^op-[0-9A-Z]{26}$/, { message: 'must be an operation id such as op-01J… (see `berth events`)' });
+
+/** Per-workload scale settings kept on the env; they outlive releases (like `fly scale`). */
+export const ScaleSettings = z
+  .object({
+    count: z.number().int().min(0).max(100).optional(),
+    min: z.number().int().min(0).max(100).optional().describe('Autoscaling floor (stored; the reconcile loop keeps count within it).'),
+    max: z.number().int().min(1).max(100).optional().describe('Autoscaling ceiling.'),
+    cpu: z.number().int().optional(),
+    memory: z.number().int().positive().optional(),
+  })
+  .strict();
+export type ScaleSettings = z.infer<typeof ScaleSettings>;
+
+export const ScaleBody = z
+  .object({
+    workload: Name,
+    settings: ScaleSettings,
+  })
+  .strict();
+
+export const RollbackBody = z
+  .object({
+    releaseId: ReleaseId.optional().describe('Release to return to. Default: the release before the current one that succeeded.'),
+  })
+  .strict();

@@ -94,6 +94,15 @@ export const Workload = z
       .strict()
       .optional(),
     volumes: z.array(VolumeMount).optional(),
+    rollout: z
+      .object({
+        maxSurge: z.number().int().min(0).max(100).optional().describe('New instances started per batch beyond the desired count. Default 1.'),
+        maxUnavailable: z.number().int().min(0).max(100).optional().describe('Old instances that may be stopped before their replacements are healthy. Default 0.'),
+      })
+      .strict()
+      .refine((r) => (r.maxSurge ?? 1) + (r.maxUnavailable ?? 0) > 0, { message: 'maxSurge and maxUnavailable cannot both be 0: the rollout could never make progress' })
+      .optional()
+      .describe('How a deploy replaces instances: in batches of maxSurge + maxUnavailable.'),
   })
   .strict();
 
@@ -228,4 +237,5 @@ function checkReferences(m: { workloads: Record<string, Workload>; endpoints?: R
 
 /** Defaults applied once, so every consumer sees the same effective values. */
 export const WORKLOAD_DEFAULTS = { cpu: 256, memory: 512, count: 1 } as const;
+export const ROLLOUT_DEFAULTS = { maxSurge: 1, maxUnavailable: 0 } as const;
 export const HEALTH_DEFAULTS = { intervalSeconds: 2, timeoutSeconds: 2, deadlineSeconds: 60, path: '/' } as const;

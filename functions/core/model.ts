@@ -1,5 +1,6 @@
 // The platform's records. Desired state lives on the env item (guarded by `version`); everything
 // else is append-only (releases, operations, events, config and secret-bundle versions).
+import type { ScaleSettings } from '../contract/api.ts';
 import type { Manifest } from '../contract/manifest.ts';
 import type { ErrorCategory } from './errors.ts';
 import type { EnvRef } from './ports.ts';
@@ -36,6 +37,8 @@ export interface Env extends EnvRef {
   activeOperationId?: string;
   /** The latest operation started on the env, finished or not. */
   lastOperationId?: string;
+  /** Scale settings per workload; they apply to every release until changed. */
+  scale?: Record<string, ScaleSettings>;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -60,7 +63,7 @@ export interface Release {
   status: ReleaseStatus;
 }
 
-export type OperationKind = 'deploy';
+export type OperationKind = 'deploy' | 'rollback' | 'scale' | 'reconcile';
 export type OperationStatus = 'running' | 'succeeded' | 'failed';
 
 export interface OperationError {
@@ -76,8 +79,13 @@ export interface Operation {
   env: EnvRef;
   kind: OperationKind;
   status: OperationStatus;
+  /** The release the env converges to. */
   releaseId: string;
   previousReleaseId?: string;
+  /** Scale settings before the operation (what compensation restores). */
+  previousScale?: Record<string, ScaleSettings>;
+  /** What a scale operation asked for. */
+  scaleChange?: { workload: string; settings: ScaleSettings };
   /** The state the execution is in (or failed in). */
   step?: string;
   error?: OperationError;

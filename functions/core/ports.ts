@@ -51,11 +51,15 @@ export interface InstanceStatus {
   id: string;
   workload: string;
   releaseId: string;
+  /** What the instance runs: release + restart-relevant settings (see core/desired.ts). */
+  revision: string;
   state: InstanceState;
   startedAt: string;
   restarts: number;
   /** host:port the instance listens on per declared container port (embedded: 127.0.0.1:<free port>). */
   addresses: Record<number, { host: string; port: number }>;
+  /** A crashed instance that the driver will restart (after its backoff). */
+  restartScheduled?: boolean;
   /** Last exit, when the instance crashed at least once. */
   lastExit?: { code: number | null; signal: string | null; at: string };
 }
@@ -64,6 +68,7 @@ export interface InstanceStatus {
 export interface InstanceSpec {
   env: EnvRef;
   releaseId: string;
+  revision: string;
   workloadName: string;
   workload: Workload;
   /** Embedded: directory holding the unpacked release snapshot (the command's cwd). */
@@ -144,7 +149,7 @@ export interface Orchestrator {
   start(machine: StateMachineName, name: string, input: Record<string, unknown>): Promise<void>;
 }
 
-export type StateMachineName = 'deploy';
+export type StateMachineName = 'deploy' | 'scale';
 
 /** Encrypts secret-bundle values at rest. Embedded: AES-256-GCM with a 0600 key file. AWS: KMS. */
 export interface SecretCipher {

@@ -5,13 +5,22 @@
 import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from './model.ts';
 import type { EnvRef } from './ports.ts';
 
+export interface IdempotencyRecord {
+  requestHash: string;
+  state: 'in-progress' | 'done';
+  response?: { status: number; body: string };
+  createdAt: string;
+  /** Epoch seconds; the DynamoDB TTL attribute on AWS. */
+  expiresAt: number;
+}
+
 export interface AppRef {
   org: string;
   project: string;
   app: string;
 }
 
-export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId' | 'lastOperationId'>>;
+export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId' | 'lastOperationId' | 'scale'>>;
 
 export interface StateStore {
   /** Creates; a duplicate name throws ConflictError (code `already-exists`). */
@@ -30,6 +39,8 @@ export interface StateStore {
   createEnv(env: Env): Promise<void>;
   getEnv(ref: EnvRef): Promise<Env | undefined>;
   listEnvs(ref: AppRef): Promise<Env[]>;
+  /** Every env of the platform (the reconcile loop; not a request path). */
+  listAllEnvs(): Promise<EnvRef[]>;
   /**
    * Applies `patch` (undefined values remove the attribute) when the env is still at
    * `expectedVersion`; returns the new env. A concurrent change throws ConflictError
@@ -69,6 +80,14 @@ export interface StateStore {
   /** Records that `org` uploaded the artifact, so no other org can deploy it by digest. */
   putArtifactRef(org: string, digest: string, by: string): Promise<void>;
   hasArtifactRef(org: string, digest: string): Promise<boolean>;
+
+  /**
+   * Idempotency keys: `claimIdempotencyKey` writes an in-progress record unless one exists, and
+   * returns the existing record otherwise; `completeIdempotencyKey` stores the response.
+   */
+  claimIdempotencyKey(scope: string, key: string, requestHash: string): Promise<IdempotencyRecord | undefined>;
+  completeIdempotencyKey(scope: string, key: string, response: { status: number; body: string }): Promise<void>;
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
 
   putToken(token: TokenRecord): Promise<void>;
   getTokenByHash(hash: string): Promise<TokenRecord | undefined>;

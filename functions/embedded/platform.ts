@@ -15,10 +15,13 @@ import { KeyFileCipher } from '../drivers/local/key-file-cipher.ts';
 import { FileLogStore } from '../drivers/local/log-files.ts';
 import { ProcessDriver } from '../drivers/local/process-driver.ts';
 import { createDeploySteps } from '../reconciler/deploy-steps.ts';
+import { createScaleSteps } from '../reconciler/scale-steps.ts';
 import { LocalOrchestrator } from '../reconciler/local-orchestrator.ts';
 import { DynamoStateStore } from '../store/dynamo-state-store.ts';
 import { DEFAULT_TABLE_NAME } from '../store/table.ts';
 import { startLocalDynamo } from './local-dynamo.ts';
+import { recoverInterruptedOperations } from '../reconciler/recovery.ts';
+import { startReconcileLoop } from '../reconciler/reconcile-loop.ts';
 import { recordComputeEvents } from './compute-events.ts';
 
 export interface EmbeddedOptions {
@@ -30,6 +33,8 @@ export interface EmbeddedOptions {
   version: string;
   /** Compute driver tuning (tests shorten the restart backoff). */
   restartBackoffMs?: number[];
+  /** How often the reconcile loop compares desired and actual; 0 turns it off. Default 5000. */
+  reconcileIntervalMs?: number;
 }
 
 export interface EmbeddedPlatform {
@@ -54,9 +59,18 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const cipher = new KeyFileCipher(join(home, 'secrets.key'));
 
   const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher };
-  const orchestrator = new LocalOrchestrator({ deploy: createDeploySteps(partial) }, store, events);
+  const orchestrator = new LocalOrchestrator({ deploy: createDeploySteps(partial), scale: createScaleSteps(partial) }, store, events);
   const deps: PlatformDeps = { ...partial, orchestrator };
   const stopRecording = recordComputeEvents(compute, events);
+
+  // Order matters: processes a killed platform left behind go first, then interrupted operations
+  // are compensated, then the reconcile loop brings every env back to its desired state.
+  const reaped = await compute.reapOrphans();
+  if (reaped.length) console.error(`stopped ${reaped.length} instance(s) left running by a previous platform process: ${reaped.join(', ')}`);
+  const recovered = await recoverInterruptedOperations(store, events, orchestrator);
+  if (recovered.length) console.error(`compensating ${recovered.length} operation(s) interrupted by a restart: ${recovered.join(', ')}`);
+  const reconcileMs = options.reconcileIntervalMs ?? 5000;
+  const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, reconcileMs, (err) => console.error('reconcile:', err)) : () => undefined;
 
   const app = createApi(deps, { version: options.version });
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -73,6 +87,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
     deps,
     orchestrator,
     async close() {
+      stopReconciling();
       stopRecording();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -7,13 +7,13 @@ import type { EventLog } from '../core/event-log.ts';
 import type { EnvRef, Orchestrator, StateMachineName } from '../core/ports.ts';
 import type { StateStore } from '../core/state-store.ts';
 import { loadDefinition, taskStateNames } from './state-machine-files.ts';
-import type { StepInput } from './deploy-steps.ts';
+import type { StepInput } from './step-kit.ts';
 
 type StepHandler = (input: StepInput) => Promise<Record<string, unknown>>;
 
 /** What CDK substitutes on AWS; embedded, the ARNs only have to be well-formed. */
 export const LOCAL_SUBSTITUTIONS = {
-  DeployStepFunctionArn: 'arn:aws:lambda:local:000000000000:function:berth-deploy-step',
+  StepFunctionArn: 'arn:aws:lambda:local:000000000000:function:berth-steps',
 };
 
 interface StateEvent {
@@ -62,7 +62,8 @@ export class LocalOrchestrator implements Orchestrator {
     );
     const execution = entry.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers },
-      context: { Execution: { Name: executionName, Id: `arn:aws:states:local:000000000000:execution:berth-${name}:${executionName}` } },
+      // `$$.Task.Token` feeds the .waitForTaskToken states; embedded, their handler awaits the driver instead.
+      context: { Execution: { Name: executionName, Id: `arn:aws:states:local:000000000000:execution:berth-${name}:${executionName}` }, Task: { Token: `local:${executionName}` } },
     });
     // Attach to the result at once: a Fail state rejects it before the history has been read.
     const outcome = execution.result.then(

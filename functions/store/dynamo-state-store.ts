@@ -5,7 +5,10 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
-import type { AppRef, EnvPatch, StateStore } from '../core/state-store.ts';
+import type { AppRef, EnvPatch, IdempotencyRecord, StateStore } from '../core/state-store.ts';
+
+/** Stripe keeps keys for 24 h; a retry after that is a new request. */
+const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 import { keys, seq } from './table.ts';
 
 type Item = Record<string, unknown>;
@@ -50,8 +53,13 @@ export class DynamoStateStore implements StateStore {
     return this.query<App>({ pk: keys.project(org, project), prefix: 'APP#' });
   }
 
-  createEnv(e: Env) {
-    return this.create(keys.app(e.org, e.project, e.app), `ENV#${e.env}`, e, `env "${e.env}" already exists in ${e.org}/${e.project}/${e.app}`);
+  async createEnv(e: Env) {
+    await this.create(keys.app(e.org, e.project, e.app), `ENV#${e.env}`, e, `env "${e.env}" already exists in ${e.org}/${e.project}/${e.app}`);
+    const ref: EnvRef = { org: e.org, project: e.project, app: e.app, env: e.env };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.allEnvs(), sk: keys.env(ref), ref } }));
+  }
+  async listAllEnvs() {
+    return (await this.query<{ ref: EnvRef }>({ pk: keys.allEnvs() })).map((i) => i.ref);
   }
   getEnv(r: EnvRef) {
     return this.get<Env>(keys.app(r.org, r.project, r.app), `ENV#${r.env}`);
@@ -175,6 +183,23 @@ export class DynamoStateStore implements StateStore {
   }
   async hasArtifactRef(org: string, digest: string) {
     return (await this.get(keys.org(org), `ARTIFACT#${digest}`)) !== undefined;
+  }
+
+  async claimIdempotencyKey(scope: string, key: string, requestHash: string) {
+    const record: IdempotencyRecord = { requestHash, state: 'in-progress', createdAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS };
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.idempotency(scope), sk: key, ...record }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      return this.get<IdempotencyRecord>(keys.idempotency(scope), key);
+    }
+  }
+  async completeIdempotencyKey(scope: string, key: string, response: { status: number; body: string }) {
+    await this.update(keys.idempotency(scope), key, { state: 'done', response }, 'idempotency key');
+  }
+  async releaseIdempotencyKey(scope: string, key: string) {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.idempotency(scope), sk: key } }));
   }
 
   putToken(t: TokenRecord) {

@@ -12,6 +12,8 @@
 //   ENV#…                      CONFIG#<seq, 10 digits>    config version (full snapshot)
 //   ENV#…                      SECRET#<bundle>#<seq>      secret-bundle version (ciphertext)
 //   RUNNING                    <op-id>                    pointer to a running operation
+//   ENVS                       ENV#<o>/<p>/<a>/<e>        pointer to an env (the reconcile loop)
+//   IDEMPOTENCY#<token id>     <Idempotency-Key>          first response to a mutating request
 //   TOKEN#<sha256>             TOKEN                      API token (hash only)
 //
 // The org is the first component of every key below ORGS, so tenancy is part of the key design.
@@ -44,5 +46,7 @@ export const keys = {
   app: (org: string, project: string, app: string) => `APP#${org}/${project}/${app}`,
   env: (r: EnvRef) => `ENV#${r.org}/${r.project}/${r.app}/${r.env}`,
   running: () => 'RUNNING',
+  allEnvs: () => 'ENVS',
+  idempotency: (scope: string) => `IDEMPOTENCY#${scope}`,
   token: (hash: string) => `TOKEN#${hash}`,
 };

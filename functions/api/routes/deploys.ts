@@ -1,6 +1,7 @@
-import { DeployBody, EnvParams } from '../../contract/api.ts';
-import { deploy } from '../../core/services/deploys.ts';
+import { DeployBody, EnvParams, RollbackBody, ScaleBody } from '../../contract/api.ts';
+import { deploy, rollback } from '../../core/services/deploys.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
+import { scale } from '../../core/services/scale.ts';
 import type { Api } from '../app.ts';
 import { route } from '../route.ts';
 
@@ -22,5 +23,23 @@ export function registerDeployRoutes(api: Api, deps: PlatformDeps): void {
       const receipt = await deploy(deps, c.req.valid('param'), c.req.valid('json'), c.get('actor'));
       return c.json({ receipt }, receipt.dryRun ? 200 : 202);
     },
+  );
+
+  api.openapi(
+    route({
+      method: 'post',
+      path: `${ENV}/rollbacks`,
+      summary: 'Roll back: point the env at an earlier release (its code, config and secret versions); nothing is rebuilt',
+      tag: 'deploys',
+      params: EnvParams,
+      body: RollbackBody,
+      status: 202,
+    }),
+    async (c) => c.json({ receipt: await rollback(deps, c.req.valid('param'), c.req.valid('json'), c.get('actor')) }, 202),
+  );
+
+  api.openapi(
+    route({ method: 'post', path: `${ENV}/scale`, summary: 'Scale a workload: count (min/max), cpu, memory; kept across releases', tag: 'scale', params: EnvParams, body: ScaleBody, status: 202 }),
+    async (c) => c.json({ receipt: await scale(deps, c.req.valid('param'), c.req.valid('json'), c.get('actor')) }, 202),
   );
 }

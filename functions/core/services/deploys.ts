@@ -1,16 +1,19 @@
-// A deploy: validate, gate on config, create an immutable release, claim the env for one operation,
-// start the rollout state machine and answer with a receipt at once.
+// Deploy and rollback: validate, gate on config, create an immutable release (deploy) or pick an
+// earlier one (rollback), then start the rollout operation and answer with a receipt at once.
 import type { Manifest } from '../../contract/manifest.ts';
 import { parseManifest } from '../../contract/parse-manifest.ts';
 import type { DeployReceipt } from '../../contract/responses.ts';
 import { assertNoMissingConfig, findMissingConfig } from '../config-gate.ts';
 import { diffConfig, diffManifests, diffSecretVersions, type ReleaseDiff } from '../diff.ts';
-import { BerthError, ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
-import { operationId as newOperationId, releaseId as toReleaseId } from '../ids.ts';
-import type { Env, Operation, Release } from '../model.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { releaseId as toReleaseId } from '../ids.ts';
+import type { Release } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
+import { envLabel, startOperation } from './operations.ts';
+
+export { envLabel };
 
 export interface DeployRequest {
   manifest: string;
@@ -18,11 +21,9 @@ export interface DeployRequest {
   dryRun?: boolean;
 }
 
-export const envLabel = (r: EnvRef): string => `${r.org}/${r.project}/${r.app}/${r.env}`;
-
 export async function deploy(deps: PlatformDeps, ref: EnvRef, request: DeployRequest, actor: Actor): Promise<DeployReceipt> {
   const { store } = deps;
-  let env = await requireEnv(store, ref);
+  const env = await requireEnv(store, ref);
   const manifest = parseManifest(request.manifest);
   if (manifest.app !== ref.app) {
     throw new InvalidInputError('manifest-app-mismatch', `berth.yaml declares app "${manifest.app}" but the deploy targets app "${ref.app}"`, {
@@ -39,75 +40,89 @@ export async function deploy(deps: PlatformDeps, ref: EnvRef, request: DeployReq
   assertNoMissingConfig(findMissingConfig(manifest, new Set(Object.keys(config?.values ?? {})), new Set(Object.keys(bundles))), ref.env);
 
   const previous = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
-  const previousConfig = previous && previous.configVersion > 0 ? await store.getConfigVersion(ref, previous.configVersion) : undefined;
   const secretVersions = Object.fromEntries(Object.values(bundles).map((b) => [b.bundle, b.version]));
-  const diff: ReleaseDiff = {
-    ...diffManifests(previous?.manifest, manifest),
-    config: { from: previous?.configVersion ?? 0, to: config?.version ?? 0, keys: diffConfig(previousConfig?.values ?? {}, config?.values ?? {}) },
-    secrets: diffSecretVersions(previous?.secretVersions ?? {}, secretVersions),
-    artifact: { from: previous?.artifactDigest ?? null, to: request.artifactDigest },
-  };
-  const base = {
-    env: envLabel(ref),
-    previousReleaseId: previous?.id ?? null,
-    artifactDigest: request.artifactDigest,
-    configVersion: config?.version ?? 0,
-    secretVersions,
-    diff,
-  };
+  const target = { manifest, artifactDigest: request.artifactDigest, configVersion: config?.version ?? 0, secretVersions };
+  const base = { env: envLabel(ref), previousReleaseId: previous?.id ?? null, artifactDigest: request.artifactDigest, configVersion: target.configVersion, secretVersions, diff: await releaseDiff(deps, ref, previous, target) };
 
   if (request.dryRun) {
     const latest = await store.latestRelease(ref);
     return { ...base, accepted: false, dryRun: true, operationId: null, releaseId: toReleaseId((latest?.seq ?? 0) + 1), next: ['berth deploy (without --dry-run) to apply'] };
   }
 
-  const operationId = newOperationId();
-  env = await claimEnv(deps, env, operationId);
-  try {
-    const release = await appendRelease(deps, ref, { manifest, artifactDigest: request.artifactDigest, configVersion: base.configVersion, secretVersions, operationId, actor });
-    const op: Operation = {
-      id: operationId,
-      env: ref,
+  let releaseId = '';
+  const operationId = await startOperation(
+    deps,
+    env,
+    {
       kind: 'deploy',
-      status: 'running',
-      releaseId: release.id,
       previousReleaseId: previous?.id,
-      createdAt: new Date().toISOString(),
-      createdBy: actor.name,
-    };
-    await store.putOperation(op);
-    env = await store.updateEnv(ref, env.version, { desiredReleaseId: release.id, activeOperationId: operationId });
-    await deps.events.record(ref, { type: 'operation.accepted', operationId, message: `deploy ${operationId} accepted: ${release.id} (${request.artifactDigest.slice(0, 19)}…) by ${actor.name}` });
-    await deps.orchestrator.start('deploy', operationId, {
-      operation: { ...ref, operationId, releaseId: release.id, ...(previous ? { previousReleaseId: previous.id } : {}) },
-    });
-    return {
-      ...base,
-      accepted: true,
-      dryRun: false,
-      operationId,
-      releaseId: release.id,
-      next: [`berth wait ${operationId}`, `berth events --operation ${operationId} --follow`, 'berth status'],
-    };
-  } catch (err) {
-    await abandon(deps, ref, operationId, err);
-    throw err;
-  }
+      prepare: async (opId) => {
+        const release = await appendRelease(deps, ref, { ...target, operationId: opId, actor });
+        releaseId = release.id;
+        return { releaseId, acceptedMessage: `deploy ${opId} accepted: ${release.id} (${request.artifactDigest.slice(0, 19)}…) by ${actor.name}` };
+      },
+    },
+    actor,
+  );
+  return { ...base, accepted: true, dryRun: false, operationId, releaseId, next: followUps(operationId) };
 }
 
-/** One operation per env: take the env with a conditional write, or say who holds it. */
-async function claimEnv(deps: PlatformDeps, env: Env, operationId: string): Promise<Env> {
-  if (env.activeOperationId) {
-    const holder = await deps.store.getOperation(env, env.activeOperationId);
-    // A claim whose operation never got written (crash between the two writes) holds nothing.
-    if (holder?.status === 'running') {
-      throw new ConflictError('operation-in-progress', `env ${envLabel(env)} is busy with ${holder.kind} ${holder.id} (step ${holder.step ?? 'starting'}); one operation runs at a time`, {
-        details: { operationId: holder.id },
-        next: [`berth wait ${holder.id}`, `berth events --operation ${holder.id} --follow`],
-      });
-    }
+/** Points the env back at an earlier release: its code, config and secret versions, untouched. */
+export async function rollback(deps: PlatformDeps, ref: EnvRef, request: { releaseId?: string }, actor: Actor): Promise<DeployReceipt> {
+  const { store } = deps;
+  const env = await requireEnv(store, ref);
+  const current = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
+  if (!current) throw new NotFoundError('nothing-to-roll-back', `env ${ref.env} has no running release to roll back from`, { next: ['berth releases', 'berth deploy'] });
+  const target = request.releaseId ? await store.getRelease(ref, request.releaseId) : await previousGood(deps, ref, current);
+  if (!target) {
+    throw new NotFoundError('release-not-found', request.releaseId ? `release ${request.releaseId} does not exist in ${ref.env}` : `no earlier release of ${ref.env} ever went live`, { next: ['berth releases'] });
   }
-  return deps.store.updateEnv(env, env.version, { activeOperationId: operationId, lastOperationId: operationId });
+  if (target.id === current.id) throw new InvalidInputError('already-current', `${target.id} is already the running release of ${ref.env}`, { next: ['berth releases'] });
+  if (target.status === 'failed' || target.status === 'pending') {
+    throw new InvalidInputError('release-never-live', `${target.id} never went live (status ${target.status}); roll back to a release that did`, { next: ['berth releases'] });
+  }
+  const diff = await releaseDiff(deps, ref, current, target);
+  const operationId = await startOperation(
+    deps,
+    env,
+    { kind: 'rollback', previousReleaseId: current.id, prepare: async (opId) => ({ releaseId: target.id, acceptedMessage: `rollback ${opId} accepted: ${current.id} → ${target.id} (code, config v${target.configVersion} and secret versions of ${target.id}) by ${actor.name}` }) },
+    actor,
+  );
+  return {
+    accepted: true,
+    dryRun: false,
+    env: envLabel(ref),
+    operationId,
+    releaseId: target.id,
+    previousReleaseId: current.id,
+    artifactDigest: target.artifactDigest,
+    configVersion: target.configVersion,
+    secretVersions: target.secretVersions,
+    diff,
+    next: followUps(operationId),
+  };
+}
+
+const followUps = (operationId: string) => [`berth wait ${operationId}`, `berth events --operation ${operationId} --follow`, 'berth status'];
+
+async function previousGood(deps: PlatformDeps, ref: EnvRef, current: Release): Promise<Release | undefined> {
+  const releases = await deps.store.listReleases(ref, 100);
+  return releases.find((r) => r.seq < current.seq && (r.status === 'superseded' || r.status === 'active'));
+}
+
+async function releaseDiff(
+  deps: PlatformDeps,
+  ref: EnvRef,
+  from: Release | undefined,
+  to: { manifest: Manifest; artifactDigest: string; configVersion: number; secretVersions: Record<string, number> },
+): Promise<ReleaseDiff> {
+  const config = async (v: number | undefined) => (v ? ((await deps.store.getConfigVersion(ref, v))?.values ?? {}) : {});
+  return {
+    ...diffManifests(from?.manifest, to.manifest),
+    config: { from: from?.configVersion ?? 0, to: to.configVersion, keys: diffConfig(await config(from?.configVersion), await config(to.configVersion)) },
+    secrets: diffSecretVersions(from?.secretVersions ?? {}, to.secretVersions),
+    artifact: { from: from?.artifactDigest ?? null, to: to.artifactDigest },
+  };
 }
 
 async function appendRelease(
@@ -139,16 +154,4 @@ async function appendRelease(
     }
   }
   throw new ConflictError('release-number-taken', 'could not allocate a release number; try again');
-}
-
-async function abandon(deps: PlatformDeps, ref: EnvRef, operationId: string, err: unknown): Promise<void> {
-  const env = await deps.store.getEnv(ref);
-  if (env?.activeOperationId === operationId) {
-    await deps.store.updateEnv(ref, env.version, { activeOperationId: undefined, desiredReleaseId: env.currentReleaseId }).catch(() => undefined);
-  }
-  const op = await deps.store.getOperation(ref, operationId);
-  if (op?.status === 'running') {
-    const e = err instanceof BerthError ? err : new BerthError('internal', 'start-failed', String((err as Error).message));
-    await deps.store.updateOperation(ref, operationId, { status: 'failed', finishedAt: new Date().toISOString(), error: { category: e.category, code: e.code, message: e.message, step: 'Accept', next: [] } });
-  }
 }

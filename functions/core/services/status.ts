@@ -1,8 +1,8 @@
 // Desired vs current, side by side: what `berth status` prints after every mutation.
-import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
 import type { EndpointStatus, EnvStatus, WorkloadStatus } from '../../contract/responses.ts';
 import type { EnvRef } from '../ports.ts';
 import type { PlatformDeps } from './deps.ts';
+import { desiredWorkloads } from '../desired.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel } from './deploys.ts';
 
@@ -12,13 +12,14 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
   const active = env.activeOperationId ? await deps.store.getOperation(ref, env.activeOperationId) : undefined;
   const last = env.lastOperationId ? (active?.id === env.lastOperationId ? active : await deps.store.getOperation(ref, env.lastOperationId)) : undefined;
   const instances = deps.compute.list(ref);
+  const wanted = desired ? desiredWorkloads(desired, env.scale) : [];
   const workloadNames = [...new Set([...Object.keys(desired?.manifest.workloads ?? {}), ...instances.map((i) => i.workload)])].sort();
   const workloads: WorkloadStatus[] = workloadNames.map((name) => {
     const mine = instances.filter((i) => i.workload === name);
-    const spec = desired?.manifest.workloads[name];
+    const spec = wanted.find((d) => d.name === name);
     return {
       name,
-      desired: { count: spec ? (spec.count ?? WORKLOAD_DEFAULTS.count) : 0, releaseId: spec ? desired!.id : '-' },
+      desired: { count: spec?.count ?? 0, releaseId: spec ? desired!.id : '-' },
       current: { running: mine.length, healthy: mine.filter((i) => i.state === 'healthy').length, releases: [...new Set(mine.map((i) => i.releaseId))].sort() },
       instances: mine.map(({ id, state, releaseId, restarts, startedAt, lastExit }) => ({ id, state, releaseId, restarts, startedAt, lastExit })),
     };

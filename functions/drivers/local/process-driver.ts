@@ -3,17 +3,26 @@
 // as the ECS driver so the rollout state machines cannot tell the two apart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Workload } from '../../contract/manifest.ts';
-import { BerthError, ConflictError, HealthCheckError, ImagePullError, InvalidInputError, NotFoundError } from '../../core/errors.ts';
+import { InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { ComputeDriver, ComputeEvent, EnvRef, InstanceSpec, InstanceState, InstanceStatus, LogLevel, LogStore } from '../../core/ports.ts';
-import { deadlineMs, describeProbe, probePlan, runProbe, type ProbePlan, type ProbeResult } from './health-probe.ts';
+import { deadlineMs, describeProbe, runProbe, type ProbePlan, type ProbeResult } from './health-probe.ts';
+import { freePort } from './free-port.ts';
+import { envKey, newInstance, statusOf, type Instance } from './instance.ts';
+import { exitedFailure, exitText, neverHealthy, spawnFailure, stoppedWhileWaiting } from './instance-errors.ts';
+import { argv, checkSpec, commandText, processEnv, writeSecrets } from './instance-spec.ts';
 import { LineSplitter, levelOf, type StreamName } from './log-line.ts';
+import { reapOrphanedInstances } from './orphan-reaper.ts';
+import { signalGroup, terminateGroup } from './process-group.ts';
+import { recordSpawn } from './process-record.ts';
+import { withTimeout } from './with-timeout.ts';
 
 export interface ProcessDriverOptions {
-  /** Per-instance directories (the secret files) live under `<dataDir>/instances/<id>`. */
+  /**
+   * Per-instance directories live under `<dataDir>/instances/<id>`: the secret files and
+   * `process.json`, the record that lets `reapOrphans` find the instance after a platform crash.
+   */
   readonly dataDir: string;
   /** Receives the instances' stdout/stderr and the driver's own lifecycle lines. */
   readonly logs: LogStore;
@@ -34,40 +43,8 @@ const STARTING_PROBE_MS = 250;
 const UNHEALTHY_AFTER_FAILURES = 3;
 // Enough to hold a typical runtime's dying words (a Node stack trace runs to about ten lines).
 const STDERR_TAIL_LINES = 10;
-// After SIGKILL, processes leave within milliseconds; this only bounds a wait that cannot succeed.
-const KILL_WAIT_MS = 2000;
 // Output still buffered in the pipes when the process exits belongs before the "crashed" line.
 const DRAIN_MS = 200;
-
-interface Instance {
-  readonly id: string;
-  readonly spec: InstanceSpec;
-  readonly envKey: string;
-  readonly addresses: Record<number, { host: string; port: number }>;
-  readonly processEnv: Record<string, string>;
-  readonly dir: string;
-  readonly plan: ProbePlan | undefined;
-  state: InstanceState;
-  startedAt: string;
-  startedAtMs: number;
-  restarts: number;
-  lastExit?: { code: number | null; signal: string | null; at: string };
-  /** Bumped on every launch so results of an earlier process (probes, exits) are ignored. */
-  generation: number;
-  pid?: number;
-  running: boolean;
-  exited: Promise<void>;
-  everHealthy: boolean;
-  /** Set the moment a stop is requested, so no exit counts as a crash and no restart follows. */
-  stopRequested: boolean;
-  stopped?: Promise<void>;
-  probeFailures: number;
-  lastProbeError?: string;
-  stderrTail: string[];
-  /** Why the instance could not start; set once it failed before ever being healthy. */
-  failure?: BerthError;
-  timer?: NodeJS.Timeout;
-}
 
 export class ProcessDriver implements ComputeDriver {
   private readonly dataDir: string;
@@ -135,33 +112,23 @@ export class ProcessDriver implements ComputeDriver {
     await Promise.all([...this.instances.values()].map((instance) => this.stop(instance)));
   }
 
+  /**
+   * Stops the instances an earlier run of the platform left running (it was killed before it
+   * could stop them) and removes their dirs, secrets included; call at startup, before starting
+   * instances. A recorded pid is signalled only if /proc shows it is still the process spawned.
+   * Resolves with the ids of the instances cleaned up.
+   */
+  reapOrphans(): Promise<string[]> {
+    return reapOrphanedInstances(path.join(this.dataDir, 'instances'), this.stopGraceMs, (id) => this.instances.has(id));
+  }
+
   private async prepare(spec: InstanceSpec): Promise<Instance> {
     const id = `i-${randomBytes(4).toString('hex')}`;
     const addresses: Instance['addresses'] = {};
-    for (const containerPort of spec.workload.ports ?? []) addresses[containerPort] = { host: HOST, port: await this.freePort() };
+    for (const containerPort of spec.workload.ports ?? []) addresses[containerPort] = { host: HOST, port: await freePort(HOST, this.portsTaken()) };
     const dir = path.join(this.dataDir, 'instances', id);
     const secretsDir = writeSecrets(path.join(dir, 'secrets'), spec.secretBundles);
-    const now = new Date();
-    return {
-      id,
-      spec,
-      envKey: envKey(spec.env),
-      addresses,
-      processEnv: processEnv(spec, id, addresses, secretsDir),
-      dir,
-      plan: probePlan(spec.workload),
-      state: 'starting',
-      startedAt: now.toISOString(),
-      startedAtMs: now.getTime(),
-      restarts: 0,
-      generation: 0,
-      running: false,
-      exited: Promise.resolve(),
-      everHealthy: false,
-      stopRequested: false,
-      probeFailures: 0,
-      stderrTail: [],
-    };
+    return newInstance({ id, spec, addresses, processEnv: processEnv(spec, id, addresses, secretsDir), dir });
   }
 
   private launch(instance: Instance): void {
@@ -206,9 +173,22 @@ export class ProcessDriver implements ComputeDriver {
     if (child.pid === undefined) return;
     instance.pid = child.pid;
     instance.running = true;
+    this.recordProcess(instance, child.pid, [file, ...args]);
     const restart = instance.restarts > 0 ? `, restart ${instance.restarts}` : '';
     this.report(instance, 'instance.started', 'info', `started (pid ${child.pid}${restart}): ${commandText(instance.spec.workload.command)}`);
     this.watchHealth(instance, generation);
+  }
+
+  /** Leaves the pid where a platform restarted after SIGKILL finds it (see `reapOrphans`). */
+  private recordProcess(instance: Instance, pid: number, command: string[]): void {
+    try {
+      recordSpawn(instance.dir, pid, command, instance.startedAt);
+    } catch (err) {
+      // The instance runs either way, and a throw here (a restart's timer) would take the platform
+      // down; without the record it is merely orphaned should the platform be killed.
+      if (!(err as NodeJS.ErrnoException).code) throw err;
+      this.systemLine(instance, 'error', `could not record pid ${pid} in ${instance.dir}: ${(err as Error).message}; if the platform is killed, stop it by hand`);
+    }
   }
 
   private pipe(instance: Instance, child: ChildProcess, stream: StreamName): void {
@@ -319,7 +299,7 @@ export class ProcessDriver implements ComputeDriver {
       clearTimeout(instance.timer);
       const wasRunning = instance.running && instance.pid !== undefined;
       this.setState(instance, 'stopping');
-      const how = wasRunning ? await this.terminate(instance.pid!, instance.exited) : 'was not running';
+      const how = wasRunning ? await terminateGroup(instance.pid!, instance.exited, this.stopGraceMs) : 'was not running';
       this.setState(instance, 'stopped');
       this.report(instance, 'instance.stopped', 'info', `stopped (${how})`);
       this.instances.delete(instance.id);
@@ -327,14 +307,6 @@ export class ProcessDriver implements ComputeDriver {
       rmSync(instance.dir, { recursive: true, force: true });
     })();
     return instance.stopped;
-  }
-
-  private async terminate(pid: number, exited: Promise<void>): Promise<string> {
-    signalGroup(pid, 'SIGTERM');
-    if (await groupGone(pid, exited, Date.now() + this.stopGraceMs)) return 'SIGTERM';
-    signalGroup(pid, 'SIGKILL');
-    await groupGone(pid, exited, Date.now() + KILL_WAIT_MS);
-    return `SIGKILL after ${this.stopGraceMs / 1000}s grace`;
   }
 
   private find(env: EnvRef, id: string): Instance {
@@ -366,224 +338,11 @@ export class ProcessDriver implements ComputeDriver {
     for (const listener of [...this.listeners]) listener(event);
   }
 
-  private async freePort(): Promise<number> {
-    const taken = new Set([...this.instances.values()].flatMap((i) => Object.values(i.addresses).map((a) => a.port)));
-    // A port reserved for an instance is unbound until its process listens (or while it waits to
-    // restart), so the OS may hand it out again; skip those.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const port = await ephemeralPort();
-      if (!taken.has(port)) return port;
-    }
-    throw new BerthError('capacity', 'no-free-port', 'no free TCP port on 127.0.0.1 after 20 attempts; stop some instances or free ports', { next: ['berth status'] });
+  private portsTaken(): Set<number> {
+    return new Set([...this.instances.values()].flatMap((i) => Object.values(i.addresses).map((a) => a.port)));
   }
 }
 
 function nextProbeMs(instance: Instance, plan: ProbePlan): number {
   return instance.state === 'starting' ? Math.min(plan.intervalMs, STARTING_PROBE_MS) : plan.intervalMs;
-}
-
-function statusOf(instance: Instance): InstanceStatus {
-  const status: InstanceStatus = {
-    id: instance.id,
-    workload: instance.spec.workloadName,
-    releaseId: instance.spec.releaseId,
-    state: instance.state,
-    startedAt: instance.startedAt,
-    restarts: instance.restarts,
-    addresses: structuredClone(instance.addresses),
-  };
-  if (instance.lastExit) status.lastExit = { ...instance.lastExit };
-  return status;
-}
-
-function envKey(env: EnvRef): string {
-  return `${env.org}/${env.project}/${env.app}/${env.env}`;
-}
-
-/** Catches specs the manifest schema would have refused, before anything is spawned. */
-function checkSpec(spec: InstanceSpec): void {
-  const { workload, workloadName } = spec;
-  for (const mount of workload.volumes ?? []) {
-    if (spec.volumeDirs[mount.volume] === undefined) {
-      throw new NotFoundError('volume-not-found', `workload "${workloadName}" mounts volume "${mount.volume}", which has no directory; create it or remove the mount`, {
-        details: { volume: mount.volume, known: Object.keys(spec.volumeDirs) },
-        next: ['berth volumes list'],
-      });
-    }
-  }
-  const port = workload.healthCheck?.port;
-  if (port !== undefined && !(workload.ports ?? []).includes(port)) {
-    throw new InvalidInputError('health-port-not-declared', `workload "${workloadName}" probes port ${port}, which is not in its ports [${(workload.ports ?? []).join(', ')}]`);
-  }
-  for (const bundle of Object.keys(spec.secretBundles)) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(bundle)) {
-      throw new InvalidInputError('invalid-bundle-name', `secret bundle "${bundle}" cannot name a file; bundle names are DNS labels such as "db"`);
-    }
-  }
-}
-
-function writeSecrets(dir: string, bundles: Record<string, Record<string, string>>): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // mkdir's mode is filtered by the umask; the secrets directory must be 0700 regardless.
-  chmodSync(dir, 0o700);
-  for (const [bundle, values] of Object.entries(bundles)) {
-    const file = path.join(dir, `${bundle}.json`);
-    writeFileSync(file, JSON.stringify(values, null, 2) + '\n', { mode: 0o600 });
-    chmodSync(file, 0o600);
-  }
-  return dir;
-}
-
-function processEnv(spec: InstanceSpec, id: string, addresses: Instance['addresses'], secretsDir: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (process.env.PATH !== undefined) env.PATH = process.env.PATH;
-  if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
-  Object.assign(env, spec.environment);
-  const ports = spec.workload.ports ?? [];
-  if (ports.length > 0) env.PORT = String(addresses[ports[0]].port);
-  for (const port of ports) env[`BERTH_PORT_${port}`] = String(addresses[port].port);
-  for (const mount of spec.workload.volumes ?? []) {
-    env[`BERTH_VOLUME_${mount.volume.toUpperCase().replace(/-/g, '_')}`] = spec.volumeDirs[mount.volume];
-  }
-  Object.assign(env, {
-    BERTH_INSTANCE_ID: id,
-    BERTH_RELEASE: spec.releaseId,
-    BERTH_APP: spec.env.app,
-    BERTH_ENV: spec.env.env,
-    BERTH_WORKLOAD: spec.workloadName,
-    BERTH_SECRETS_DIR: secretsDir,
-  });
-  return env;
-}
-
-function argv(command: Workload['command']): [string, string[]] {
-  return typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0], command.slice(1)];
-}
-
-function commandText(command: Workload['command']): string {
-  return typeof command === 'string' ? command : command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
-}
-
-function exitText(code: number | null, signal: string | null): string {
-  return signal ? `killed by ${signal}` : `exited with code ${code}`;
-}
-
-function spawnFailure(instance: Instance, err: NodeJS.ErrnoException): ImagePullError {
-  const { workload, workloadName, workdir } = instance.spec;
-  const command = commandText(workload.command);
-  const cause = !existsSync(workdir)
-    ? `the release's working directory ${workdir} does not exist; deploy the release again`
-    : err.code === 'ENOENT'
-      ? `"${argv(workload.command)[0]}" was found neither in the release directory nor on PATH; fix \`command\` in berth.yaml and deploy again`
-      : `${err.message}; check that \`command\` in berth.yaml names an executable file`;
-  return new ImagePullError('command-failed', `instance ${instance.id} of workload "${workloadName}" could not run \`${command}\`: ${cause}`, {
-    details: { instance: instance.id, workload: workloadName, command, workdir, error: err.code },
-    next: [`berth logs --instance ${instance.id}`],
-    cause: err,
-  });
-}
-
-function exitedFailure(instance: Instance, code: number | null, signal: NodeJS.Signals | null): ImagePullError {
-  const { workload, workloadName } = instance.spec;
-  const command = commandText(workload.command);
-  const stderr = instance.stderrTail.length ? `last stderr lines:\n  ${instance.stderrTail.join('\n  ')}` : 'it wrote nothing to stderr';
-  return new ImagePullError('command-failed', `instance ${instance.id} of workload "${workloadName}" ${exitText(code, signal)} before it became healthy (command \`${command}\`); ${stderr}`, {
-    details: { instance: instance.id, workload: workloadName, command, exitCode: code, signal, stderr: [...instance.stderrTail] },
-    next: [`berth logs --instance ${instance.id}`],
-  });
-}
-
-function neverHealthy(instance: Instance, deadline: number): HealthCheckError {
-  const { workloadName } = instance.spec;
-  const plan = instance.plan;
-  const seconds = deadline / 1000;
-  const probe = plan ? describeProbe(plan) : 'uptime';
-  const hostPort = plan ? ` (host port ${instance.addresses[plan.containerPort].port})` : '';
-  const last = instance.lastProbeError ? `last probe error: ${instance.lastProbeError}` : 'no probe had completed';
-  return new HealthCheckError(
-    'never-healthy',
-    `instance ${instance.id} of workload "${workloadName}" was not healthy within ${seconds}s: probe ${probe}${hostPort}, ${last}; make the app answer the probe on $PORT, or raise healthCheck.deadlineSeconds if it needs longer to start`,
-    {
-      details: { instance: instance.id, workload: workloadName, probe, lastProbeError: instance.lastProbeError, deadlineSeconds: seconds, state: instance.state },
-      next: [`berth logs --instance ${instance.id}`],
-    },
-  );
-}
-
-function stoppedWhileWaiting(instance: Instance): ConflictError {
-  return new ConflictError('instance-stopped', `instance ${instance.id} was stopped while waiting for it to become healthy; another change to the env is probably under way`, {
-    details: { instance: instance.id },
-    next: ['berth status'],
-  });
-}
-
-function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
-
-/** Waits until the group leader has exited and no live member remains; false at the deadline. */
-async function groupGone(pgid: number, exited: Promise<void>, deadline: number): Promise<boolean> {
-  if (!(await withTimeout(exited, deadline - Date.now()))) return false;
-  while (groupAlive(pgid)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') return false;
-    if (code === 'EPERM') return true;
-    throw err;
-  }
-  // kill(2) still finds zombies, and where PID 1 does not reap orphans (minimal container inits)
-  // an exited child of the shell stays a zombie forever; only living members count.
-  return process.platform === 'linux' ? livingMembers(pgid) : true;
-}
-
-function livingMembers(pgid: number): boolean {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch (err) {
-      // The process left between readdir and read.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') continue;
-      throw err;
-    }
-    // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so split after the last `)`.
-    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(group) === pgid && state !== 'Z' && state !== 'X') return true;
-  }
-  return false;
-}
-
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
-  try {
-    return await Promise.race([promise.then(() => true), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,0 +1,40 @@
+// Desired state per workload = the release's manifest overlaid by the env's scale settings.
+// A workload's *revision* names what its instances run (release + every setting that needs a
+// restart to change); count is not part of it, so scaling the count touches no running instance.
+import { createHash } from 'node:crypto';
+import { WORKLOAD_DEFAULTS, type Workload } from '../contract/manifest.ts';
+import type { ScaleSettings } from '../contract/api.ts';
+import type { Release } from './model.ts';
+import type { InstanceStatus } from './ports.ts';
+
+export interface DesiredWorkload {
+  name: string;
+  workload: Workload;
+  count: number;
+  revision: string;
+}
+
+/** Counts toward a workload's instances: running, starting, or crashed with a restart coming. */
+export const isLive = (i: InstanceStatus): boolean => i.state !== 'stopping' && i.state !== 'stopped' && !(i.state === 'crashed' && !i.restartScheduled);
+
+export function effectiveWorkload(w: Workload, scale?: ScaleSettings): Workload {
+  return {
+    ...w,
+    ...(scale?.cpu !== undefined ? { cpu: scale.cpu } : {}),
+    ...(scale?.memory !== undefined ? { memory: scale.memory } : {}),
+    ...(scale?.count !== undefined ? { count: scale.count } : {}),
+  };
+}
+
+export function workloadRevision(releaseId: string, w: Workload): string {
+  const { count: _count, ...restartRelevant } = w;
+  const hash = createHash('sha256').update(JSON.stringify([releaseId, restartRelevant])).digest('hex').slice(0, 8);
+  return `${releaseId}.${hash}`;
+}
+
+export function desiredWorkloads(release: Release, scale: Record<string, ScaleSettings> = {}): DesiredWorkload[] {
+  return Object.entries(release.manifest.workloads).map(([name, manifestWorkload]) => {
+    const workload = effectiveWorkload(manifestWorkload, scale[name]);
+    return { name, workload, count: workload.count ?? WORKLOAD_DEFAULTS.count, revision: workloadRevision(release.id, workload) };
+  });
+}

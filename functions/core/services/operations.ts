@@ -1,0 +1,90 @@
+// Every mutation that changes what runs is an operation: claim the env (one operation at a time,
+// by a conditional write), persist the operation, start its state machine, answer at once.
+import { BerthError, ConflictError } from '../errors.ts';
+import { operationId as newOperationId } from '../ids.ts';
+import type { Env, Operation } from '../model.ts';
+import type { EnvRef, StateMachineName } from '../ports.ts';
+import type { Actor, PlatformDeps } from './deps.ts';
+
+export const envLabel = (r: EnvRef): string => `${r.org}/${r.project}/${r.app}/${r.env}`;
+
+export interface OperationPlan {
+  kind: Operation['kind'];
+  previousReleaseId?: string;
+  scaleChange?: Operation['scaleChange'];
+  /**
+   * Runs once the env is claimed, before the operation is written: names the release to converge
+   * to (a deploy appends it here, so a refused claim never leaves a release behind).
+   */
+  prepare: (operationId: string) => Promise<{ releaseId: string; acceptedMessage: string }>;
+}
+
+/** Claims the env, writes the operation and starts its execution; returns the operation id. */
+export async function startOperation(deps: PlatformDeps, env: Env, plan: OperationPlan, actor: Actor): Promise<string> {
+  const ref: EnvRef = { org: env.org, project: env.project, app: env.app, env: env.env };
+  const operationId = newOperationId();
+  let claimed = await claimEnv(deps, env, operationId);
+  try {
+    const { releaseId, acceptedMessage } = await plan.prepare(operationId);
+    const op: Operation = {
+      id: operationId,
+      env: ref,
+      kind: plan.kind,
+      status: 'running',
+      releaseId,
+      ...(plan.previousReleaseId ? { previousReleaseId: plan.previousReleaseId } : {}),
+      previousScale: claimed.scale ?? {},
+      ...(plan.scaleChange ? { scaleChange: plan.scaleChange } : {}),
+      createdAt: new Date().toISOString(),
+      createdBy: actor.name,
+    };
+    await deps.store.putOperation(op);
+    if (plan.kind !== 'scale') claimed = await deps.store.updateEnv(ref, claimed.version, { desiredReleaseId: releaseId });
+    await deps.events.record(ref, { type: 'operation.accepted', operationId, message: acceptedMessage });
+    await deps.orchestrator.start(machineOf(plan.kind), operationId, { operation: operationInput(op) });
+    return operationId;
+  } catch (err) {
+    await abandon(deps, ref, operationId, err);
+    throw err;
+  }
+}
+
+/** The `operation` object every execution gets: ids only, never secrets or manifests. */
+export function operationInput(op: Operation): Record<string, unknown> {
+  return { ...op.env, operationId: op.id, kind: op.kind, releaseId: op.releaseId, ...(op.previousReleaseId ? { previousReleaseId: op.previousReleaseId } : {}) };
+}
+
+export const machineOf = (kind: Operation['kind']): StateMachineName => (kind === 'scale' ? 'scale' : 'deploy');
+
+async function claimEnv(deps: PlatformDeps, env: Env, operationId: string): Promise<Env> {
+  if (env.activeOperationId) {
+    const holder = await deps.store.getOperation(env, env.activeOperationId);
+    // A claim whose operation never got written (a crash between the two writes) holds nothing.
+    if (holder?.status === 'running') {
+      throw new ConflictError('operation-in-progress', `env ${envLabel(env)} is busy with ${holder.kind} ${holder.id} (step ${holder.step ?? 'starting'}); one operation runs at a time`, {
+        details: { operationId: holder.id },
+        next: [`berth wait ${holder.id}`, `berth events --operation ${holder.id} --follow`],
+      });
+    }
+  }
+  try {
+    return await deps.store.updateEnv(env, env.version, { activeOperationId: operationId, lastOperationId: operationId });
+  } catch (err) {
+    if (err instanceof ConflictError) {
+      throw new ConflictError('operation-in-progress', `env ${envLabel(env)} changed while this request was accepted (another operation started first)`, { next: ['berth status', 'retry the command'] });
+    }
+    throw err;
+  }
+}
+
+async function abandon(deps: PlatformDeps, ref: EnvRef, operationId: string, err: unknown): Promise<void> {
+  const env = await deps.store.getEnv(ref);
+  if (env?.activeOperationId === operationId) {
+    await deps.store.updateEnv(ref, env.version, { activeOperationId: undefined, desiredReleaseId: env.currentReleaseId }).catch(() => undefined);
+  }
+  const op = await deps.store.getOperation(ref, operationId);
+  if (op?.status === 'running') {
+    const e = err instanceof BerthError ? err : new BerthError('internal', 'start-failed', String((err as Error).message));
+    await deps.store.updateOperation(ref, operationId, { status: 'failed', finishedAt: new Date().toISOString(), error: { category: e.category, code: e.code, message: e.message, step: 'Accept', next: [] } });
+  }
+}

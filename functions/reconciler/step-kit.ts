@@ -1,0 +1,96 @@
+// What every state machine's step handlers share: their dependencies, the execution input, the
+// failure recording wrapper, and releasing the env at the end of an operation.
+import { BerthError, NotFoundError } from '../core/errors.ts';
+import type { EventLog } from '../core/event-log.ts';
+import type { Env, Release } from '../core/model.ts';
+import type { ArtifactStore, ComputeDriver, EndpointDriver, EnvRef, SecretCipher, VolumeDriver } from '../core/ports.ts';
+import type { EnvPatch, StateStore } from '../core/state-store.ts';
+
+export interface StepDeps {
+  store: StateStore;
+  events: EventLog;
+  compute: ComputeDriver;
+  endpoints: EndpointDriver;
+  volumes: VolumeDriver;
+  artifacts: ArtifactStore;
+  cipher: SecretCipher;
+}
+
+/** The `operation` object of every execution's input. */
+export interface OperationInput extends EnvRef {
+  operationId: string;
+  kind: string;
+  releaseId: string;
+  previousReleaseId?: string;
+}
+
+export interface StepInput {
+  step: string;
+  operation: OperationInput;
+  /** Instance ids a wait step waits for. */
+  instances?: string[];
+  /** Instance ids a stop step stops. */
+  stop?: string[];
+  failure?: { Error: string; Cause: string };
+  /** Present on AWS (.waitForTaskToken); the embedded binding ignores it. */
+  taskToken?: string;
+}
+
+export type Step = (input: StepInput) => Promise<Record<string, unknown>>;
+
+export const envOf = (op: OperationInput): EnvRef => ({ org: op.org, project: op.project, app: op.app, env: op.env });
+
+/**
+ * Wraps forward steps so a failure is written on the operation (step, category, next commands)
+ * before the state machine sees it; the rethrown error's `name` is the category, which the ASL
+ * Catch passes on and the final Fail state carries as `Error`.
+ */
+export function recordingFailures(store: StateStore, steps: Record<string, Step>): Record<string, Step> {
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, step]) => {
+      if (name.startsWith('Compensate') || name.startsWith('Record')) return [name, step];
+      const wrapped: Step = async (input) => {
+        try {
+          return await step(input);
+        } catch (err) {
+          const e = err instanceof BerthError ? err : new BerthError('internal', 'step-crashed', `${name} crashed: ${(err as Error).message}`, { cause: err });
+          const op = input.operation;
+          const next = [...e.next, `berth events --operation ${op.operationId}`];
+          await store.updateOperation(envOf(op), op.operationId, { error: { category: e.category, code: e.code, message: e.message, step: name, next } });
+          throw e;
+        }
+      };
+      return [name, wrapped];
+    }),
+  );
+}
+
+export async function loadRelease(store: StateStore, ref: EnvRef, id: string): Promise<Release> {
+  const release = await store.getRelease(ref, id);
+  if (!release) throw new NotFoundError('release-not-found', `release ${id} of ${ref.org}/${ref.project}/${ref.app}/${ref.env} does not exist`, { next: ['berth releases'] });
+  return release;
+}
+
+export async function loadEnv(store: StateStore, ref: EnvRef): Promise<Env> {
+  const env = await store.getEnv(ref);
+  if (!env) throw new NotFoundError('env-not-found', `env ${ref.env} no longer exists`);
+  return env;
+}
+
+/** Applies `patch` to the env under its version guard, re-reading on a concurrent change. */
+export async function patchEnv(store: StateStore, ref: EnvRef, patch: (env: Env) => EnvPatch): Promise<Env> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const env = await loadEnv(store, ref);
+    try {
+      return await store.updateEnv(ref, env.version, patch(env));
+    } catch (err) {
+      if (!(err instanceof BerthError && err.category === 'conflict')) throw err;
+    }
+  }
+  throw new BerthError('conflict', 'env-busy', `env ${ref.env} kept changing; could not record the change`);
+}
+
+/** Ends an operation's hold on the env (if it is still the holder) and applies final pointers. */
+export function releaseEnv(store: StateStore, ref: EnvRef, operationId: string, patch: EnvPatch = {}): Promise<Env> {
+  return patchEnv(store, ref, (env) => ({ ...patch, ...(env.activeOperationId === operationId ? { activeOperationId: undefined } : {}) }));
+}
