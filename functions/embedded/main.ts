@@ -14,6 +14,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     host: { type: 'string' },
     home: { type: 'string' },
+    'reconcile-interval': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -27,6 +28,8 @@ interpreter), workloads as processes, endpoints as TCP listeners on [::1].
   --port N     API port (default ${DEFAULT_PORT}, or BERTH_PORT; a free port when it is taken)
   --host ADDR  API address (default 127.0.0.1)
   --home DIR   data dir (default $BERTH_HOME or ./.berth)
+  --reconcile-interval MS
+               how often desired and actual state are compared (default 5000; 0 = off)
 `);
   process.exit(0);
 }
@@ -34,14 +37,15 @@ interpreter), workloads as processes, endpoints as TCP listeners on [::1].
 const home = resolve(values.home ?? process.env.BERTH_HOME ?? '.berth');
 const wanted = Number(values.port ?? process.env.BERTH_PORT ?? DEFAULT_PORT);
 const explicit = values.port !== undefined || process.env.BERTH_PORT !== undefined;
+const reconcileIntervalMs = values['reconcile-interval'] === undefined ? undefined : Number(values['reconcile-interval']);
 
 async function start() {
   try {
-    return await startEmbeddedPlatform({ home, port: wanted, host: values.host, version: VERSION });
+    return await startEmbeddedPlatform({ home, port: wanted, host: values.host, version: VERSION, reconcileIntervalMs });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || explicit) throw err;
     process.stderr.write(`port ${wanted} is taken; using a free port instead\n`);
-    return startEmbeddedPlatform({ home, port: 0, host: values.host, version: VERSION });
+    return startEmbeddedPlatform({ home, port: 0, host: values.host, version: VERSION, reconcileIntervalMs });
   }
 }
 

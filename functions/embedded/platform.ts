@@ -16,7 +16,7 @@ import { FileLogStore } from '../drivers/local/log-files.ts';
 import { ProcessDriver } from '../drivers/local/process-driver.ts';
 import { createDeploySteps } from '../reconciler/deploy-steps.ts';
 import { createScaleSteps } from '../reconciler/scale-steps.ts';
-import { LocalOrchestrator } from '../reconciler/local-orchestrator.ts';
+import { LocalOrchestrator, type FaultInjector } from '../reconciler/local-orchestrator.ts';
 import { DynamoStateStore } from '../store/dynamo-state-store.ts';
 import { DEFAULT_TABLE_NAME } from '../store/table.ts';
 import { startLocalDynamo } from './local-dynamo.ts';
@@ -35,6 +35,8 @@ export interface EmbeddedOptions {
   restartBackoffMs?: number[];
   /** How often the reconcile loop compares desired and actual; 0 turns it off. Default 5000. */
   reconcileIntervalMs?: number;
+  /** Test-only: fail chosen Task states (see LocalOrchestrator). */
+  faultInjector?: FaultInjector;
 }
 
 export interface EmbeddedPlatform {
@@ -59,7 +61,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const cipher = new KeyFileCipher(join(home, 'secrets.key'));
 
   const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher };
-  const orchestrator = new LocalOrchestrator({ deploy: createDeploySteps(partial), scale: createScaleSteps(partial) }, store, events);
+  const orchestrator = new LocalOrchestrator({ deploy: createDeploySteps(partial), scale: createScaleSteps(partial) }, store, events, options.faultInjector);
   const deps: PlatformDeps = { ...partial, orchestrator };
   const stopRecording = recordComputeEvents(compute, events);
 

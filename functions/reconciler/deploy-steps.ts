@@ -2,7 +2,7 @@
 // needs from the store by id (no secret travels through an execution's input or history) and
 // reaches the world only through driver ports, so it runs unchanged in a Lambda and embedded.
 import { createRollingSteps } from './rolling-steps.ts';
-import { envOf, loadRelease, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import { envOf, failureOf, loadRelease, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export type { StepDeps as DeployStepDeps, StepInput, OperationInput } from './step-kit.ts';
 
@@ -31,14 +31,7 @@ export function createDeploySteps(deps: StepDeps): Record<string, Step> {
     async RecordRolloutFailed({ operation: op, failure }) {
       const env = envOf(op);
       const record = await store.getOperation(env, op.operationId);
-      // The failing step wrote its own error; this covers a failure outside any step.
-      const error = record?.error ?? {
-        category: 'internal' as const,
-        code: failure?.Error ?? 'unknown',
-        message: failure?.Cause ?? 'the rollout failed without an error message',
-        step: record?.step ?? 'unknown',
-        next: [`berth events --operation ${op.operationId}`],
-      };
+      const error = failureOf(record, failure, op.operationId);
       // A rollback target stays as it was: releases are never marked by someone else's failure.
       if (op.kind === 'deploy') await store.setReleaseStatus(env, op.releaseId, 'failed');
       await releaseEnv(store, env, op.operationId, { desiredReleaseId: op.previousReleaseId });

@@ -11,6 +11,12 @@ import type { StepInput } from './step-kit.ts';
 
 type StepHandler = (input: StepInput) => Promise<Record<string, unknown>>;
 
+/**
+ * Runs before every Task's handler; throwing from it fails that Task exactly as a failing handler
+ * would. Used by the fault-injection tests (and by nothing in production).
+ */
+export type FaultInjector = (machine: StateMachineName, state: string, input: StepInput) => void | Promise<void>;
+
 /** What CDK substitutes on AWS; embedded, the ARNs only have to be well-formed. */
 export const LOCAL_SUBSTITUTIONS = {
   StepFunctionArn: 'arn:aws:lambda:local:000000000000:function:berth-steps',
@@ -32,6 +38,7 @@ export class LocalOrchestrator implements Orchestrator {
     private readonly handlers: Record<StateMachineName, Record<string, StepHandler>>,
     private readonly store: StateStore,
     private readonly events: EventLog,
+    private readonly faultInjector?: FaultInjector,
   ) {
     for (const name of Object.keys(handlers) as StateMachineName[]) {
       const definition = loadDefinition(name, LOCAL_SUBSTITUTIONS);
@@ -56,7 +63,9 @@ export class LocalOrchestrator implements Orchestrator {
         async (processed: unknown) => {
           // Recorded here rather than from the history stream, so a step's own events follow it.
           await this.stepStarted(env, state, entry.comments);
-          return { StatusCode: 200, Payload: await handler((processed as { Payload: StepInput }).Payload) } as never;
+          const payload = (processed as { Payload: StepInput }).Payload;
+          await this.faultInjector?.(name, state, payload);
+          return { StatusCode: 200, Payload: await handler(payload) } as never;
         },
       ]),
     );
@@ -82,7 +91,8 @@ export class LocalOrchestrator implements Orchestrator {
 
   private async stepStarted(op: EnvRef & { operationId: string }, step: string, comments: Record<string, string>): Promise<void> {
     const ref: EnvRef = { org: op.org, project: op.project, app: op.app, env: op.env };
-    await this.store.updateOperation(ref, op.operationId, { step });
+    // `step` names the forward step reached, so a failure caught outside any handler still says where.
+    if (!step.startsWith('Compensate') && !step.startsWith('Record')) await this.store.updateOperation(ref, op.operationId, { step });
     await this.events.record(ref, { type: 'step.started', operationId: op.operationId, step, message: `${step}: ${comments[step]}` });
   }
 

@@ -1,8 +1,8 @@
 // What every state machine's step handlers share: their dependencies, the execution input, the
 // failure recording wrapper, and releasing the env at the end of an operation.
-import { BerthError, NotFoundError } from '../core/errors.ts';
+import { BerthError, isErrorCategory, NotFoundError, type ErrorCategory } from '../core/errors.ts';
 import type { EventLog } from '../core/event-log.ts';
-import type { Env, Release } from '../core/model.ts';
+import type { Env, Operation, OperationError, Release } from '../core/model.ts';
 import type { ArtifactStore, ComputeDriver, EndpointDriver, EnvRef, SecretCipher, VolumeDriver } from '../core/ports.ts';
 import type { EnvPatch, StateStore } from '../core/state-store.ts';
 
@@ -63,6 +63,22 @@ export function recordingFailures(store: StateStore, steps: Record<string, Step>
       return [name, wrapped];
     }),
   );
+}
+
+/**
+ * The operation's error: what the failing step recorded, or else what the state machine caught
+ * (a failure outside any handler: a Task timeout, a Lambda service error, an injected fault).
+ */
+export function failureOf(record: Operation | undefined, failure: StepInput['failure'], operationId: string): OperationError {
+  if (record?.error) return record.error;
+  const category: ErrorCategory = isErrorCategory(failure?.Error) ? failure.Error : failure?.Error?.startsWith('States.Timeout') || failure?.Error === 'States.HeartbeatTimeout' ? 'timeout' : 'internal';
+  return {
+    category,
+    code: failure?.Error ?? 'unknown',
+    message: failure?.Cause ?? 'the operation failed without an error message',
+    step: record?.step ?? 'unknown',
+    next: [`berth events --operation ${operationId}`],
+  };
 }
 
 export async function loadRelease(store: StateStore, ref: EnvRef, id: string): Promise<Release> {
