@@ -8,8 +8,11 @@ import { loadDefinition, STATE_MACHINES_DIR } from '../functions/reconciler/stat
 import { LOCAL_SUBSTITUTIONS } from '../functions/reconciler/local-orchestrator.ts';
 import { createDeploySteps } from '../functions/reconciler/deploy-steps.ts';
 import { createScaleSteps } from '../functions/reconciler/scale-steps.ts';
+import { createEndpointSteps } from '../functions/reconciler/endpoint-steps.ts';
+import { createVolumeSteps } from '../functions/reconciler/volume-steps.ts';
+import { createEnvSteps } from '../functions/reconciler/env-steps.ts';
 
-const HANDLERS = { deploy: createDeploySteps, scale: createScaleSteps };
+const HANDLERS = { deploy: createDeploySteps, scale: createScaleSteps, endpoint: createEndpointSteps, volume: createVolumeSteps, env: createEnvSteps };
 
 type State = { Type: string; Comment?: string; Next?: string; End?: boolean; Catch?: { Next: string }[]; Resource?: string };
 

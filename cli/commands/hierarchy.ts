@@ -2,6 +2,7 @@
 // current parent, or list the children. The levels differ only in names and paths.
 import type { CommandContext, CommandDefinition, Precondition } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
+import { settle } from '../core/watch-operation.ts';
 
 type Level = 'org' | 'project' | 'app' | 'env';
 
@@ -38,6 +39,8 @@ export function createChild(level: Level): CommandDefinition {
       const name = ctx.positionals[0];
       const created = await ctx.api.post<Record<string, unknown>>(collectionPath(level, ctx.target), { name });
       await ctx.settings.save(selectionAfterCreate(level, name, ctx.target));
+      // An env is provisioned by an operation; wait for it so the next command finds it ready.
+      if (typeof created.operationId === 'string') await settle({ ...ctx, target: { ...ctx.target, env: name } }, created.operationId);
       ctx.out.result(created[level], () => `Created ${level} ${name} and selected it.\nNext: ${NEXT_STEP[level](name)}`);
     },
   };

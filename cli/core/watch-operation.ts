@@ -47,6 +47,18 @@ export async function watchOperation(ctx: CommandContext, operationId: string, o
   }
 }
 
+/** Waits quietly for an operation to end (a short one, such as env provisioning); throws if it failed. */
+export async function settle(ctx: CommandContext, operationId: string): Promise<void> {
+  for (;;) {
+    const { operation } = await ctx.api.get<OperationBody>(ctx.api.envPath(ctx.target, `/operations/${operationId}`));
+    if (operation.status !== 'running') {
+      if (operation.status === 'failed') await finish(ctx, operation);
+      return;
+    }
+    await ctx.host.sleep(POLL_MS / 4);
+  }
+}
+
 async function finish(ctx: CommandContext, operation: OperationBody['operation']): Promise<OperationBody['operation']> {
   if (operation.status === 'succeeded') {
     if (ctx.out.json) ctx.out.jsonLine({ operation });

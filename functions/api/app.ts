@@ -14,6 +14,7 @@ import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
 import { registerHierarchyRoutes } from './routes/hierarchy.ts';
 import { registerObserveRoutes } from './routes/observe.ts';
+import { registerResourceRoutes } from './routes/resources.ts';
 
 export type ApiEnv = { Variables: AuthVariables };
 export type Api = OpenAPIHono<ApiEnv>;
@@ -64,6 +65,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   registerArtifactRoutes(v1, deps);
   registerDeployRoutes(v1, deps);
   registerObserveRoutes(v1, deps);
+  registerResourceRoutes(v1, deps);
   app.route(`/${API_VERSION}`, v1);
   return app;
 }

@@ -2,9 +2,9 @@
 // A workload's *revision* names what its instances run (release + every setting that needs a
 // restart to change); count is not part of it, so scaling the count touches no running instance.
 import { createHash } from 'node:crypto';
-import { WORKLOAD_DEFAULTS, type Workload } from '../contract/manifest.ts';
+import { WORKLOAD_DEFAULTS, type Endpoint, type Workload } from '../contract/manifest.ts';
 import type { ScaleSettings } from '../contract/api.ts';
-import type { Release } from './model.ts';
+import type { Env, Release } from './model.ts';
 import type { InstanceStatus } from './ports.ts';
 
 export interface DesiredWorkload {
@@ -30,6 +30,16 @@ export function workloadRevision(releaseId: string, w: Workload): string {
   const { count: _count, ...restartRelevant } = w;
   const hash = createHash('sha256').update(JSON.stringify([releaseId, restartRelevant])).digest('hex').slice(0, 8);
   return `${releaseId}.${hash}`;
+}
+
+/**
+ * The env's endpoints: the release's, plus those created through the API (`berth endpoints
+ * create`), which outlive releases. Only endpoints whose workload the release runs are kept.
+ */
+export function effectiveEndpoints(release: Release | undefined, env: Pick<Env, 'endpoints'>): Record<string, Endpoint> {
+  if (!release) return {};
+  const extra = Object.fromEntries(Object.entries(env.endpoints ?? {}).filter(([, e]) => e.workload in release.manifest.workloads));
+  return { ...extra, ...(release.manifest.endpoints ?? {}) };
 }
 
 export function desiredWorkloads(release: Release, scale: Record<string, ScaleSettings> = {}): DesiredWorkload[] {

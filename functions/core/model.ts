@@ -1,7 +1,7 @@
 // The platform's records. Desired state lives on the env item (guarded by `version`); everything
 // else is append-only (releases, operations, events, config and secret-bundle versions).
 import type { ScaleSettings } from '../contract/api.ts';
-import type { Manifest } from '../contract/manifest.ts';
+import type { Endpoint, Manifest, Volume } from '../contract/manifest.ts';
 import type { ErrorCategory } from './errors.ts';
 import type { EnvRef } from './ports.ts';
 
@@ -39,9 +39,20 @@ export interface Env extends EnvRef {
   lastOperationId?: string;
   /** Scale settings per workload; they apply to every release until changed. */
   scale?: Record<string, ScaleSettings>;
+  /** Endpoints created through the API; they apply to every release (the manifest's win on a name clash). */
+  endpoints?: Record<string, Endpoint>;
+  /** Volumes of the env (created by `volumes create` or by a release that declares them). */
+  volumes?: Record<string, VolumeRecord>;
+  /** `destroyed` envs keep their history but run nothing and accept no operation. */
+  status?: 'ready' | 'destroying' | 'destroyed';
   createdAt: string;
   updatedAt: string;
   createdBy: string;
+}
+
+export interface VolumeRecord extends Volume {
+  createdAt: string;
+  snapshots?: { id: string; at: string; sizeBytes: number }[];
 }
 
 export type ReleaseStatus = 'pending' | 'active' | 'failed' | 'superseded';
@@ -63,7 +74,7 @@ export interface Release {
   status: ReleaseStatus;
 }
 
-export type OperationKind = 'deploy' | 'rollback' | 'scale' | 'reconcile';
+export type OperationKind = 'deploy' | 'rollback' | 'scale' | 'reconcile' | 'endpoint' | 'volume' | 'env-create' | 'env-destroy';
 export type OperationStatus = 'running' | 'succeeded' | 'failed';
 
 export interface OperationError {
@@ -86,6 +97,10 @@ export interface Operation {
   previousScale?: Record<string, ScaleSettings>;
   /** What a scale operation asked for. */
   scaleChange?: { workload: string; settings: ScaleSettings };
+  /** What an endpoint operation asked for, and what was there before. */
+  endpointChange?: { name: string; action: 'create' | 'update' | 'delete'; endpoint?: Endpoint; previous?: Endpoint };
+  /** What a volume operation asked for, and what was there before. */
+  volumeChange?: { name: string; action: 'create' | 'resize' | 'snapshot' | 'delete'; volume?: Volume; previous?: VolumeRecord; snapshotId?: string };
   /** The state the execution is in (or failed in). */
   step?: string;
   error?: OperationError;

@@ -149,7 +149,7 @@ export interface Orchestrator {
   start(machine: StateMachineName, name: string, input: Record<string, unknown>): Promise<void>;
 }
 
-export type StateMachineName = 'deploy' | 'scale';
+export type StateMachineName = 'deploy' | 'scale' | 'endpoint' | 'volume' | 'env';
 
 /** Encrypts secret-bundle values at rest. Embedded: AES-256-GCM with a 0600 key file. AWS: KMS. */
 export interface SecretCipher {
@@ -163,4 +163,17 @@ export interface SecretCipher {
 export interface VolumeDriver {
   /** Creates the volume if needed (idempotent) and returns where instances reach it. */
   ensure(env: EnvRef, name: string, volume: import('../contract/manifest.ts').Volume): Promise<{ dir: string }>;
+  /** Whether the volume's storage exists. */
+  exists(env: EnvRef, name: string): Promise<boolean>;
+  /** Applies a new size (embedded: recorded only; a directory has no quota). */
+  resize(env: EnvRef, name: string, volume: import('../contract/manifest.ts').Volume): Promise<void>;
+  /** Takes a point-in-time copy; idempotent per snapshot id. */
+  snapshot(env: EnvRef, name: string, snapshotId: string): Promise<{ sizeBytes: number }>;
+  deleteSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void>;
+  /** Sets the volume aside under `token` so a delete can still be undone (restore) or made final (purge). */
+  setAside(env: EnvRef, name: string, token: string): Promise<void>;
+  restore(env: EnvRef, name: string, token: string): Promise<void>;
+  purge(env: EnvRef, name: string, token: string): Promise<void>;
+  /** Removes the volume's storage now (undoing a create). */
+  remove(env: EnvRef, name: string): Promise<void>;
 }

@@ -20,7 +20,7 @@ export interface AppRef {
   app: string;
 }
 
-export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId' | 'lastOperationId' | 'scale'>>;
+export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId' | 'lastOperationId' | 'scale' | 'endpoints' | 'volumes' | 'status'>>;
 
 export interface StateStore {
   /** Creates; a duplicate name throws ConflictError (code `already-exists`). */

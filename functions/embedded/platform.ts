@@ -16,6 +16,9 @@ import { FileLogStore } from '../drivers/local/log-files.ts';
 import { ProcessDriver } from '../drivers/local/process-driver.ts';
 import { createDeploySteps } from '../reconciler/deploy-steps.ts';
 import { createScaleSteps } from '../reconciler/scale-steps.ts';
+import { createEndpointSteps } from '../reconciler/endpoint-steps.ts';
+import { createVolumeSteps } from '../reconciler/volume-steps.ts';
+import { createEnvSteps } from '../reconciler/env-steps.ts';
 import { LocalOrchestrator, type FaultInjector } from '../reconciler/local-orchestrator.ts';
 import { DynamoStateStore } from '../store/dynamo-state-store.ts';
 import { DEFAULT_TABLE_NAME } from '../store/table.ts';
@@ -61,7 +64,14 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const cipher = new KeyFileCipher(join(home, 'secrets.key'));
 
   const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher };
-  const orchestrator = new LocalOrchestrator({ deploy: createDeploySteps(partial), scale: createScaleSteps(partial) }, store, events, options.faultInjector);
+  const machines = {
+    deploy: createDeploySteps(partial),
+    scale: createScaleSteps(partial),
+    endpoint: createEndpointSteps(partial),
+    volume: createVolumeSteps(partial),
+    env: createEnvSteps(partial),
+  };
+  const orchestrator = new LocalOrchestrator(machines, store, events, options.faultInjector);
   const deps: PlatformDeps = { ...partial, orchestrator };
   const stopRecording = recordComputeEvents(compute, events);
 

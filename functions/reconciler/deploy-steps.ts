@@ -2,7 +2,10 @@
 // needs from the store by id (no secret travels through an execution's input or history) and
 // reaches the world only through driver ports, so it runs unchanged in a Lambda and embedded.
 import { createRollingSteps } from './rolling-steps.ts';
-import { envOf, failureOf, loadRelease, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import type { Release } from '../core/model.ts';
+import type { EnvRef } from '../core/ports.ts';
+import type { StateStore } from '../core/state-store.ts';
+import { envOf, failureOf, loadRelease, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export type { StepDeps as DeployStepDeps, StepInput, OperationInput } from './step-kit.ts';
 
@@ -22,6 +25,7 @@ export function createDeploySteps(deps: StepDeps): Record<string, Step> {
       const before = await store.getEnv(env);
       if (before?.currentReleaseId && before.currentReleaseId !== op.releaseId) await store.setReleaseStatus(env, before.currentReleaseId, 'superseded');
       if (before?.currentReleaseId !== op.releaseId) await store.setReleaseStatus(env, op.releaseId, 'active');
+      await recordDeclaredVolumes(store, env, await loadRelease(store, env, op.releaseId));
       await releaseEnv(store, env, op.operationId, { currentReleaseId: op.releaseId, desiredReleaseId: op.releaseId });
       await store.updateOperation(env, op.operationId, { status: 'succeeded', step: 'RecordReleaseActive', finishedAt: new Date().toISOString() });
       await events.record(env, { type: 'operation.succeeded', operationId: op.operationId, message: `${op.kind} ${op.operationId} succeeded: ${op.releaseId} is live` });
@@ -44,5 +48,17 @@ export function createDeploySteps(deps: StepDeps): Record<string, Step> {
       });
       return {};
     },
+  });
+}
+
+/** Volumes a release declares become volumes of the env (listed, resizable, snapshottable). */
+async function recordDeclaredVolumes(store: StateStore, ref: EnvRef, release: Release): Promise<void> {
+  const declared = Object.entries(release.manifest.volumes ?? {});
+  if (!declared.length) return;
+  await patchEnv(store, ref, (env) => {
+    const missing = declared.filter(([name]) => !env.volumes?.[name]);
+    if (!missing.length) return {};
+    const now = new Date().toISOString();
+    return { volumes: { ...(env.volumes ?? {}), ...Object.fromEntries(missing.map(([name, v]) => [name, { ...v, createdAt: now, snapshots: [] }])) } };
   });
 }

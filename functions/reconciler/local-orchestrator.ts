@@ -62,7 +62,7 @@ export class LocalOrchestrator implements Orchestrator {
         // The lambda:invoke integration hands the function its `Payload` and returns `{ Payload }`.
         async (processed: unknown) => {
           // Recorded here rather than from the history stream, so a step's own events follow it.
-          await this.stepStarted(env, state, entry.comments);
+          await this.stepStarted(env, state, entry.comments, true);
           const payload = (processed as { Payload: StepInput }).Payload;
           await this.faultInjector?.(name, state, payload);
           return { StatusCode: 200, Payload: await handler(payload) } as never;
@@ -89,10 +89,12 @@ export class LocalOrchestrator implements Orchestrator {
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
-  private async stepStarted(op: EnvRef & { operationId: string }, step: string, comments: Record<string, string>): Promise<void> {
+  private async stepStarted(op: EnvRef & { operationId: string }, step: string, comments: Record<string, string>, isTask: boolean): Promise<void> {
     const ref: EnvRef = { org: op.org, project: op.project, app: op.app, env: op.env };
     // `step` names the forward step reached, so a failure caught outside any handler still says where.
-    if (!step.startsWith('Compensate') && !step.startsWith('Record')) await this.store.updateOperation(ref, op.operationId, { step });
+    // Only Task states count: a Choice (CheckForRecovery, MoreBatches) or the final Fail state
+    // (RolloutFailed, entered after the operation was recorded failed) would overwrite the step it failed in.
+    if (isTask && !step.startsWith('Compensate') && !step.startsWith('Record')) await this.store.updateOperation(ref, op.operationId, { step });
     await this.events.record(ref, { type: 'step.started', operationId: op.operationId, step, message: `${step}: ${comments[step]}` });
   }
 
@@ -105,7 +107,7 @@ export class LocalOrchestrator implements Orchestrator {
         const e = raw as StateEvent;
         const step = e.state?.name;
         if (e.type === 'StateEntered' && step && !taskStates.has(step)) {
-          await this.stepStarted(env, step, comments);
+          await this.stepStarted(env, step, comments, false);
         } else if (e.type === 'StateFailed' && step) {
           await this.events.record(ref, { type: 'step.failed', operationId, step, message: `${step} failed (${e.Error}): ${String(e.Cause)}` });
         } else if (e.type === 'StateRetried' && step) {

@@ -3,7 +3,7 @@
 // the deploy state machine onto the current release, which starts what is missing, stops what is
 // extra and re-points the endpoints, with events. Embedded this is a timer; on AWS an EventBridge
 // schedule invokes the same `findDrift` + `startOperation`.
-import { desiredWorkloads, isLive } from '../core/desired.ts';
+import { desiredWorkloads, effectiveEndpoints, isLive } from '../core/desired.ts';
 import type { Env } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
 import type { Actor, PlatformDeps } from '../core/services/deps.ts';
@@ -29,7 +29,7 @@ export async function findDrift(deps: PlatformDeps, env: Env): Promise<string[]>
   const strays = instances.filter((i) => !names.has(i.workload));
   if (strays.length) drift.push(`${strays.length} instance${strays.length === 1 ? '' : 's'} of undeclared workloads`);
   const listeners = new Map(deps.endpoints.list(env).map((e) => [e.name, e]));
-  for (const [name, endpoint] of Object.entries(release.manifest.endpoints ?? {})) {
+  for (const [name, endpoint] of Object.entries(effectiveEndpoints(release, env))) {
     const actual = listeners.get(name);
     if (!actual) {
       drift.push(`endpoint ${name} has no listener`);
@@ -44,7 +44,7 @@ export async function findDrift(deps: PlatformDeps, env: Env): Promise<string[]>
 
 export async function reconcileEnv(deps: PlatformDeps, ref: EnvRef): Promise<string | undefined> {
   const env = await deps.store.getEnv(ref);
-  if (!env || !env.currentReleaseId) return undefined;
+  if (!env || !env.currentReleaseId || env.status === 'destroyed' || env.status === 'destroying') return undefined;
   if (env.activeOperationId && (await deps.store.getOperation(ref, env.activeOperationId))?.status === 'running') return undefined;
   const drift = await findDrift(deps, env);
   if (!drift.length) return undefined;

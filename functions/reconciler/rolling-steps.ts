@@ -3,9 +3,9 @@
 // revision at its desired count. Each step reads the actual instances, so a step can be repeated
 // (retries, recovery) without starting or stopping twice. Compensation converges back to the
 // previous desired state, in the reverse order of the forward steps.
-import { ROLLOUT_DEFAULTS, type Manifest } from '../contract/manifest.ts';
+import { ROLLOUT_DEFAULTS, type Endpoint } from '../contract/manifest.ts';
 import type { ScaleSettings } from '../contract/api.ts';
-import { desiredWorkloads, isLive as live, type DesiredWorkload } from '../core/desired.ts';
+import { desiredWorkloads, effectiveEndpoints, isLive as live, type DesiredWorkload } from '../core/desired.ts';
 import type { Release } from '../core/model.ts';
 import type { EndpointTarget, EnvRef, InstanceStatus } from '../core/ports.ts';
 import { instanceSpec } from './instance-specs.ts';
@@ -14,20 +14,21 @@ import { envOf, loadEnv, loadRelease, type OperationInput, type Step, type StepD
 const byStart = (a: InstanceStatus, b: InstanceStatus) => a.startedAt.localeCompare(b.startedAt);
 
 /** Where the operation is going: its release at the env's current scale settings. */
-async function forwardTarget(deps: StepDeps, op: OperationInput): Promise<{ release: Release; desired: DesiredWorkload[] }> {
+async function forwardTarget(deps: StepDeps, op: OperationInput): Promise<{ release: Release; desired: DesiredWorkload[]; endpoints: Record<string, Endpoint> }> {
   const env = await loadEnv(deps.store, envOf(op));
   const release = await loadRelease(deps.store, envOf(op), op.releaseId);
-  return { release, desired: desiredWorkloads(release, env.scale) };
+  return { release, desired: desiredWorkloads(release, env.scale), endpoints: effectiveEndpoints(release, env) };
 }
 
 /** Where compensation returns to: the previous release at the scale settings from before. */
-async function previousTarget(deps: StepDeps, op: OperationInput): Promise<{ release?: Release; desired: DesiredWorkload[] }> {
+async function previousTarget(deps: StepDeps, op: OperationInput): Promise<{ release?: Release; desired: DesiredWorkload[]; endpoints: Record<string, Endpoint> }> {
   const ref = envOf(op);
   const record = await deps.store.getOperation(ref, op.operationId);
-  const scale: Record<string, ScaleSettings> | undefined = record?.previousScale ?? (await loadEnv(deps.store, ref)).scale;
-  if (!op.previousReleaseId) return { desired: [] };
+  const env = await loadEnv(deps.store, ref);
+  const scale: Record<string, ScaleSettings> | undefined = record?.previousScale ?? env.scale;
+  if (!op.previousReleaseId) return { desired: [], endpoints: {} };
   const release = await loadRelease(deps.store, ref, op.previousReleaseId);
-  return { release, desired: desiredWorkloads(release, scale) };
+  return { release, desired: desiredWorkloads(release, scale), endpoints: effectiveEndpoints(release, env) };
 }
 
 async function startMissing(deps: StepDeps, env: EnvRef, release: Release, dw: DesiredWorkload, running: InstanceStatus[], limit: number): Promise<string[]> {
@@ -37,9 +38,8 @@ async function startMissing(deps: StepDeps, env: EnvRef, release: Release, dw: D
 }
 
 /** Makes the env's endpoints those of `manifest`, targeting `targetsOf(workload)`; optionally removes the rest. */
-async function pointEndpoints(deps: StepDeps, op: OperationInput, step: string, manifest: Manifest | undefined, targetsOf: (workload: string) => InstanceStatus[], removeOthers: boolean): Promise<void> {
+export async function pointEndpoints(deps: StepDeps, op: OperationInput, step: string, declared: Record<string, Endpoint>, targetsOf: (workload: string) => InstanceStatus[], removeOthers: boolean): Promise<void> {
   const env = envOf(op);
-  const declared = manifest?.endpoints ?? {};
   for (const [name, endpoint] of Object.entries(declared)) {
     const binding = await deps.endpoints.ensure(env, name, endpoint);
     const port = endpoint.targetPort ?? endpoint.port;
@@ -97,7 +97,7 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
 
     async ShiftTrafficToBatch({ operation: op }) {
       const env = envOf(op);
-      const { release, desired } = await forwardTarget(deps, op);
+      const { desired, endpoints } = await forwardTarget(deps, op);
       const all = compute.list(env).filter(live);
       const keep = new Map<string, InstanceStatus[]>();
       const stop: string[] = [];
@@ -123,7 +123,7 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
         // Instances that crashed before ever being healthy are not restarted: clear them away.
         stop.push(...compute.list(env).filter((i) => i.state === 'crashed' && !i.restartScheduled).map((i) => i.id));
       }
-      await pointEndpoints(deps, op, 'ShiftTrafficToBatch', release.manifest, (w) => keep.get(w) ?? [], done);
+      await pointEndpoints(deps, op, 'ShiftTrafficToBatch', endpoints, (w) => keep.get(w) ?? [], done);
       return { stop, done };
     },
 
@@ -152,10 +152,10 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
 
     async CompensateRestoreEndpointTargets({ operation: op }) {
       const env = envOf(op);
-      const { release, desired } = await previousTarget(deps, op);
+      const { desired, endpoints } = await previousTarget(deps, op);
       const healthy = compute.list(env).filter((i) => i.state === 'healthy');
       const revisions = new Map(desired.map((d) => [d.name, d.revision]));
-      await pointEndpoints(deps, op, 'CompensateRestoreEndpointTargets', release?.manifest, (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
+      await pointEndpoints(deps, op, 'CompensateRestoreEndpointTargets', endpoints, (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
       return {};
     },
 

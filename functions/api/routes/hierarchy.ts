@@ -1,10 +1,12 @@
 import { AppParams, CreateNamed, OrgParams, ProjectParams } from '../../contract/api.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
-import { createApp, createEnv, createOrg, createProject, requireApp, requireOrg, requireProject } from '../../core/services/hierarchy.ts';
+import { createEnvWithResources } from '../../core/services/envs.ts';
+import { createApp, createOrg, createProject, requireApp, requireOrg, requireProject } from '../../core/services/hierarchy.ts';
 import type { Api } from '../app.ts';
 import { route } from '../route.ts';
 
-export function registerHierarchyRoutes(api: Api, { store }: PlatformDeps): void {
+export function registerHierarchyRoutes(api: Api, deps: PlatformDeps): void {
+  const { store } = deps;
   api.openapi(route({ method: 'get', path: '/whoami', summary: 'Who the token belongs to', tag: 'identity' }), (c) => c.json({ actor: c.get('actor') }, 200));
 
   api.openapi(route({ method: 'post', path: '/orgs', summary: 'Create an org', tag: 'orgs', body: CreateNamed, status: 201 }), async (c) => {
@@ -34,7 +36,8 @@ export function registerHierarchyRoutes(api: Api, { store }: PlatformDeps): void
 
   api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'Create an env', tag: 'envs', params: AppParams, body: CreateNamed, status: 201 }), async (c) => {
     const p = c.req.valid('param');
-    return c.json({ env: await createEnv(store, { ...p, env: c.req.valid('json').name }, c.get('actor')) }, 201);
+    const { env, operationId } = await createEnvWithResources(deps, { ...p, env: c.req.valid('json').name }, c.get('actor'));
+    return c.json({ env, operationId }, 201);
   });
   api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'List envs', tag: 'envs', params: AppParams }), async (c) => {
     const p = c.req.valid('param');

@@ -25,6 +25,7 @@ export async function createApp(store: StateStore, org: string, project: string,
   return app;
 }
 
+/** Writes the env record; `createEnvWithResources` then provisions it through the env machine. */
 export async function createEnv(store: StateStore, ref: EnvRef, actor: Actor): Promise<Env> {
   await requireApp(store, ref);
   const now = new Date().toISOString();

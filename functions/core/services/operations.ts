@@ -12,6 +12,8 @@ export interface OperationPlan {
   kind: Operation['kind'];
   previousReleaseId?: string;
   scaleChange?: Operation['scaleChange'];
+  endpointChange?: Operation['endpointChange'];
+  volumeChange?: Operation['volumeChange'];
   /**
    * Runs once the env is claimed, before the operation is written: names the release to converge
    * to (a deploy appends it here, so a refused claim never leaves a release behind).
@@ -35,11 +37,13 @@ export async function startOperation(deps: PlatformDeps, env: Env, plan: Operati
       ...(plan.previousReleaseId ? { previousReleaseId: plan.previousReleaseId } : {}),
       previousScale: claimed.scale ?? {},
       ...(plan.scaleChange ? { scaleChange: plan.scaleChange } : {}),
+      ...(plan.endpointChange ? { endpointChange: plan.endpointChange } : {}),
+      ...(plan.volumeChange ? { volumeChange: plan.volumeChange } : {}),
       createdAt: new Date().toISOString(),
       createdBy: actor.name,
     };
     await deps.store.putOperation(op);
-    if (plan.kind !== 'scale') claimed = await deps.store.updateEnv(ref, claimed.version, { desiredReleaseId: releaseId });
+    if (plan.kind === 'deploy' || plan.kind === 'rollback') claimed = await deps.store.updateEnv(ref, claimed.version, { desiredReleaseId: releaseId });
     await deps.events.record(ref, { type: 'operation.accepted', operationId, message: acceptedMessage });
     await deps.orchestrator.start(machineOf(plan.kind), operationId, { operation: operationInput(op) });
     return operationId;
@@ -54,9 +58,23 @@ export function operationInput(op: Operation): Record<string, unknown> {
   return { ...op.env, operationId: op.id, kind: op.kind, releaseId: op.releaseId, ...(op.previousReleaseId ? { previousReleaseId: op.previousReleaseId } : {}) };
 }
 
-export const machineOf = (kind: Operation['kind']): StateMachineName => (kind === 'scale' ? 'scale' : 'deploy');
+const MACHINES: Record<Operation['kind'], StateMachineName> = {
+  deploy: 'deploy',
+  rollback: 'deploy',
+  reconcile: 'deploy',
+  scale: 'scale',
+  endpoint: 'endpoint',
+  volume: 'volume',
+  'env-create': 'env',
+  'env-destroy': 'env',
+};
+
+export const machineOf = (kind: Operation['kind']): StateMachineName => MACHINES[kind];
 
 async function claimEnv(deps: PlatformDeps, env: Env, operationId: string): Promise<Env> {
+  if (env.status === 'destroyed') {
+    throw new ConflictError('env-destroyed', `env ${envLabel(env)} was destroyed; its history is kept but nothing runs there`, { next: [`berth envs create <new-name>`] });
+  }
   if (env.activeOperationId) {
     const holder = await deps.store.getOperation(env, env.activeOperationId);
     // A claim whose operation never got written (a crash between the two writes) holds nothing.

@@ -1,5 +1,7 @@
 // Embedded volumes are directories under the data dir that outlive every instance and release.
-import { mkdir } from 'node:fs/promises';
+// Snapshots are copies beside them; a deleted volume is first moved aside so the delete can be
+// undone until its operation succeeds.
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Volume } from '../../contract/manifest.ts';
 import type { EnvRef, VolumeDriver } from '../../core/ports.ts';
@@ -7,10 +9,84 @@ import type { EnvRef, VolumeDriver } from '../../core/ports.ts';
 export class DirectoryVolumeDriver implements VolumeDriver {
   constructor(private readonly root: string) {}
 
+  private envDir(env: EnvRef): string {
+    return join(this.root, env.org, env.project, env.app, env.env);
+  }
+  private dir(env: EnvRef, name: string): string {
+    return join(this.envDir(env), name);
+  }
+  private snapshotDir(env: EnvRef, name: string, id: string): string {
+    return join(this.envDir(env), '.snapshots', name, id);
+  }
+  private asideDir(env: EnvRef, name: string, token: string): string {
+    return join(this.envDir(env), '.deleted', `${name}.${token}`);
+  }
+
   async ensure(env: EnvRef, name: string, _volume: Volume): Promise<{ dir: string }> {
     // Size and zone only constrain placement on AWS; a directory has neither.
-    const dir = join(this.root, env.org, env.project, env.app, env.env, name);
+    const dir = this.dir(env, name);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     return { dir };
   }
+
+  async exists(env: EnvRef, name: string): Promise<boolean> {
+    return stat(this.dir(env, name)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+  }
+
+  async resize(): Promise<void> {
+    // Nothing to do on a directory; the new size is desired state on the env.
+  }
+
+  async snapshot(env: EnvRef, name: string, snapshotId: string): Promise<{ sizeBytes: number }> {
+    const target = this.snapshotDir(env, name, snapshotId);
+    const partial = `${target}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
+    if (!(await stat(target).catch(() => undefined))) {
+      // Copy aside, then rename: a half-copied snapshot is never taken for a whole one.
+      await cp(this.dir(env, name), partial, { recursive: true, preserveTimestamps: true });
+      await rename(partial, target);
+    }
+    return { sizeBytes: await directorySize(target) };
+  }
+
+  async deleteSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void> {
+    await rm(this.snapshotDir(env, name, snapshotId), { recursive: true, force: true });
+  }
+
+  async setAside(env: EnvRef, name: string, token: string): Promise<void> {
+    const aside = this.asideDir(env, name, token);
+    if (await stat(aside).catch(() => undefined)) return;
+    await mkdir(join(aside, '..'), { recursive: true, mode: 0o700 });
+    if (await this.exists(env, name)) await rename(this.dir(env, name), aside);
+  }
+
+  async restore(env: EnvRef, name: string, token: string): Promise<void> {
+    const aside = this.asideDir(env, name, token);
+    if (!(await stat(aside).catch(() => undefined))) return;
+    await rm(this.dir(env, name), { recursive: true, force: true });
+    await rename(aside, this.dir(env, name));
+  }
+
+  async purge(env: EnvRef, name: string, token: string): Promise<void> {
+    await rm(this.asideDir(env, name, token), { recursive: true, force: true });
+    await rm(join(this.envDir(env), '.snapshots', name), { recursive: true, force: true });
+  }
+
+  async remove(env: EnvRef, name: string): Promise<void> {
+    await rm(this.dir(env, name), { recursive: true, force: true });
+  }
+}
+
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await directorySize(path);
+    else if (entry.isFile()) total += (await stat(path)).size;
+  }
+  return total;
 }

@@ -1,0 +1,65 @@
+// Endpoints and volumes of an env, and destroying an env: each change is an operation (202).
+import { z } from 'zod';
+import { EnvParams } from '../../contract/api.ts';
+import { Endpoint, Name, Volume } from '../../contract/manifest.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import type { PlatformDeps } from '../../core/services/deps.ts';
+import { changeEndpoint, listEndpoints } from '../../core/services/endpoints.ts';
+import { destroyEnv } from '../../core/services/envs.ts';
+import { changeVolume, listVolumes } from '../../core/services/volumes.ts';
+import type { Api } from '../app.ts';
+import { route } from '../route.ts';
+
+const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
+const Named = EnvParams.extend({ name: Name });
+
+export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
+  api.openapi(route({ method: 'get', path: `${ENV}/endpoints`, summary: 'Endpoints of the env (manifest and API), with addresses and targets', tag: 'endpoints', params: EnvParams }), async (c) =>
+    c.json({ endpoints: await listEndpoints(deps, c.req.valid('param')) }, 200),
+  );
+  api.openapi(route({ method: 'get', path: `${ENV}/endpoints/{name}`, summary: 'One endpoint', tag: 'endpoints', params: Named }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    const found = (await listEndpoints(deps, ref)).find((e) => e.name === name);
+    if (!found) throw new NotFoundError('endpoint-not-found', `endpoint ${name} does not exist in ${ref.env}`, { next: ['berth endpoints list'] });
+    return c.json({ endpoint: found }, 200);
+  });
+  api.openapi(route({ method: 'put', path: `${ENV}/endpoints/{name}`, summary: 'Create or update an endpoint outside the manifest', tag: 'endpoints', params: Named, body: Endpoint, status: 202 }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    const exists = (await listEndpoints(deps, ref)).some((e) => e.name === name && e.source === 'api');
+    return c.json({ receipt: await changeEndpoint(deps, ref, name, exists ? 'update' : 'create', c.req.valid('json'), c.get('actor')) }, 202);
+  });
+  api.openapi(route({ method: 'delete', path: `${ENV}/endpoints/{name}`, summary: 'Delete an endpoint created through the API', tag: 'endpoints', params: Named, status: 202 }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    return c.json({ receipt: await changeEndpoint(deps, ref, name, 'delete', undefined, c.get('actor')) }, 202);
+  });
+
+  api.openapi(route({ method: 'get', path: `${ENV}/volumes`, summary: 'Volumes of the env, with placement and available operations', tag: 'volumes', params: EnvParams }), async (c) =>
+    c.json({ volumes: await listVolumes(deps, c.req.valid('param')) }, 200),
+  );
+  api.openapi(route({ method: 'get', path: `${ENV}/volumes/{name}`, summary: 'One volume, its snapshots and what can be done with it', tag: 'volumes', params: Named }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    const found = (await listVolumes(deps, ref)).find((v) => v.name === name);
+    if (!found) throw new NotFoundError('volume-not-found', `volume ${name} does not exist in ${ref.env}`, { next: ['berth volumes list'] });
+    return c.json({ volume: found }, 200);
+  });
+  api.openapi(route({ method: 'put', path: `${ENV}/volumes/{name}`, summary: 'Create a volume', tag: 'volumes', params: Named, body: Volume, status: 202 }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    return c.json({ receipt: await changeVolume(deps, ref, name, 'create', c.req.valid('json'), c.get('actor')) }, 202);
+  });
+  api.openapi(route({ method: 'patch', path: `${ENV}/volumes/{name}`, summary: 'Resize a volume (grow only)', tag: 'volumes', params: Named, body: z.object({ sizeGiB: Volume.shape.sizeGiB }).strict(), status: 202 }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    return c.json({ receipt: await changeVolume(deps, ref, name, 'resize', c.req.valid('json'), c.get('actor')) }, 202);
+  });
+  api.openapi(route({ method: 'post', path: `${ENV}/volumes/{name}/snapshots`, summary: 'Take a snapshot of a volume', tag: 'volumes', params: Named, status: 202 }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    return c.json({ receipt: await changeVolume(deps, ref, name, 'snapshot', {}, c.get('actor')) }, 202);
+  });
+  api.openapi(route({ method: 'delete', path: `${ENV}/volumes/{name}`, summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', tag: 'volumes', params: Named, status: 202 }), async (c) => {
+    const { name, ...ref } = c.req.valid('param');
+    return c.json({ receipt: await changeVolume(deps, ref, name, 'delete', {}, c.get('actor')) }, 202);
+  });
+
+  api.openapi(route({ method: 'delete', path: ENV, summary: 'Destroy an env: stop its instances and close its endpoints; history is kept', tag: 'envs', params: EnvParams, status: 202 }), async (c) =>
+    c.json({ receipt: await destroyEnv(deps, c.req.valid('param'), c.get('actor')) }, 202),
+  );
+}

@@ -1,0 +1,70 @@
+// Endpoints created, changed and deleted through the API. They live on the env, apply to every
+// release, and are listed with the manifest's endpoints.
+import { Endpoint as EndpointSchema, type Endpoint } from '../../contract/manifest.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { effectiveEndpoints } from '../desired.ts';
+import type { EnvRef } from '../ports.ts';
+import type { Actor, PlatformDeps } from './deps.ts';
+import { requireEnv } from './hierarchy.ts';
+import { envLabel, startOperation } from './operations.ts';
+
+export interface EndpointView {
+  name: string;
+  source: 'manifest' | 'api';
+  endpoint: Endpoint;
+  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
+  targets: string[];
+}
+
+export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<EndpointView[]> {
+  const env = await requireEnv(deps.store, ref);
+  const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
+  const live = new Map(deps.endpoints.list(ref).map((e) => [e.name, e]));
+  const declared = { ...(env.endpoints ?? {}), ...effectiveEndpoints(release, env) };
+  return Object.entries(declared)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, endpoint]) => ({
+      name,
+      source: release?.manifest.endpoints?.[name] ? 'manifest' : 'api',
+      endpoint,
+      listeners: live.get(name)?.binding.listeners ?? [],
+      targets: live.get(name)?.targets.map((t) => t.instance) ?? [],
+    }));
+}
+
+export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: string, action: 'create' | 'update' | 'delete', input: Endpoint | undefined, actor: Actor) {
+  const env = await requireEnv(deps.store, ref);
+  const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
+  if (release?.manifest.endpoints?.[name]) {
+    throw new ConflictError('endpoint-in-manifest', `endpoint ${name} is declared in berth.yaml of ${release.id}; change it there and deploy`, { next: ['berth deploy'] });
+  }
+  const previous = env.endpoints?.[name];
+  if (action === 'create' && previous) throw new ConflictError('already-exists', `endpoint ${name} already exists`, { next: [`berth endpoints show ${name}`] });
+  if (action !== 'create' && !previous) throw new NotFoundError('endpoint-not-found', `endpoint ${name} does not exist in ${ref.env}`, { next: ['berth endpoints list'] });
+  let endpoint: Endpoint | undefined;
+  if (input) {
+    const parsed = EndpointSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidInputError('endpoint-invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    endpoint = parsed.data;
+    if (release && !(endpoint.workload in release.manifest.workloads)) {
+      throw new InvalidInputError('endpoint-workload-unknown', `workload "${endpoint.workload}" is not in ${release.id}; use one of ${Object.keys(release.manifest.workloads).join(', ')}`, { details: { path: 'workload', value: endpoint.workload } });
+    }
+    const port = endpoint.targetPort ?? endpoint.port;
+    const ports = release?.manifest.workloads[endpoint.workload]?.ports ?? [];
+    if (release && !ports.includes(port)) {
+      throw new InvalidInputError('endpoint-port-unknown', `workload "${endpoint.workload}" does not listen on ${port}; set targetPort to one of [${ports.join(', ')}]`, { details: { path: 'targetPort', value: port } });
+    }
+  }
+  const operationId = await startOperation(
+    deps,
+    env,
+    {
+      kind: 'endpoint',
+      previousReleaseId: env.currentReleaseId,
+      endpointChange: { name, action, ...(endpoint ? { endpoint } : {}), ...(previous ? { previous } : {}) },
+      prepare: async (opId) => ({ releaseId: env.currentReleaseId ?? '', acceptedMessage: `endpoint ${opId} accepted: ${action} ${name} by ${actor.name}` }),
+    },
+    actor,
+  );
+  return { accepted: true, env: envLabel(ref), operationId, name, action, endpoint: endpoint ?? null, previous: previous ?? null, next: [`berth wait ${operationId}`, `berth endpoints show ${name}`] };
+}

@@ -1,0 +1,70 @@
+// Volumes of an env: create, resize, snapshot, delete, each a saga. Attaching is the manifest's
+// job (`workloads.<w>.volumes`), so a volume outlives releases.
+import { Volume as VolumeSchema, type Volume } from '../../contract/manifest.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { ulid } from '../ids.ts';
+import type { VolumeRecord } from '../model.ts';
+import type { EnvRef } from '../ports.ts';
+import type { Actor, PlatformDeps } from './deps.ts';
+import { requireEnv } from './hierarchy.ts';
+import { envLabel, startOperation } from './operations.ts';
+
+export interface VolumeView extends VolumeRecord {
+  name: string;
+  attachedTo: { workload: string; path: string }[];
+  placement: string;
+  operations: string[];
+}
+
+export async function listVolumes(deps: PlatformDeps, ref: EnvRef): Promise<VolumeView[]> {
+  const env = await requireEnv(deps.store, ref);
+  const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
+  return Object.entries(env.volumes ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, v]) => ({
+      name,
+      ...v,
+      attachedTo: Object.entries(release?.manifest.workloads ?? {}).flatMap(([workload, w]) => (w.volumes ?? []).filter((m) => m.volume === name).map((m) => ({ workload, path: m.path }))),
+      placement: v.zone
+        ? `One Zone volume in ${v.zone}: workloads that mount it run only in ${v.zone} (on AWS, that zone's subnet); if the zone is down, so are they`
+        : 'Regional volume: mountable from every availability zone',
+      operations: [`berth volumes resize ${name} --size <GiB>`, `berth volumes snapshot ${name}`, `berth volumes snapshots ${name}`, `berth volumes delete ${name}`],
+    }));
+}
+
+type Action = 'create' | 'resize' | 'snapshot' | 'delete';
+
+export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string, action: Action, input: Partial<Volume>, actor: Actor) {
+  const env = await requireEnv(deps.store, ref);
+  const previous = env.volumes?.[name];
+  if (action === 'create' && previous) throw new ConflictError('already-exists', `volume ${name} already exists`, { next: [`berth volumes show ${name}`] });
+  if (action !== 'create' && !previous) throw new NotFoundError('volume-not-found', `volume ${name} does not exist in ${ref.env}`, { next: ['berth volumes list'] });
+  let volume: Volume | undefined;
+  if (action === 'create' || action === 'resize') {
+    const parsed = VolumeSchema.safeParse({ ...(previous ? { sizeGiB: previous.sizeGiB, ...(previous.zone ? { zone: previous.zone } : {}) } : {}), ...input });
+    if (!parsed.success) throw new InvalidInputError('volume-invalid', parsed.error.issues.map((i) => `${i.path.join('.') || 'volume'}: ${i.message}`).join('; '));
+    volume = parsed.data;
+    if (action === 'resize' && previous && volume.sizeGiB < previous.sizeGiB) {
+      // EFS grows on demand and a directory has no size; shrinking below the data is never safe.
+      throw new InvalidInputError('volume-shrink', `volume ${name} is ${previous.sizeGiB} GiB; it can grow but not shrink`, { details: { path: 'sizeGiB', value: volume.sizeGiB } });
+    }
+  }
+  if (action === 'delete') {
+    const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
+    const users = Object.entries(release?.manifest.workloads ?? {}).filter(([, w]) => (w.volumes ?? []).some((m) => m.volume === name)).map(([w]) => w);
+    if (users.length) throw new ConflictError('volume-in-use', `volume ${name} is mounted by ${users.join(', ')} in ${release!.id}; remove the mount from berth.yaml and deploy first`, { next: ['berth deploy'] });
+  }
+  const snapshotId = action === 'snapshot' ? `snap-${ulid().slice(-10).toLowerCase()}` : undefined;
+  const operationId = await startOperation(
+    deps,
+    env,
+    {
+      kind: 'volume',
+      previousReleaseId: env.currentReleaseId,
+      volumeChange: { name, action, ...(volume ? { volume } : {}), ...(previous ? { previous } : {}), ...(snapshotId ? { snapshotId } : {}) },
+      prepare: async (opId) => ({ releaseId: env.currentReleaseId ?? '', acceptedMessage: `volume ${opId} accepted: ${action} ${name}${snapshotId ? ` (${snapshotId})` : ''} by ${actor.name}` }),
+    },
+    actor,
+  );
+  return { accepted: true, env: envLabel(ref), operationId, name, action, volume: volume ?? null, snapshotId: snapshotId ?? null, next: [`berth wait ${operationId}`, `berth volumes show ${name}`] };
+}

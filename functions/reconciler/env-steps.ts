@@ -1,0 +1,82 @@
+// The Task handlers of statemachines/env.asl.json: provisioning a new env, and destroying one
+// (stop everything, keep the history). Steps that do not apply to the operation's kind pass.
+import { desiredWorkloads, effectiveEndpoints } from '../core/desired.ts';
+import { pointEndpoints } from './rolling-steps.ts';
+import { createRollingSteps } from './rolling-steps.ts';
+import { envOf, failureOf, loadEnv, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+
+export function createEnvSteps(deps: StepDeps): Record<string, Step> {
+  const { store, events, compute, endpoints } = deps;
+  const rolling = createRollingSteps(deps);
+  const destroying = (kind: string) => kind === 'env-destroy';
+  return recordingFailures(store, {
+    async RecordEnvTransition({ operation: op }) {
+      await patchEnv(store, envOf(op), () => ({ status: destroying(op.kind) ? 'destroying' : 'ready' }));
+      return {};
+    },
+    async StopEnvInstances({ operation: op }) {
+      if (!destroying(op.kind)) return {};
+      const ref = envOf(op);
+      const ids = compute.list(ref).filter((i) => i.state !== 'stopped').map((i) => i.id);
+      if (ids.length) {
+        await compute.stopInstances(ref, ids);
+        await events.record(ref, { type: 'instances.stopped', operationId: op.operationId, step: 'StopEnvInstances', message: `stopped ${ids.join(', ')} (env destroyed; logs stay readable)` });
+      }
+      return {};
+    },
+    async CloseEnvEndpoints({ operation: op }) {
+      if (!destroying(op.kind)) return {};
+      const ref = envOf(op);
+      for (const e of endpoints.list(ref)) {
+        await endpoints.remove(ref, e.name);
+        await events.record(ref, { type: 'endpoint.removed', operationId: op.operationId, step: 'CloseEnvEndpoints', message: `endpoint ${e.name} closed` });
+      }
+      return {};
+    },
+    async ProvisionEnvResources() {
+      // Embedded an env needs nothing up front (log files and volume dirs appear on first use);
+      // on AWS this creates the log group and security groups.
+      return {};
+    },
+    async RecordEnvApplied({ operation: op }) {
+      const ref = envOf(op);
+      await releaseEnv(store, ref, op.operationId, destroying(op.kind) ? { status: 'destroyed', desiredReleaseId: undefined } : { status: 'ready' });
+      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordEnvApplied', finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: destroying(op.kind) ? `env ${ref.env} destroyed: nothing runs; releases, events and logs are kept` : `env ${ref.env} is ready` });
+      return {};
+    },
+    async CompensateReleaseEnvResources() {
+      return {};
+    },
+    async CompensateReopenEnvEndpoints({ operation: op }) {
+      if (!destroying(op.kind)) return {};
+      const ref = envOf(op);
+      const env = await loadEnv(store, ref);
+      const release = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
+      const revisions = new Map((release ? desiredWorkloads(release, env.scale) : []).map((d) => [d.name, d.revision]));
+      const healthy = () => compute.list(ref).filter((i) => i.state === 'healthy');
+      await pointEndpoints(deps, op, 'CompensateReopenEnvEndpoints', effectiveEndpoints(release, env), (w) => healthy().filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
+      return {};
+    },
+    async CompensateRestartEnvInstances(input) {
+      if (!destroying(input.operation.kind)) return {};
+      // The previous desired state is the current release: the rolling compensation restores it.
+      await rolling.CompensateRestartReplacedInstances(input);
+      await rolling.CompensateRestoreEndpointTargets(input);
+      return {};
+    },
+    async CompensateRestoreEnvStatus({ operation: op }) {
+      // A destroy that failed leaves the env ready; a create that failed leaves it without a status.
+      await patchEnv(store, envOf(op), () => ({ status: destroying(op.kind) ? 'ready' : undefined }));
+      return {};
+    },
+    async RecordEnvFailed({ operation: op, failure }) {
+      const ref = envOf(op);
+      const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
+      await releaseEnv(store, ref, op.operationId);
+      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `${op.kind} ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the env is as it was` });
+      return {};
+    },
+  });
+}

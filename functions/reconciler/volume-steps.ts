@@ -1,0 +1,88 @@
+// The Task handlers of statemachines/volume.asl.json: create, resize, snapshot, delete.
+import { NotFoundError } from '../core/errors.ts';
+import type { Env, VolumeRecord } from '../core/model.ts';
+import type { StateStore } from '../core/state-store.ts';
+import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
+
+async function changeOf(store: StateStore, op: OperationInput) {
+  const change = (await store.getOperation(envOf(op), op.operationId))?.volumeChange;
+  if (!change) throw new NotFoundError('operation-change-missing', `operation ${op.operationId} has no volume change recorded`);
+  return change;
+}
+
+const withVolume = (env: Env, name: string, record: VolumeRecord | undefined) => {
+  const volumes = { ...(env.volumes ?? {}) };
+  if (record) volumes[name] = record;
+  else delete volumes[name];
+  return volumes;
+};
+
+export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
+  const { store, events, volumes } = deps;
+  return recordingFailures(store, {
+    async RecordDesiredVolume({ operation: op }) {
+      const c = await changeOf(store, op);
+      const now = new Date().toISOString();
+      await patchEnv(store, envOf(op), (env) => {
+        const current = env.volumes?.[c.name];
+        switch (c.action) {
+          case 'create':
+            return { volumes: withVolume(env, c.name, { ...c.volume!, createdAt: now, snapshots: [] }) };
+          case 'resize':
+            return { volumes: withVolume(env, c.name, { ...current!, sizeGiB: c.volume!.sizeGiB }) };
+          case 'snapshot':
+            return { volumes: withVolume(env, c.name, { ...current!, snapshots: [...(current?.snapshots ?? []).filter((s) => s.id !== c.snapshotId), { id: c.snapshotId!, at: now, sizeBytes: 0 }] }) };
+          case 'delete':
+            return { volumes: withVolume(env, c.name, undefined) };
+        }
+      });
+      return {};
+    },
+    async ApplyVolumeChange({ operation: op }) {
+      const c = await changeOf(store, op);
+      const ref = envOf(op);
+      if (c.action === 'create') await volumes.ensure(ref, c.name, c.volume!);
+      if (c.action === 'resize') await volumes.resize(ref, c.name, c.volume!);
+      if (c.action === 'delete') await volumes.setAside(ref, c.name, op.operationId);
+      if (c.action === 'snapshot') {
+        const { sizeBytes } = await volumes.snapshot(ref, c.name, c.snapshotId!);
+        await patchEnv(store, ref, (env) => {
+          const v = env.volumes?.[c.name];
+          return v ? { volumes: withVolume(env, c.name, { ...v, snapshots: (v.snapshots ?? []).map((s) => (s.id === c.snapshotId ? { ...s, sizeBytes } : s)) }) } : {};
+        });
+      }
+      return {};
+    },
+    async RecordVolumeApplied({ operation: op }) {
+      const c = await changeOf(store, op);
+      const ref = envOf(op);
+      if (c.action === 'delete') await volumes.purge(ref, c.name, op.operationId);
+      await releaseEnv(store, ref, op.operationId);
+      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordVolumeApplied', finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: `volume ${op.operationId} succeeded: ${c.name} ${c.action === 'snapshot' ? `snapshot ${c.snapshotId} taken` : `${c.action}d`}` });
+      return {};
+    },
+    async CompensateUndoVolumeChange({ operation: op }) {
+      const c = await changeOf(store, op);
+      const ref = envOf(op);
+      if (c.action === 'create') await volumes.remove(ref, c.name);
+      if (c.action === 'resize' && c.previous) await volumes.resize(ref, c.name, c.previous);
+      if (c.action === 'snapshot') await volumes.deleteSnapshot(ref, c.name, c.snapshotId!);
+      if (c.action === 'delete') await volumes.restore(ref, c.name, op.operationId);
+      return {};
+    },
+    async CompensateRestorePreviousVolume({ operation: op }) {
+      const c = await changeOf(store, op);
+      await patchEnv(store, envOf(op), (env) => ({ volumes: withVolume(env, c.name, c.previous) }));
+      return {};
+    },
+    async RecordVolumeFailed({ operation: op, failure }) {
+      const ref = envOf(op);
+      const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
+      await releaseEnv(store, ref, op.operationId);
+      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `volume ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the volume is as it was` });
+      return {};
+    },
+  });
+}
