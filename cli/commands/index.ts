@@ -6,7 +6,12 @@ import configList from './config/list.ts';
 import configSet from './config/set.ts';
 import configUnset from './config/unset.ts';
 import deploy from './deploy.ts';
+import endpointsCreate from './endpoints/create.ts';
+import endpointsDelete from './endpoints/delete.ts';
+import endpointsList from './endpoints/list.ts';
+import endpointsShow from './endpoints/show.ts';
 import envsCreate from './envs/create.ts';
+import envsDestroy from './envs/destroy.ts';
 import envsList from './envs/list.ts';
 import events from './events.ts';
 import init from './init.ts';
@@ -24,6 +29,13 @@ import secretsImport from './secrets/import.ts';
 import secretsList from './secrets/list.ts';
 import secretsSet from './secrets/set.ts';
 import status from './status.ts';
+import volumesCreate from './volumes/create.ts';
+import volumesDelete from './volumes/delete.ts';
+import volumesList from './volumes/list.ts';
+import volumesResize from './volumes/resize.ts';
+import volumesShow from './volumes/show.ts';
+import volumesSnapshot from './volumes/snapshot.ts';
+import volumesSnapshots from './volumes/snapshots.ts';
 import wait from './wait.ts';
 
 export const COMMANDS: CommandDefinition[] = [
@@ -52,4 +64,16 @@ export const COMMANDS: CommandDefinition[] = [
   rollback,
   scaleCount,
   scaleVm,
+  endpointsList,
+  endpointsShow,
+  endpointsCreate,
+  endpointsDelete,
+  volumesList,
+  volumesShow,
+  volumesCreate,
+  volumesResize,
+  volumesSnapshot,
+  volumesSnapshots,
+  volumesDelete,
+  envsDestroy,
 ];

@@ -26,6 +26,9 @@ export class ApiClient {
   patch<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PATCH', path, body);
   }
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
 
   async upload<T>(path: string, bytes: Uint8Array): Promise<T> {
     return this.request<T>('PUT', path, bytes, 'application/octet-stream');
@@ -58,18 +61,28 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const res = await this.send(method, path, body, contentType);
+    // Every mutation carries an Idempotency-Key, so one retry after a dropped connection can never
+    // apply it twice: the server answers the retry with the first response.
+    const key = method === 'GET' ? undefined : crypto.randomUUID();
+    let res: Response;
+    try {
+      res = await this.send(method, path, body, contentType, undefined, key);
+    } catch (err) {
+      if (!key || !(err instanceof CliError) || err.body.code !== 'api-unreachable' || !/ECONNRESET|socket hang up|other side closed/i.test(err.message)) throw err;
+      res = await this.send(method, path, body, contentType, undefined, key);
+    }
     if (!res.ok) throw await toCliError(res);
     return (await res.json()) as T;
   }
 
-  private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<Response> {
+  private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal, idempotencyKey?: string): Promise<Response> {
     if (!this.baseUrl) {
       throw cliError('invalid-input', 'api-unknown', 'no Berth API is configured', ['npm start (embedded platform; the CLI then finds it)', 'export BERTH_API=<url>', 'berth login --api <url> --token <token>']);
     }
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = contentType!;
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     try {
       return await this.fetchImpl(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
         method,

@@ -6,7 +6,7 @@ import { CliError } from './errors.ts';
 const POLL_MS = 200;
 
 interface OperationBody {
-  operation: { id: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; error?: { category: string; code: string; message: string; step: string; next: string[] } };
+  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; error?: { category: string; code: string; message: string; step: string; next: string[] } };
 }
 
 export interface EventItem {
@@ -62,7 +62,7 @@ export async function settle(ctx: CommandContext, operationId: string): Promise<
 async function finish(ctx: CommandContext, operation: OperationBody['operation']): Promise<OperationBody['operation']> {
   if (operation.status === 'succeeded') {
     if (ctx.out.json) ctx.out.jsonLine({ operation });
-    else ctx.out.line(ctx.out.style.green(`${operation.id} succeeded: ${operation.releaseId} is live`));
+    else ctx.out.line(ctx.out.style.green(['deploy', 'rollback', 'reconcile'].includes(operation.kind) ? `${operation.id} succeeded: ${operation.releaseId} is live` : `${operation.kind} ${operation.id} succeeded`));
     return operation;
   }
   const error = operation.error ?? { category: 'internal', code: 'unknown', message: 'the operation failed without an error record', step: operation.step ?? '?', next: [] };

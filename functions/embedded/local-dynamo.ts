@@ -44,4 +44,12 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
     if (!(err instanceof ResourceNotFoundException)) throw err;
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   }
+  // dynalite answers CreateTable while the table is still CREATING and turns it ACTIVE a moment
+  // later (a timer, then a write); until then every query answers ResourceNotFoundException.
+  for (let waited = 0; ; waited += 10) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (waited >= 10_000) throw new Error(`table ${tableName} is still ${Table?.TableStatus} after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -82,7 +82,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const recovered = await recoverInterruptedOperations(store, events, orchestrator);
   if (recovered.length) console.error(`compensating ${recovered.length} operation(s) interrupted by a restart: ${recovered.join(', ')}`);
   const reconcileMs = options.reconcileIntervalMs ?? 5000;
-  const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, reconcileMs, (err) => console.error('reconcile:', err)) : () => undefined;
+  const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, reconcileMs, (err) => console.error('reconcile:', err)) : async () => undefined;
 
   const app = createApi(deps, { version: options.version });
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -99,7 +99,9 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
     deps,
     orchestrator,
     async close() {
-      stopReconciling();
+      // A pass in flight would otherwise read the instances being stopped below as drift, and
+      // write to the store after it closed.
+      await stopReconciling();
       stopRecording();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

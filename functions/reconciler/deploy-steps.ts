@@ -27,8 +27,8 @@ export function createDeploySteps(deps: StepDeps): Record<string, Step> {
       if (before?.currentReleaseId !== op.releaseId) await store.setReleaseStatus(env, op.releaseId, 'active');
       await recordDeclaredVolumes(store, env, await loadRelease(store, env, op.releaseId));
       await releaseEnv(store, env, op.operationId, { currentReleaseId: op.releaseId, desiredReleaseId: op.releaseId });
-      await store.updateOperation(env, op.operationId, { status: 'succeeded', step: 'RecordReleaseActive', finishedAt: new Date().toISOString() });
       await events.record(env, { type: 'operation.succeeded', operationId: op.operationId, message: `${op.kind} ${op.operationId} succeeded: ${op.releaseId} is live` });
+      await store.updateOperation(env, op.operationId, { status: 'succeeded', step: 'RecordReleaseActive', finishedAt: new Date().toISOString() });
       return {};
     },
 
@@ -39,13 +39,13 @@ export function createDeploySteps(deps: StepDeps): Record<string, Step> {
       // A rollback target stays as it was: releases are never marked by someone else's failure.
       if (op.kind === 'deploy') await store.setReleaseStatus(env, op.releaseId, 'failed');
       await releaseEnv(store, env, op.operationId, { desiredReleaseId: op.previousReleaseId });
-      await store.updateOperation(env, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       await events.record(env, {
         type: 'operation.failed',
         operationId: op.operationId,
         step: error.step,
         message: `${op.kind} ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}${op.previousReleaseId ? `; ${op.previousReleaseId} keeps serving` : ''}`,
       });
+      await store.updateOperation(env, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

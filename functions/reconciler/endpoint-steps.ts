@@ -35,7 +35,7 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
   }
 
   return recordingFailures(store, {
-    async RecordDesiredEndpoint({ operation: op }) {
+    async SetDesiredEndpoint({ operation: op }) {
       const change = await changeOf(store, op);
       await patchEnv(store, envOf(op), (env) => ({ endpoints: withEndpoint(env, change.name, change.action === 'delete' ? undefined : change.endpoint) }));
       return {};
@@ -55,8 +55,8 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
       const ref = envOf(op);
       const change = await changeOf(store, op);
       await releaseEnv(store, ref, op.operationId);
-      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordEndpointApplied', finishedAt: new Date().toISOString() });
       await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: `endpoint ${op.operationId} succeeded: ${change.name} ${change.action}d` });
+      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordEndpointApplied', finishedAt: new Date().toISOString() });
       return {};
     },
     async CompensateRestoreEndpointListener({ operation: op }) {
@@ -77,8 +77,8 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
       const ref = envOf(op);
       const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
       await releaseEnv(store, ref, op.operationId);
-      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `endpoint ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the endpoint is as it was` });
+      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

@@ -10,7 +10,7 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
   const rolling = createRollingSteps(deps);
   const destroying = (kind: string) => kind === 'env-destroy';
   return recordingFailures(store, {
-    async RecordEnvTransition({ operation: op }) {
+    async MarkEnvTransition({ operation: op }) {
       await patchEnv(store, envOf(op), () => ({ status: destroying(op.kind) ? 'destroying' : 'ready' }));
       return {};
     },
@@ -41,8 +41,8 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     async RecordEnvApplied({ operation: op }) {
       const ref = envOf(op);
       await releaseEnv(store, ref, op.operationId, destroying(op.kind) ? { status: 'destroyed', desiredReleaseId: undefined } : { status: 'ready' });
-      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordEnvApplied', finishedAt: new Date().toISOString() });
       await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: destroying(op.kind) ? `env ${ref.env} destroyed: nothing runs; releases, events and logs are kept` : `env ${ref.env} is ready` });
+      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordEnvApplied', finishedAt: new Date().toISOString() });
       return {};
     },
     async CompensateReleaseEnvResources() {
@@ -74,8 +74,8 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
       const ref = envOf(op);
       const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
       await releaseEnv(store, ref, op.operationId);
-      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `${op.kind} ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the env is as it was` });
+      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

@@ -6,6 +6,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { EventLog } from '../core/event-log.ts';
 import type { EnvRef, Orchestrator, StateMachineName } from '../core/ports.ts';
 import type { StateStore } from '../core/state-store.ts';
+import { ExecutionHistory, type Definition } from './execution-history.ts';
 import { loadDefinition, taskStateNames } from './state-machine-files.ts';
 import type { StepInput } from './step-kit.ts';
 
@@ -31,7 +32,7 @@ interface StateEvent {
 }
 
 export class LocalOrchestrator implements Orchestrator {
-  private readonly machines = new Map<StateMachineName, { machine: StateMachine; comments: Record<string, string> }>();
+  private readonly machines = new Map<StateMachineName, { machine: StateMachine; definition: Definition }>();
   private readonly running = new Set<Promise<void>>();
 
   constructor(
@@ -44,28 +45,31 @@ export class LocalOrchestrator implements Orchestrator {
       const definition = loadDefinition(name, LOCAL_SUBSTITUTIONS);
       const missing = taskStateNames(definition).filter((task) => !(task in handlers[name]));
       if (missing.length) throw new Error(`${name}.asl.json has Task states without a handler: ${missing.join(', ')}`);
-      const states = definition.States as Record<string, { Comment?: string }>;
-      const comments = Object.fromEntries(Object.entries(states).map(([state, s]) => [state, s.Comment ?? state]));
       // checkArn off: the embedded substitutions are not real ARNs; the definition is validated otherwise.
       const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
-      this.machines.set(name, { machine, comments });
+      this.machines.set(name, { machine, definition: definition as unknown as Definition });
     }
   }
 
   async start(name: StateMachineName, executionName: string, input: Record<string, unknown>): Promise<void> {
     const entry = this.machines.get(name);
     if (!entry) throw new Error(`no state machine named ${name}`);
-    const env = input.operation as EnvRef & { operationId: string };
+    const op = input.operation as EnvRef & { operationId: string };
+    const history = new ExecutionHistory(entry.definition, op, this.store, this.events);
     const taskResourceLocalHandlers = Object.fromEntries(
       Object.entries(this.handlers[name]).map(([state, handler]) => [
         state,
         // The lambda:invoke integration hands the function its `Payload` and returns `{ Payload }`.
         async (processed: unknown) => {
-          // Recorded here rather than from the history stream, so a step's own events follow it.
-          await this.stepStarted(env, state, entry.comments, true);
+          await history.taskStarting(state);
           const payload = (processed as { Payload: StepInput }).Payload;
-          await this.faultInjector?.(name, state, payload);
-          return { StatusCode: 200, Payload: await handler(payload) } as never;
+          try {
+            await this.faultInjector?.(name, state, payload);
+            return { StatusCode: 200, Payload: await handler(payload) } as never;
+          } catch (err) {
+            await history.taskFailed(state, err);
+            throw err;
+          }
         },
       ]),
     );
@@ -79,7 +83,7 @@ export class LocalOrchestrator implements Orchestrator {
       () => undefined,
       (err: unknown) => err ?? new Error('execution failed'),
     );
-    const done = this.follow(name, env, executionName, entry.comments, execution.eventLogs, outcome);
+    const done = this.follow(entry.definition, op, executionName, history, execution.eventLogs, outcome);
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
   }
@@ -89,36 +93,20 @@ export class LocalOrchestrator implements Orchestrator {
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
-  private async stepStarted(op: EnvRef & { operationId: string }, step: string, comments: Record<string, string>, isTask: boolean): Promise<void> {
+  private async follow(definition: Definition, op: EnvRef & { operationId: string }, executionName: string, history: ExecutionHistory, events: AsyncGenerator<unknown>, outcome: Promise<unknown>): Promise<void> {
     const ref: EnvRef = { org: op.org, project: op.project, app: op.app, env: op.env };
-    // `step` names the forward step reached, so a failure caught outside any handler still says where.
-    // Only Task states count: a Choice (CheckForRecovery, MoreBatches) or the final Fail state
-    // (RolloutFailed, entered after the operation was recorded failed) would overwrite the step it failed in.
-    if (isTask && !step.startsWith('Compensate') && !step.startsWith('Record')) await this.store.updateOperation(ref, op.operationId, { step });
-    await this.events.record(ref, { type: 'step.started', operationId: op.operationId, step, message: `${step}: ${comments[step]}` });
-  }
-
-  private async follow(machine: StateMachineName, env: EnvRef & { operationId: string }, executionName: string, comments: Record<string, string>, history: AsyncGenerator<unknown>, outcome: Promise<unknown>): Promise<void> {
-    const operationId = env.operationId;
-    const ref: EnvRef = { org: env.org, project: env.project, app: env.app, env: env.env };
-    const taskStates = new Set(Object.keys(this.handlers[machine]));
     try {
-      for await (const raw of history) {
+      for await (const raw of events) {
         const e = raw as StateEvent;
-        const step = e.state?.name;
-        if (e.type === 'StateEntered' && step && !taskStates.has(step)) {
-          await this.stepStarted(env, step, comments, false);
-        } else if (e.type === 'StateFailed' && step) {
-          await this.events.record(ref, { type: 'step.failed', operationId, step, message: `${step} failed (${e.Error}): ${String(e.Cause)}` });
-        } else if (e.type === 'StateRetried' && step) {
-          await this.events.record(ref, { type: 'step.retried', operationId, step, message: `${step} retried (attempt ${e.retry?.attempt ?? '?'})` });
-        }
+        const type = e.state ? definition.States[e.state.name]?.Type : undefined;
+        // Only the end is taken from the interpreter's stream: it comes after every Task has run.
+        if (e.type === 'StateEntered' && (type === 'Fail' || type === 'Succeed')) await history.terminalEntered(e.state!.name);
       }
       const failure = await outcome;
-      // A failed rollout has normally recorded itself (RecordRolloutFailed); this catches the rest.
-      if (failure) await this.failUnrecorded(ref, operationId, executionName, failure);
+      // A failed operation has normally recorded itself (its Record*Failed step); this catches the rest.
+      if (failure) await this.failUnrecorded(ref, op.operationId, executionName, failure);
     } catch (err) {
-      await this.failUnrecorded(ref, operationId, executionName, err).catch((e) => console.error(`could not record the failure of ${executionName}:`, e));
+      await this.failUnrecorded(ref, op.operationId, executionName, err).catch((e) => console.error(`could not record the failure of ${executionName}:`, e));
     }
   }
 

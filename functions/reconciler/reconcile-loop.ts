@@ -62,23 +62,33 @@ export async function reconcileEnv(deps: PlatformDeps, ref: EnvRef): Promise<str
   });
 }
 
-export function startReconcileLoop(deps: PlatformDeps, intervalMs: number, onError: (err: unknown) => void): () => void {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
+/**
+ * Starts the periodic reconcile. The function returned stops it and resolves once a pass still in
+ * flight has ended, so the caller may then shut down compute and the store under it.
+ */
+export function startReconcileLoop(deps: PlatformDeps, intervalMs: number, onError: (err: unknown) => void): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const pass = async () => {
     try {
       for (const ref of await deps.store.listAllEnvs()) {
+        if (stopped) return;
         await reconcileEnv(deps, ref).catch(onError);
       }
     } catch (err) {
       onError(err);
-    } finally {
-      running = false;
     }
   };
-  const timer = setInterval(() => void tick(), intervalMs);
+  const tick = () => {
+    if (running || stopped) return;
+    running = pass().finally(() => (running = undefined));
+  };
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
-  void tick();
-  return () => clearInterval(timer);
+  tick();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }

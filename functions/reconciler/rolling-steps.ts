@@ -153,9 +153,11 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
     async CompensateRestoreEndpointTargets({ operation: op }) {
       const env = envOf(op);
       const { desired, endpoints } = await previousTarget(deps, op);
-      const healthy = compute.list(env).filter((i) => i.state === 'healthy');
-      const revisions = new Map(desired.map((d) => [d.name, d.revision]));
-      await pointEndpoints(deps, op, 'CompensateRestoreEndpointTargets', endpoints, (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
+      // Target only the instances CompensateStopNewInstances keeps (the oldest `count` of the previous
+      // revision): a failed scale-up's surplus instances share that revision, are stopped next, and
+      // must not stay behind as targets (their freed ports may go to another instance).
+      const kept = new Map(desired.map((d) => [d.name, compute.list(env).filter((i) => live(i) && i.workload === d.name && i.revision === d.revision).sort(byStart).slice(0, d.count)]));
+      await pointEndpoints(deps, op, 'CompensateRestoreEndpointTargets', endpoints, (w) => (kept.get(w) ?? []).filter((i) => i.state === 'healthy'), true);
       return {};
     },
 

@@ -7,7 +7,7 @@ import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, t
 export function createScaleSteps(deps: StepDeps): Record<string, Step> {
   const { store, events } = deps;
   return recordingFailures(store, {
-    async RecordDesiredScale({ operation: op }) {
+    async SetDesiredScale({ operation: op }) {
       const env = envOf(op);
       const record = await store.getOperation(env, op.operationId);
       const change = record?.scaleChange;
@@ -22,8 +22,8 @@ export function createScaleSteps(deps: StepDeps): Record<string, Step> {
       const env = envOf(op);
       const record = await store.getOperation(env, op.operationId);
       await releaseEnv(store, env, op.operationId);
-      await store.updateOperation(env, op.operationId, { status: 'succeeded', step: 'RecordScaleApplied', finishedAt: new Date().toISOString() });
       await events.record(env, { type: 'operation.succeeded', operationId: op.operationId, message: `scale ${op.operationId} succeeded: ${record?.scaleChange?.workload} ${JSON.stringify(record?.scaleChange?.settings)}` });
+      await store.updateOperation(env, op.operationId, { status: 'succeeded', step: 'RecordScaleApplied', finishedAt: new Date().toISOString() });
       return {};
     },
 
@@ -39,8 +39,8 @@ export function createScaleSteps(deps: StepDeps): Record<string, Step> {
       const record = await store.getOperation(env, op.operationId);
       const error = failureOf(record, failure, op.operationId);
       await releaseEnv(store, env, op.operationId);
-      await store.updateOperation(env, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       await events.record(env, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `scale ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the previous scale is restored` });
+      await store.updateOperation(env, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

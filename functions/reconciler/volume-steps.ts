@@ -20,7 +20,7 @@ const withVolume = (env: Env, name: string, record: VolumeRecord | undefined) =>
 export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, volumes } = deps;
   return recordingFailures(store, {
-    async RecordDesiredVolume({ operation: op }) {
+    async SetDesiredVolume({ operation: op }) {
       const c = await changeOf(store, op);
       const now = new Date().toISOString();
       await patchEnv(store, envOf(op), (env) => {
@@ -58,8 +58,8 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       const ref = envOf(op);
       if (c.action === 'delete') await volumes.purge(ref, c.name, op.operationId);
       await releaseEnv(store, ref, op.operationId);
-      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordVolumeApplied', finishedAt: new Date().toISOString() });
       await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: `volume ${op.operationId} succeeded: ${c.name} ${c.action === 'snapshot' ? `snapshot ${c.snapshotId} taken` : `${c.action}d`}` });
+      await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordVolumeApplied', finishedAt: new Date().toISOString() });
       return {};
     },
     async CompensateUndoVolumeChange({ operation: op }) {
@@ -80,8 +80,8 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       const ref = envOf(op);
       const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
       await releaseEnv(store, ref, op.operationId);
-      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `volume ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the volume is as it was` });
+      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

@@ -6,6 +6,9 @@ import { CapacityError, PermissionError } from '../../core/errors.ts';
 import type { EndpointBinding, EndpointDriver, EndpointTarget, EnvRef } from '../../core/ports.ts';
 import { encodeProxyV2Header } from './proxy-protocol.ts';
 
+// Kept importable from here for existing callers; the text itself belongs to the contract.
+export { endpointNotes } from '../../contract/endpoint-notes.ts';
+
 type Family = 'IPv6' | 'IPv4';
 
 const LOOPBACK: Record<Family, string> = { IPv6: '::1', IPv4: '127.0.0.1' };
@@ -200,22 +203,6 @@ export class TcpEndpointDriver implements EndpointDriver {
     });
     return result;
   }
-}
-
-/** What the CLI prints under an endpoint: address families, PROXY protocol, and who does TLS. */
-export function endpointNotes(endpoint: Endpoint): string[] {
-  const notes = [
-    endpoint.ipv4
-      ? 'IPv6 and IPv4: accepts connections over both (ipv4: true)'
-      : 'IPv6 only: IPv4 clients cannot connect; set `ipv4: true` on the endpoint in berth.yaml to accept them',
-  ];
-  notes.push(
-    endpoint.proxyProtocol === 'v2'
-      ? 'PROXY protocol v2: every connection starts with a PROXY v2 header carrying the client address and port; the app must read it before its own protocol'
-      : 'no PROXY protocol: the app sees the proxy as the peer; set `proxyProtocol: v2` to receive the client address',
-  );
-  notes.push(`TLS is the app's job: raw TCP is forwarded to port ${endpoint.targetPort ?? endpoint.port} of workload "${endpoint.workload}"`);
-  return notes;
 }
 
 function envKeyOf(env: EnvRef): string {

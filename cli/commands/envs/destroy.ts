@@ -1,0 +1,32 @@
+import type { destroyEnv } from '../../../functions/core/services/envs.ts';
+import type { CommandDefinition } from '../../core/command.ts';
+import { watchOperation } from '../../core/watch-operation.ts';
+import { requireYes } from '../confirm.ts';
+
+type DestroyReceipt = Awaited<ReturnType<typeof destroyEnv>>;
+
+export default {
+  command: 'envs destroy',
+  summary: 'Destroy an env: stop its instances and close its endpoints; releases, events and logs are kept',
+  description: 'A destroyed env accepts no further deploy; create a new env to run the app again.',
+  positionals: [{ name: 'name', description: 'Env to destroy', required: true }],
+  flags: {
+    yes: { type: 'boolean', short: 'y', description: 'Confirm: every instance stops and every endpoint closes' },
+    wait: { type: 'boolean', description: 'Follow the operation until the env is destroyed' },
+  },
+  requires: ['auth', 'org', 'project', 'app'],
+  examples: ['berth envs destroy staging --yes --wait'],
+  async handler(c) {
+    const ctx = { ...c, target: { ...c.target, env: c.positionals[0] } };
+    // `berth wait` looks at the selected env; point it at this one when they differ.
+    const elsewhere = c.target.env !== ctx.target.env;
+    requireYes(ctx, `destroying env ${ctx.target.env} stops its instances, closes its endpoints and`, `berth envs destroy ${ctx.target.env}`);
+    const { receipt } = await ctx.api.delete<{ receipt: DestroyReceipt }>(ctx.api.envPath(ctx.target));
+    if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
+    else
+      ctx.out.result({ receipt }, () =>
+        [`Destroy of ${receipt.env} accepted; applying as ${receipt.operationId}`, '  stops     every instance (logs stay readable)', '  closes    every endpoint', '  keeps     releases, events and logs', '', 'Next:', ...receipt.next.map((n) => `  ${elsewhere && n.startsWith('berth wait') ? `${n} --env ${ctx.target.env}` : n}`)].join('\n'),
+      );
+    if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,19 @@
+import type { VolumeView } from '../../../functions/core/services/volumes.ts';
+import type { CommandDefinition } from '../../core/command.ts';
+import { table } from '../../core/output.ts';
+import { attachedOf, zoneOf } from './render.ts';
+
+export default {
+  command: 'volumes list',
+  summary: 'Volumes of the env: size, zone, where they are mounted, snapshots',
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  examples: ['berth volumes list', 'berth volumes list --json'],
+  async handler(ctx) {
+    const { volumes } = await ctx.api.get<{ volumes: VolumeView[] }>(ctx.api.envPath(ctx.target, '/volumes'));
+    ctx.out.result(volumes, () => {
+      if (!volumes.length) return 'No volumes. Create one: berth volumes create <name> --size <GiB>';
+      const rows = volumes.map((v) => [v.name, `${v.sizeGiB} GiB`, zoneOf(v), attachedOf(v) || '-', String(v.snapshots?.length ?? 0)]);
+      return table([['NAME', 'SIZE', 'ZONE', 'ATTACHED', 'SNAPSHOTS'], ...rows], ctx.out.style);
+    });
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,48 @@
+// How volumes read in the terminal, shared by the volume commands.
+import type { changeVolume, VolumeView } from '../../../functions/core/services/volumes.ts';
+import type { CommandContext } from '../../core/command.ts';
+import { cliError } from '../../core/errors.ts';
+import { watchOperation } from '../../core/watch-operation.ts';
+import { intFlag } from '../scale/render.ts';
+
+export type VolumeReceipt = Awaited<ReturnType<typeof changeVolume>>;
+
+export const zoneOf = (v: { zone?: string }) => v.zone ?? 'regional';
+
+export const attachedOf = (v: VolumeView) => v.attachedTo.map((a) => `${a.workload}:${a.path}`).join(', ');
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+/** --size, required and whole. */
+export function sizeFlag(ctx: CommandContext, example: string): number {
+  const size = intFlag(ctx, 'size');
+  if (size === undefined) throw cliError('invalid-input', 'size-missing', 'give the size in GiB with --size', [example]);
+  return size;
+}
+
+export async function volumeView(ctx: CommandContext, name: string): Promise<VolumeView> {
+  const { volume } = await ctx.api.get<{ volume: VolumeView }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(name)}`));
+  return volume;
+}
+
+/** Prints the receipt of a volume change and, with --wait, follows its operation. */
+export async function reportVolumeChange(ctx: CommandContext, receipt: VolumeReceipt): Promise<void> {
+  if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
+  else
+    ctx.out.result({ receipt }, () => {
+      const lines = [`Volume ${receipt.name}: ${receipt.action} accepted for ${receipt.env}; applying as ${receipt.operationId}`];
+      if (receipt.volume) lines.push(`  size      ${receipt.volume.sizeGiB} GiB`, `  zone      ${receipt.volume.zone ? `${receipt.volume.zone} (One Zone)` : 'regional'}`);
+      if (receipt.snapshotId) lines.push(`  snapshot  ${receipt.snapshotId}`);
+      lines.push('', 'Next:', ...receipt.next.map((n) => `  ${n}`));
+      return lines.join('\n');
+    });
+  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
+}

@@ -1,0 +1,30 @@
+import type { CommandDefinition } from '../../core/command.ts';
+import { attachedOf, volumeView, zoneOf } from './render.ts';
+
+export default {
+  command: 'volumes show',
+  summary: 'One volume: size, placement, mounts, snapshots, and the commands that change it',
+  positionals: [{ name: 'name', description: 'Volume name', required: true }],
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  examples: ['berth volumes show data'],
+  async handler(ctx) {
+    const v = await volumeView(ctx, ctx.positionals[0]);
+    ctx.out.result({ volume: v }, () => {
+      const st = ctx.out.style;
+      const snapshots = v.snapshots?.length ?? 0;
+      return [
+        `${st.bold('Name')}       ${v.name}`,
+        `${st.bold('Size')}       ${v.sizeGiB} GiB`,
+        `${st.bold('Zone')}       ${zoneOf(v)}`,
+        `${st.bold('Created')}    ${v.createdAt}`,
+        `${st.bold('Attached')}   ${attachedOf(v) || 'not mounted (mount it under workloads.<name>.volumes in berth.yaml, then deploy)'}`,
+        `${st.bold('Snapshots')}  ${snapshots}${snapshots ? ` (latest ${v.snapshots!.at(-1)!.id})` : ''}`,
+        '',
+        `Placement: ${v.placement}`,
+        '',
+        'Operations:',
+        ...v.operations.map((o) => `  ${o}`),
+      ].join('\n');
+    });
+  },
+} satisfies CommandDefinition;

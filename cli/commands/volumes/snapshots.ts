@@ -1,0 +1,20 @@
+import type { CommandDefinition } from '../../core/command.ts';
+import { ago, table } from '../../core/output.ts';
+import { bytes, volumeView } from './render.ts';
+
+export default {
+  command: 'volumes snapshots',
+  summary: 'Snapshots of a volume, oldest first: id, when, size',
+  positionals: [{ name: 'name', description: 'Volume name', required: true }],
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  examples: ['berth volumes snapshots data'],
+  async handler(ctx) {
+    const name = ctx.positionals[0];
+    const snapshots = (await volumeView(ctx, name)).snapshots ?? [];
+    ctx.out.result(snapshots, () => {
+      if (!snapshots.length) return `No snapshots of ${name} yet. Take one: berth volumes snapshot ${name}`;
+      const rows = snapshots.map((s) => [s.id, `${s.at} (${ago(s.at, ctx.host.now())})`, bytes(s.sizeBytes)]);
+      return table([['ID', 'TAKEN', 'SIZE'], ...rows], ctx.out.style);
+    });
+  },
+} satisfies CommandDefinition;

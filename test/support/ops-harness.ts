@@ -1,0 +1,188 @@
+// Shared by the operations tests (fault matrix, concurrency): one in-process embedded platform,
+// an API client with a token, an env ready to deploy (config, secret bundle, endpoint on a free
+// port), a tiny HTTP app whose answer is its release, and reads of what actually runs.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packSnapshot } from '../../cli/lib/pack-snapshot.ts';
+import { issueOwnerToken } from '../../functions/api/auth.ts';
+import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../functions/embedded/platform.ts';
+import type { EnvRef, InstanceStatus, StateMachineName } from '../../functions/core/ports.ts';
+import type { FaultInjector } from '../../functions/reconciler/local-orchestrator.ts';
+import { freePort } from './free-port.ts';
+
+export type ApiResponse = { status: number; headers: Headers; text: string; body: Record<string, any> };
+
+export interface OpsPlatform {
+  platform: EmbeddedPlatform;
+  home: string;
+  token: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+export async function startOpsPlatform(home: string, faultInjector?: FaultInjector): Promise<OpsPlatform> {
+  // reconcileIntervalMs 0: no reconcile loop racing the operations under test.
+  const platform = await startEmbeddedPlatform({ home, port: 0, version: 'test', reconcileIntervalMs: 0, restartBackoffMs: [200], faultInjector });
+  const { token } = await issueOwnerToken(platform.deps.store, 'ops-tester');
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const res = await fetch(`${platform.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  };
+  return { platform, home, token, call };
+}
+
+export const envPath = (r: EnvRef): string => `/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs/${r.env}`;
+
+/** Creates whatever of org/project/app does not exist yet, then the env, its config and a secret bundle. */
+export async function createReadyEnv(ops: OpsPlatform, r: EnvRef): Promise<void> {
+  const steps: [string, string][] = [
+    ['/v1/orgs', r.org],
+    [`/v1/orgs/${r.org}/projects`, r.project],
+    [`/v1/orgs/${r.org}/projects/${r.project}/apps`, r.app],
+    [`/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs`, r.env],
+  ];
+  for (const [path, name] of steps) {
+    const res = await ops.call('POST', path, { name });
+    if (res.status !== 201 && res.status !== 409) throw new Error(`POST ${path} ${name}: ${res.status} ${res.text}`);
+  }
+  // Creating an env may start a provisioning operation; the env is ready once it has finished.
+  await ops.platform.orchestrator.idle();
+  const config = await ops.call('PATCH', `${envPath(r)}/config`, { set: { GREETING: 'ahoy' } });
+  if (config.status !== 200) throw new Error(`config: ${config.status} ${config.text}`);
+  const secret = await ops.call('PUT', `${envPath(r)}/secrets/db`, { values: { PASSWORD: 'correct-horse' } });
+  if (secret.status !== 200) throw new Error(`secrets: ${secret.status} ${secret.text}`);
+}
+
+export interface HealthOptions {
+  intervalSeconds?: number;
+  deadlineSeconds?: number;
+}
+
+/** berth.yaml of the test app: one http workload behind an IPv6 endpoint on `port`. */
+export function manifestFor(app: string, port: number, health: HealthOptions = {}): string {
+  return [
+    `app: ${app}`,
+    'workloads:',
+    '  web:',
+    '    command: ["node", "server.mjs"]',
+    '    ports: [8080]',
+    `    healthCheck: { type: http, path: /, intervalSeconds: ${health.intervalSeconds ?? 0.2}, deadlineSeconds: ${health.deadlineSeconds ?? 10} }`,
+    '    requires: { env: [GREETING], secrets: [db] }',
+    'endpoints:',
+    '  web:',
+    '    workload: web',
+    `    port: ${port}`,
+    '    targetPort: 8080',
+    '',
+  ].join('\n');
+}
+
+/** The app answers every request with its release id; `variant` only changes the artifact's bytes. */
+export function serverSource(variant: string, opts: { exitAtStart?: boolean } = {}): string {
+  return [
+    `// variant ${variant}`,
+    "import { createServer } from 'node:http';",
+    ...(opts.exitAtStart ? ["console.error('refusing to start (test: a release that cannot come up)');", 'process.exit(1);'] : []),
+    "const server = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(String(process.env.BERTH_RELEASE)); });",
+    'server.listen(Number(process.env.PORT));',
+    '',
+  ].join('\n');
+}
+
+/** Writes `server.mjs` into `appDir`, uploads the snapshot, and returns its digest. */
+export async function uploadApp(ops: OpsPlatform, org: string, appDir: string, source: string): Promise<string> {
+  mkdirSync(appDir, { recursive: true });
+  writeFileSync(join(appDir, 'server.mjs'), source);
+  const snapshot = await packSnapshot(appDir);
+  const res = await fetch(`${ops.platform.url}/v1/orgs/${org}/artifacts/${snapshot.digest}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ops.token}` },
+    body: Buffer.from(snapshot.bytes),
+  });
+  if (res.status !== 201) throw new Error(`artifact upload: ${res.status} ${await res.text()}`);
+  return snapshot.digest;
+}
+
+/** GET / over IPv6 on the endpoint's public port; resolves with the body (the release id). */
+export function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '::1', family: 6, port, path, method: 'GET', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET [::1]:${port}${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Instance dirs present on disk (`<home>/instances/instances/<id>`). */
+export function instanceDirs(home: string): string[] {
+  const dir = join(home, 'instances', 'instances');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+export const ids = (instances: InstanceStatus[]): string[] => instances.map((i) => i.id).sort();
+
+export { freePort };
+
+export interface ForwardTask {
+  machine: StateMachineName;
+  state: string;
+}
+
+export type AslState = { Type: string; Next?: string; Default?: string; End?: boolean; Catch?: { Next: string }[] };
+
+/** A state machine as written in statemachines/ (the single definition; read, not re-declared). */
+export function aslDefinition(machine: StateMachineName): { StartAt: string; States: Record<string, AslState> } {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../statemachines/${machine}.asl.json`, import.meta.url)), 'utf8'));
+}
+
+/**
+ * The forward Task states of a machine: Tasks whose failure is caught into compensation, other than
+ * the compensation steps themselves. (A name filter alone would miss `SetDesiredScale`, which is
+ * forward work in the scale machine despite its `Record` prefix.)
+ */
+export function forwardTasks(machine: StateMachineName): ForwardTask[] {
+  return Object.entries(aslDefinition(machine).States)
+    .filter(([name, s]) => s.Type === 'Task' && !name.startsWith('Compensate') && (s.Catch ?? []).some((c) => c.Next.startsWith('Compensate')))
+    .map(([state]) => ({ machine, state }));
+}
+
+/**
+ * The Task states a forward failure runs, in ASL order: the compensation steps, then the step that
+ * records the failure (e.g. `RecordRolloutFailed`).
+ */
+export function compensationPath(machine: StateMachineName): string[] {
+  const { States } = aslDefinition(machine);
+  const first = Object.values(States).flatMap((s) => s.Catch ?? []).find((c) => c.Next.startsWith('Compensate'))?.Next;
+  const path: string[] = [];
+  for (let name = first; name; name = States[name].Next) {
+    if (States[name].Type === 'Task') path.push(name);
+  }
+  return path;
+}
+
+/** The machine's Fail state (entered last, after the failure has been recorded). */
+export function failState(machine: StateMachineName): string {
+  return Object.entries(aslDefinition(machine).States).find(([, s]) => s.Type === 'Fail')![0];
+}
+
+/** The states a run enters when every Choice takes its Default (a deploy whose first batch finishes it). */
+export function defaultPath(machine: StateMachineName): string[] {
+  const { StartAt, States } = aslDefinition(machine);
+  const path: string[] = [];
+  for (let name: string | undefined = StartAt; name; ) {
+    path.push(name);
+    const s: AslState = States[name];
+    name = s.End ? undefined : s.Type === 'Choice' ? s.Default : s.Next;
+  }
+  return path;
+}
