@@ -129,7 +129,7 @@ describe('concurrent deploys to one env', () => {
     }
     expect(await releases()).toEqual(before);
     expect(await version()).toBe(versionNow);
-    expect(ops.platform.deps.compute.list(REF)).toHaveLength(1);
+    expect((await ops.platform.deps.compute.list(REF))).toHaveLength(1);
   });
 
   it('refuses an Idempotency-Key reused for a different body with invalid-input', async () => {

@@ -144,5 +144,5 @@ describe('platform killed during a rollout', () => {
     // Nothing else either: an instance started while the platform shut down would show up here.
     await new Promise((r) => setTimeout(r, 300));
     expect(processesUnder(dir)).toEqual([]);
-  }, 40_000);
+  }, 60_000);
 });

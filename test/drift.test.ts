@@ -75,7 +75,7 @@ beforeAll(async () => {
   const receipt = await client.deploy(rolloutManifest({ app: NAMES.app, count: 2, endpointPort: port }), digest);
   expect(await client.waitOperation(receipt.operationId)).toMatchObject({ status: 'succeeded' });
   await converged(2, 10_000);
-});
+}, 60_000);
 
 afterAll(async () => {
   await platform?.close();

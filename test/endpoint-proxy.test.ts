@@ -162,7 +162,7 @@ describe('TcpEndpointDriver', () => {
     expect(error).toMatchObject({ category: 'capacity', code: 'port-in-use' });
     expect((error as Error).message).toContain(`127.0.0.1:${port}`);
     expect((error as Error).message).toMatch(/choose another `port`.*berth\.yaml/);
-    expect(driver.list(ENV)).toEqual([]);
+    expect((await driver.list(ENV))).toEqual([]);
     expect(await connectError('::1', port)).toBe('ECONNREFUSED');
 
     // IPv6 alone is free on that port.
@@ -221,10 +221,10 @@ describe('TcpEndpointDriver', () => {
     expect(await request('::1', moved)).toBe('a:ping');
 
     await driver.ensure(OTHER_ENV, 'public', endpoint(port));
-    expect(driver.list(ENV)).toEqual([
+    expect((await driver.list(ENV))).toEqual([
       { name: 'public', endpoint: endpoint(moved), binding: { listeners: [{ family: 'IPv6', address: '::1', port: moved }] }, targets: [target(a)] },
     ]);
-    expect(driver.list(OTHER_ENV).map((e) => e.binding.listeners[0]!.port)).toEqual([port]);
+    expect((await driver.list(OTHER_ENV)).map((e) => e.binding.listeners[0]!.port)).toEqual([port]);
   });
 
   it('remove closes the listener and the open connections', async () => {
@@ -245,7 +245,7 @@ describe('TcpEndpointDriver', () => {
     await driver.remove(ENV, 'public');
     await closed;
     expect(await connectError('::1', port)).toBe('ECONNREFUSED');
-    expect(driver.list(ENV)).toEqual([]);
+    expect((await driver.list(ENV))).toEqual([]);
     await driver.remove(ENV, 'public'); // removing again is a no-op
   });
 });

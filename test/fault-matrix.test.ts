@@ -82,7 +82,7 @@ interface Before {
 
 async function snapshot(ref: EnvRef): Promise<Before> {
   const env = await ops.platform.deps.store.getEnv(ref);
-  const live = ops.platform.deps.compute.list(ref);
+  const live = (await ops.platform.deps.compute.list(ref));
   expect(live.every((i) => i.state === 'healthy'), JSON.stringify(live)).toBe(true);
   return { releaseId: env!.currentReleaseId!, instances: ids(live), scale: env!.scale };
 }
@@ -91,7 +91,7 @@ async function snapshot(ref: EnvRef): Promise<Before> {
 async function expectCompensated(machine: StateMachineName, ref: EnvRef, operationId: string, state: string, category: string, before: Before, failedRelease?: string): Promise<string> {
   const { deps } = ops.platform;
   const op = (await ops.call('GET', `${envPath(ref)}/operations/${operationId}`)).body.operation;
-  const live = deps.compute.list(ref);
+  const live = (await deps.compute.list(ref));
   const served = await httpGet(port);
   const outcome = `${op.status} at ${op.error?.step} (${op.error?.category}); serving ${served.body}; ${live.length} instance(s)`;
 
@@ -122,12 +122,12 @@ async function expectCompensated(machine: StateMachineName, ref: EnvRef, operati
   expect(ids(live)).toEqual(before.instances);
   expect(live.every((i) => i.state === 'healthy' && i.releaseId === before.releaseId)).toBe(true);
   if (failedRelease) expect(live.filter((i) => i.releaseId === failedRelease)).toEqual([]);
-  const endpoints = deps.endpoints.list(ref);
+  const endpoints = (await deps.endpoints.list(ref));
   expect(endpoints.map((e) => e.name)).toEqual(['web']);
   expect(endpoints[0].binding.listeners).toEqual([{ family: 'IPv6', address: '::1', port }]);
   expect(endpoints[0].targets.map((t) => t.instance).sort()).toEqual(before.instances);
   // Instance dirs (secret files included) exist only for running instances, in any env.
-  expect(instanceDirs(ops.home)).toEqual(ids([...deps.compute.list(PROD), ...deps.compute.list(STAGING)]));
+  expect(instanceDirs(ops.home)).toEqual(ids([...(await deps.compute.list(PROD)), ...(await deps.compute.list(STAGING))]));
   return outcome;
 }
 
@@ -232,8 +232,8 @@ describe('rollback', () => {
     const releases = (await ops.call('GET', `${envPath(STAGING)}/releases`)).body.releases as { id: string; status: string; artifactDigest: string }[];
     expect(releases.map((x) => `${x.id}:${x.status}`)).toEqual(['rel-2:superseded', 'rel-1:active']);
     expect(releases.find((x) => x.id === 'rel-1')?.artifactDigest).toBe(rel1.artifactDigest);
-    const live = ops.platform.deps.compute.list(STAGING);
+    const live = (await ops.platform.deps.compute.list(STAGING));
     expect(live.map((i) => `${i.releaseId}:${i.state}`)).toEqual(['rel-1:healthy']);
-    expect(instanceDirs(ops.home)).toEqual(ids([...ops.platform.deps.compute.list(PROD), ...live]));
+    expect(instanceDirs(ops.home)).toEqual(ids([...(await ops.platform.deps.compute.list(PROD)), ...live]));
   });
 });

@@ -100,7 +100,7 @@ describe('ProcessDriver', () => {
     expect(id).toMatch(/^i-[0-9a-f]{8}$/);
     await driver.waitHealthy(env, [id]);
 
-    const [status] = driver.list(env);
+    const [status] = (await driver.list(env));
     expect(status).toMatchObject({ id, workload: 'web', releaseId: 'rel-7', state: 'healthy', restarts: 0 });
     const address = status.addresses[8080];
     expect(address.host).toBe('127.0.0.1');
@@ -109,7 +109,7 @@ describe('ProcessDriver', () => {
     expect(events.map((e) => e.type)).toEqual(['instance.started', 'instance.healthy']);
     expect(events[1]).toMatchObject({ env, workload: 'web', instance: id, releaseId: 'rel-7' });
     expect(events[1].message).toContain('http GET :8080/healthz');
-    expect(driver.list({ ...env, env: 'staging' })).toEqual([]);
+    expect((await driver.list({ ...env, env: 'staging' }))).toEqual([]);
   });
 
   it('delivers config, ports, Berth variables, volumes and secret files (0600 JSON) to the process', async () => {
@@ -123,7 +123,7 @@ describe('ProcessDriver', () => {
       1,
     );
     await driver.waitHealthy(env, [id]);
-    const { addresses } = driver.list(env)[0];
+    const { addresses } = (await driver.list(env))[0];
     const vars = (await (await fetch(`http://127.0.0.1:${addresses[8080].port}/env`)).json()) as Record<string, string>;
 
     expect(vars).toMatchObject({
@@ -161,7 +161,7 @@ describe('ProcessDriver', () => {
     const app = await logs.query(env, { instance: id, source: 'app' });
     const byMessage = Object.fromEntries(app.map((l) => [l.message, l.level]));
     expect(byMessage).toEqual({
-      [`INFO starting on ${driver.list(env)[0].addresses[8080].port}`]: 'info',
+      [`INFO starting on ${(await driver.list(env))[0].addresses[8080].port}`]: 'info',
       'plain stdout line': 'info',
       'WARN: disk almost full': 'warn',
       'plain stderr line': 'error',
@@ -187,7 +187,7 @@ describe('ProcessDriver', () => {
     expect(err.message).toContain('berth-no-such-command-xyz --serve');
     expect(err.next).toContain(`berth logs --instance ${id}`);
     // The failed instance stays for inspection until the caller stops it.
-    expect(driver.list(env)[0]).toMatchObject({ id, state: 'crashed', restarts: 0 });
+    expect((await driver.list(env))[0]).toMatchObject({ id, state: 'crashed', restarts: 0 });
   });
 
   it('rejects waitHealthy with image-pull naming the exit code and stderr when the process exits before it is healthy', async () => {
@@ -198,10 +198,10 @@ describe('ProcessDriver', () => {
     expect(err.message).toContain('exited with code 3');
     expect(err.message).toContain('cannot open config.yml');
     expect(err.message).toContain('exit 3');
-    expect(driver.list(env)[0].lastExit).toMatchObject({ code: 3, signal: null });
+    expect((await driver.list(env))[0].lastExit).toMatchObject({ code: 3, signal: null });
     // No restart loop for a release that never came up.
     await new Promise((r) => setTimeout(r, 200));
-    expect(driver.list(env)[0]).toMatchObject({ state: 'crashed', restarts: 0 });
+    expect((await driver.list(env))[0]).toMatchObject({ state: 'crashed', restarts: 0 });
   });
 
   it('rejects waitHealthy with health-check when the server never listens by the deadline', async () => {
@@ -214,15 +214,15 @@ describe('ProcessDriver', () => {
     expect(err.message).toContain(id);
     expect(err.message).toContain('http GET :8080/healthz');
     expect(err.message).toContain('ECONNREFUSED');
-    expect(driver.list(env)[0].state).toBe('starting');
+    expect((await driver.list(env))[0].state).toBe('starting');
   });
 
   it('restarts a process that crashes after becoming healthy, under the same id', async () => {
     const [id] = await driver.startInstances(spec({}, { environment: { MODE: 'crash-once' } }), 1);
     await driver.waitHealthy(env, [id]);
-    await eventually(() => expect(driver.list(env)[0]).toMatchObject({ state: 'healthy', restarts: 1 }));
+    await eventually(async () => expect((await driver.list(env))[0]).toMatchObject({ state: 'healthy', restarts: 1 }));
 
-    const status = driver.list(env)[0];
+    const status = (await driver.list(env))[0];
     expect(status.id).toBe(id);
     expect(status.lastExit).toMatchObject({ code: 3, signal: null });
     expect(events.map((e) => e.type)).toEqual([
@@ -242,13 +242,13 @@ describe('ProcessDriver', () => {
   it('marks an instance unhealthy after three failed probes and healthy again when it recovers', async () => {
     const [id] = await driver.startInstances(spec({}), 1);
     await driver.waitHealthy(env, [id]);
-    const port = driver.list(env)[0].addresses[8080].port;
+    const port = (await driver.list(env))[0].addresses[8080].port;
     await fetch(`http://127.0.0.1:${port}/fail`);
-    await eventually(() => expect(driver.list(env)[0].state).toBe('unhealthy'));
+    await eventually(async () => expect((await driver.list(env))[0].state).toBe('unhealthy'));
     expect(events.at(-1)).toMatchObject({ type: 'instance.unhealthy', instance: id });
     expect(events.at(-1)?.message).toContain('HTTP 500');
     await fetch(`http://127.0.0.1:${port}/recover`);
-    await eventually(() => expect(driver.list(env)[0].state).toBe('healthy'));
+    await eventually(async () => expect((await driver.list(env))[0].state).toBe('healthy'));
     expect(events.at(-1)?.type).toBe('instance.healthy');
   });
 
@@ -260,7 +260,7 @@ describe('ProcessDriver', () => {
 
     await driver.stopInstances(env, [id]);
     expect(alive(child)).toBe(false);
-    expect(driver.list(env)).toEqual([]);
+    expect((await driver.list(env))).toEqual([]);
     expect(events.at(-1)).toMatchObject({ type: 'instance.stopped', instance: id });
     expect(events.some((e) => e.type === 'instance.crashed')).toBe(false);
   });
@@ -273,7 +273,7 @@ describe('ProcessDriver', () => {
       const started = Date.now();
       await quick.stopInstances(env, [id]);
       expect(Date.now() - started).toBeGreaterThanOrEqual(280);
-      expect(quick.list(env)).toEqual([]);
+      expect((await quick.list(env))).toEqual([]);
       expect((await logs.query(env, { instance: id, source: 'system' })).at(-1)?.message).toContain('SIGKILL');
     } finally {
       await quick.shutdown();
@@ -324,7 +324,7 @@ describe('ProcessDriver', () => {
       expect(existsSync(instanceDir)).toBe(false);
       expect(await restarted.reapOrphans()).toEqual([]);
       // Let the dropped driver see its process go before the log store is closed.
-      await eventually(() => expect(crashed.list(env)[0]?.state).toBe('crashed'));
+      await eventually(async () => expect((await crashed.list(env))[0]?.state).toBe('crashed'));
     });
 
     it('leaves alone a process that now has a recorded pid but another start time, and only removes the dir', async () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
   client = new RolloutClient(platform.url, token, { org: 'acme', project: 'shop', app: 'zdt', env: 'prod' });
   await client.createEnv();
   port = await freePort();
-});
+}, 60_000);
 
 afterAll(async () => {
   await platform?.close();

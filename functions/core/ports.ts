@@ -103,7 +103,7 @@ export interface ComputeDriver {
   waitHealthy(env: EnvRef, instanceIds: string[]): Promise<void>;
   /** Stops instances (SIGTERM, then SIGKILL after a grace period); resolves when they are gone. */
   stopInstances(env: EnvRef, instanceIds: string[]): Promise<void>;
-  list(env: EnvRef): InstanceStatus[];
+  list(env: EnvRef): Promise<InstanceStatus[]>;
   onEvent(listener: (event: ComputeEvent) => void): () => void;
   /** Stops everything (platform shutdown). */
   shutdown(): Promise<void>;
@@ -127,7 +127,7 @@ export interface EndpointDriver {
   /** Replaces the set of healthy targets that receive new connections. */
   setTargets(env: EnvRef, name: string, targets: EndpointTarget[]): void;
   remove(env: EnvRef, name: string): Promise<void>;
-  list(env: EnvRef): { name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[];
+  list(env: EnvRef): Promise<{ name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[]>;
   shutdown(): Promise<void>;
 }
 

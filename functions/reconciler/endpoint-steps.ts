@@ -30,7 +30,7 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
     const env = await loadEnv(store, ref);
     const release = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
     const revisions = new Map((release ? desiredWorkloads(release, env.scale) : []).map((d) => [d.name, d.revision]));
-    const healthy = deps.compute.list(ref).filter((i) => i.state === 'healthy');
+    const healthy = (await deps.compute.list(ref)).filter((i) => i.state === 'healthy');
     await pointEndpoints(deps, op, step, effectiveEndpoints(release, env), (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
   }
 

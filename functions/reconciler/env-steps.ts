@@ -17,7 +17,7 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     async StopEnvInstances({ operation: op }) {
       if (!destroying(op.kind)) return {};
       const ref = envOf(op);
-      const ids = compute.list(ref).filter((i) => i.state !== 'stopped').map((i) => i.id);
+      const ids = (await compute.list(ref)).filter((i) => i.state !== 'stopped').map((i) => i.id);
       if (ids.length) {
         await compute.stopInstances(ref, ids);
         await events.record(ref, { type: 'instances.stopped', operationId: op.operationId, step: 'StopEnvInstances', message: `stopped ${ids.join(', ')} (env destroyed; logs stay readable)` });
@@ -27,7 +27,7 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     async CloseEnvEndpoints({ operation: op }) {
       if (!destroying(op.kind)) return {};
       const ref = envOf(op);
-      for (const e of endpoints.list(ref)) {
+      for (const e of (await endpoints.list(ref))) {
         await endpoints.remove(ref, e.name);
         await events.record(ref, { type: 'endpoint.removed', operationId: op.operationId, step: 'CloseEnvEndpoints', message: `endpoint ${e.name} closed` });
       }
@@ -54,8 +54,8 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
       const env = await loadEnv(store, ref);
       const release = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
       const revisions = new Map((release ? desiredWorkloads(release, env.scale) : []).map((d) => [d.name, d.revision]));
-      const healthy = () => compute.list(ref).filter((i) => i.state === 'healthy');
-      await pointEndpoints(deps, op, 'CompensateReopenEnvEndpoints', effectiveEndpoints(release, env), (w) => healthy().filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
+      const healthy = (await compute.list(ref)).filter((i) => i.state === 'healthy');
+      await pointEndpoints(deps, op, 'CompensateReopenEnvEndpoints', effectiveEndpoints(release, env), (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
       return {};
     },
     async CompensateRestartEnvInstances(input) {

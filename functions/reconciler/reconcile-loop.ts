@@ -16,7 +16,7 @@ export async function findDrift(deps: PlatformDeps, env: Env): Promise<string[]>
   if (!env.currentReleaseId) return [];
   const release = await deps.store.getRelease(env, env.currentReleaseId);
   if (!release) return [];
-  const instances = deps.compute.list(env).filter(isLive);
+  const instances = (await deps.compute.list(env)).filter(isLive);
   const drift: string[] = [];
   const desired = desiredWorkloads(release, env.scale);
   for (const dw of desired) {
@@ -28,7 +28,7 @@ export async function findDrift(deps: PlatformDeps, env: Env): Promise<string[]>
   const names = new Set(desired.map((d) => d.name));
   const strays = instances.filter((i) => !names.has(i.workload));
   if (strays.length) drift.push(`${strays.length} instance${strays.length === 1 ? '' : 's'} of undeclared workloads`);
-  const listeners = new Map(deps.endpoints.list(env).map((e) => [e.name, e]));
+  const listeners = new Map((await deps.endpoints.list(env)).map((e) => [e.name, e]));
   for (const [name, endpoint] of Object.entries(effectiveEndpoints(release, env))) {
     const actual = listeners.get(name);
     if (!actual) {

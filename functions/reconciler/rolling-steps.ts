@@ -44,7 +44,7 @@ export async function pointEndpoints(deps: StepDeps, op: OperationInput, step: s
     const binding = await deps.endpoints.ensure(env, name, endpoint);
     const port = endpoint.targetPort ?? endpoint.port;
     const targets: EndpointTarget[] = targetsOf(endpoint.workload).flatMap((i) => (i.addresses[port] ? [{ instance: i.id, ...i.addresses[port] }] : []));
-    const before = deps.endpoints.list(env).find((e) => e.name === name)?.targets.map((t) => t.instance).sort().join(',');
+    const before = (await deps.endpoints.list(env)).find((e) => e.name === name)?.targets.map((t) => t.instance).sort().join(',');
     deps.endpoints.setTargets(env, name, targets);
     if (before !== targets.map((t) => t.instance).sort().join(',')) {
       const where = binding.listeners.map((l) => (l.family === 'IPv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`)).join(' and ');
@@ -52,7 +52,7 @@ export async function pointEndpoints(deps: StepDeps, op: OperationInput, step: s
     }
   }
   if (!removeOthers) return;
-  for (const existing of deps.endpoints.list(env)) {
+  for (const existing of (await deps.endpoints.list(env))) {
     if (!(existing.name in declared)) {
       await deps.endpoints.remove(env, existing.name);
       await deps.events.record(env, { type: 'endpoint.removed', operationId: op.operationId, step, message: `endpoint ${existing.name} removed` });
@@ -73,7 +73,7 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
     async StartNextBatch({ operation: op }) {
       const env = envOf(op);
       const { release, desired } = await forwardTarget(deps, op);
-      const all = compute.list(env).filter(live);
+      const all = (await compute.list(env)).filter(live);
       const waitFor: string[] = [];
       for (const dw of desired) {
         const mine = all.filter((i) => i.workload === dw.name && i.revision === dw.revision);
@@ -98,7 +98,7 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
     async ShiftTrafficToBatch({ operation: op }) {
       const env = envOf(op);
       const { desired, endpoints } = await forwardTarget(deps, op);
-      const all = compute.list(env).filter(live);
+      const all = (await compute.list(env)).filter(live);
       const keep = new Map<string, InstanceStatus[]>();
       const stop: string[] = [];
       let done = true;
@@ -121,7 +121,7 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
         const names = new Set(desired.map((d) => d.name));
         stop.push(...all.filter((i) => !names.has(i.workload)).map((i) => i.id));
         // Instances that crashed before ever being healthy are not restarted: clear them away.
-        stop.push(...compute.list(env).filter((i) => i.state === 'crashed' && !i.restartScheduled).map((i) => i.id));
+        stop.push(...(await compute.list(env)).filter((i) => i.state === 'crashed' && !i.restartScheduled).map((i) => i.id));
       }
       await pointEndpoints(deps, op, 'ShiftTrafficToBatch', endpoints, (w) => keep.get(w) ?? [], done);
       return { stop, done };
@@ -136,7 +136,7 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
       const env = envOf(op);
       const { release, desired } = await previousTarget(deps, op);
       if (!release) return {};
-      const all = compute.list(env).filter(live);
+      const all = (await compute.list(env)).filter(live);
       const waitFor: string[] = [];
       for (const dw of desired) {
         const mine = all.filter((i) => i.workload === dw.name && i.revision === dw.revision);
@@ -156,7 +156,8 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
       // Target only the instances CompensateStopNewInstances keeps (the oldest `count` of the previous
       // revision): a failed scale-up's surplus instances share that revision, are stopped next, and
       // must not stay behind as targets (their freed ports may go to another instance).
-      const kept = new Map(desired.map((d) => [d.name, compute.list(env).filter((i) => live(i) && i.workload === d.name && i.revision === d.revision).sort(byStart).slice(0, d.count)]));
+      const instances = await compute.list(env);
+      const kept = new Map(desired.map((d) => [d.name, instances.filter((i) => live(i) && i.workload === d.name && i.revision === d.revision).sort(byStart).slice(0, d.count)]));
       await pointEndpoints(deps, op, 'CompensateRestoreEndpointTargets', endpoints, (w) => (kept.get(w) ?? []).filter((i) => i.state === 'healthy'), true);
       return {};
     },
@@ -166,10 +167,10 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
       const { desired } = await previousTarget(deps, op);
       const keep = new Set(desired.map((d) => `${d.name}/${d.revision}`));
       // Crashed ones included: an instance that never became healthy is still there to inspect.
-      const extra = compute.list(env).filter((i) => i.state !== 'stopping' && i.state !== 'stopped' && !keep.has(`${i.workload}/${i.revision}`));
+      const extra = (await compute.list(env)).filter((i) => i.state !== 'stopping' && i.state !== 'stopped' && !keep.has(`${i.workload}/${i.revision}`));
       // The previous desired count wins: surplus instances of the previous revision go too.
       for (const dw of desired) {
-        const mine = compute.list(env).filter((i) => live(i) && i.workload === dw.name && i.revision === dw.revision).sort(byStart);
+        const mine = (await compute.list(env)).filter((i) => live(i) && i.workload === dw.name && i.revision === dw.revision).sort(byStart);
         extra.push(...mine.slice(dw.count));
       }
       await stopInstances(deps, op, 'CompensateStopNewInstances', extra.map((i) => i.id), 'undoing the failed operation; their logs stay readable');

@@ -3,11 +3,14 @@
 // port), a tiny HTTP app whose answer is its release, and reads of what actually runs.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { packSnapshot } from '../../cli/lib/pack-snapshot.ts';
 import { issueOwnerToken } from '../../functions/api/auth.ts';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../functions/embedded/platform.ts';
+import type { ErrorCategory } from '../../functions/core/errors.ts';
 import type { EnvRef, InstanceStatus, StateMachineName } from '../../functions/core/ports.ts';
 import type { FaultInjector } from '../../functions/reconciler/local-orchestrator.ts';
 import { freePort } from './free-port.ts';
@@ -109,15 +112,15 @@ export async function uploadApp(ops: OpsPlatform, org: string, appDir: string, s
   return snapshot.digest;
 }
 
-/** GET / over IPv6 on the endpoint's public port; resolves with the body (the release id). */
-export function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
+/** GET / over IPv6 (or `host`) on the endpoint's public port; resolves with the body (the release id). */
+export function httpGet(port: number, path = '/', host = '::1'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '::1', family: 6, port, path, method: 'GET', agent: false, timeout: 5000 }, (res) => {
+    const req = request({ host, family: host.includes(':') ? 6 : 4, port, path, method: 'GET', agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    req.on('timeout', () => req.destroy(new Error(`GET [::1]:${port}${path} timed out`)));
+    req.on('timeout', () => req.destroy(new Error(`GET ${host}:${port}${path} timed out`)));
     req.on('error', reject);
     req.end();
   });
@@ -130,6 +133,43 @@ export function instanceDirs(home: string): string[] {
 }
 
 export const ids = (instances: InstanceStatus[]): string[] => instances.map((i) => i.id).sort();
+
+/** Whether a TCP connection to host:port is accepted, or refused (nothing listens there). */
+export function probe(host: string, port: number): Promise<'open' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, family: host.includes(':') ? 6 : 4 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('open');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err)));
+  });
+}
+
+/** Every path under `dir` (directories end in `/`), sorted; [] when `dir` does not exist. */
+export function tree(dir: string, prefix = ''): string[] {
+  if (!existsSync(join(dir, prefix))) return [];
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? [`${prefix}${e.name}/`, ...tree(dir, `${prefix}${e.name}/`)] : [`${prefix}${e.name}`]))
+    .sort();
+}
+
+/** The error categories a fault matrix rotates through. */
+export const CATEGORIES: ErrorCategory[] = ['capacity', 'health-check', 'image-pull', 'timeout', 'internal'];
+
+export interface MatrixRow {
+  machine: string;
+  state: string;
+  category: string;
+  outcome: string;
+}
+
+/** The fault matrix as the tests print it: one row per injected fault. */
+export function formatMatrix(rows: MatrixRow[]): string {
+  const w = { machine: 10, state: 28, category: 14 };
+  const line = (r: MatrixRow) => `${r.machine.padEnd(w.machine)}${r.state.padEnd(w.state)}${r.category.padEnd(w.category)}${r.outcome}`;
+  return ['fault matrix:', line({ machine: 'machine', state: 'state', category: 'category', outcome: 'outcome' }), ...rows.map(line)].join('\n');
+}
 
 export { freePort };
 
@@ -185,4 +225,26 @@ export function defaultPath(machine: StateMachineName): string[] {
     name = s.End ? undefined : s.Type === 'Choice' ? s.Default : s.Next;
   }
   return path;
+}
+
+/**
+ * What every failed, compensated operation records: `failed` at `state` with `category`, the env
+ * free again, `step.started` for the failing state and after it the compensation steps in ASL
+ * order, exactly one `operation.failed`, and after that only the machine's Fail state.
+ */
+export async function expectFailedOperation(ops: OpsPlatform, machine: StateMachineName, ref: EnvRef, operationId: string, state: string, category: string): Promise<Record<string, any>> {
+  const op = (await ops.call('GET', `${envPath(ref)}/operations/${operationId}`)).body.operation;
+  expect(op.status, JSON.stringify(op)).toBe('failed');
+  expect(op.error.step).toBe(state);
+  expect(op.error.category).toBe(category);
+  expect((await ops.platform.deps.store.getEnv(ref))?.activeOperationId).toBeUndefined();
+  const events = (await ops.call('GET', `${envPath(ref)}/events?operation=${operationId}`)).body.events as { type: string; step?: string }[];
+  const started = events.filter((e) => e.type === 'step.started').map((e) => e.step);
+  expect(started).toContain(state);
+  const after = started.slice(started.lastIndexOf(state) + 1);
+  expect(after.filter((s) => s?.startsWith('Compensate') || s?.startsWith('Record'))).toEqual(compensationPath(machine));
+  expect(events.filter((e) => e.type === 'operation.failed')).toHaveLength(1);
+  const tail = events.slice(events.findIndex((e) => e.type === 'operation.failed') + 1);
+  expect(new Set(tail.map((e) => e.step))).toEqual(new Set(tail.length ? [failState(machine)] : []));
+  return op;
 }

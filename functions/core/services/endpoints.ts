@@ -19,7 +19,7 @@ export interface EndpointView {
 export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<EndpointView[]> {
   const env = await requireEnv(deps.store, ref);
   const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
-  const live = new Map(deps.endpoints.list(ref).map((e) => [e.name, e]));
+  const live = new Map((await deps.endpoints.list(ref)).map((e) => [e.name, e]));
   const declared = { ...(env.endpoints ?? {}), ...effectiveEndpoints(release, env) };
   return Object.entries(declared)
     .sort(([a], [b]) => a.localeCompare(b))

@@ -11,7 +11,7 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
   const desired = env.desiredReleaseId ? await deps.store.getRelease(ref, env.desiredReleaseId) : undefined;
   const active = env.activeOperationId ? await deps.store.getOperation(ref, env.activeOperationId) : undefined;
   const last = env.lastOperationId ? (active?.id === env.lastOperationId ? active : await deps.store.getOperation(ref, env.lastOperationId)) : undefined;
-  const instances = deps.compute.list(ref);
+  const instances = (await deps.compute.list(ref));
   const wanted = desired ? desiredWorkloads(desired, env.scale) : [];
   const workloadNames = [...new Set([...Object.keys(desired?.manifest.workloads ?? {}), ...instances.map((i) => i.workload)])].sort();
   const workloads: WorkloadStatus[] = workloadNames.map((name) => {
@@ -24,7 +24,7 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
       instances: mine.map(({ id, state, releaseId, restarts, startedAt, lastExit }) => ({ id, state, releaseId, restarts, startedAt, lastExit })),
     };
   });
-  const endpoints: EndpointStatus[] = deps.endpoints.list(ref).map((e) => ({
+  const endpoints: EndpointStatus[] = (await deps.endpoints.list(ref)).map((e) => ({
     name: e.name,
     workload: e.endpoint.workload,
     listeners: e.binding.listeners,

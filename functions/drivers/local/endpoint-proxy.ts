@@ -76,7 +76,7 @@ export class TcpEndpointDriver implements EndpointDriver {
     });
   }
 
-  list(env: EnvRef): { name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[] {
+  async list(env: EnvRef): Promise<{ name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[]> {
     const prefix = `${envKeyOf(env)}/`;
     return [...this.endpoints.entries()]
       .filter(([key]) => key.startsWith(prefix))

@@ -96,7 +96,7 @@ export class ProcessDriver implements ComputeDriver {
     await Promise.all(instances.map((instance) => this.stop(instance)));
   }
 
-  list(env: EnvRef): InstanceStatus[] {
+  async list(env: EnvRef): Promise<InstanceStatus[]> {
     const key = envKey(env);
     return [...this.instances.values()].filter((i) => i.envKey === key).map(statusOf);
   }
