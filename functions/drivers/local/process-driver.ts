@@ -1,11 +1,12 @@
 // Embedded compute: every instance is a supervised child process in its own process group, the
 // local counterpart of a Fargate task. Health, crash restarts and logs follow the same contract
 // as the ECS driver so the rollout state machines cannot tell the two apart.
+import { CapacityError } from '../../core/errors.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, NotFoundError } from '../../core/errors.ts';
+import { CapacityError, InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { ComputeDriver, ComputeEvent, EnvRef, InstanceSpec, InstanceState, InstanceStatus, LogLevel, LogStore } from '../../core/ports.ts';
 import { deadlineMs, describeProbe, runProbe, type ProbePlan, type ProbeResult } from './health-probe.ts';
 import { freePort } from './free-port.ts';
@@ -47,6 +48,7 @@ const STDERR_TAIL_LINES = 10;
 const DRAIN_MS = 200;
 
 export class ProcessDriver implements ComputeDriver {
+  private shuttingDown = false;
   private readonly dataDir: string;
   private readonly logs: LogStore;
   private readonly restartBackoffMs: number[];
@@ -67,6 +69,8 @@ export class ProcessDriver implements ComputeDriver {
   }
 
   async startInstances(spec: InstanceSpec, count: number): Promise<string[]> {
+    // After shutdown began, a still-running operation must not start what nobody will stop.
+    if (this.shuttingDown) throw new CapacityError('platform-stopping', 'the platform is stopping; no instance can start now', { next: ['npm start', 'berth deploy --wait'] });
     checkSpec(spec);
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -109,6 +113,7 @@ export class ProcessDriver implements ComputeDriver {
   }
 
   async shutdown(): Promise<void> {
+    this.shuttingDown = true;
     await Promise.all([...this.instances.values()].map((instance) => this.stop(instance)));
   }
 
