@@ -1,7 +1,6 @@
 // Embedded compute: every instance is a supervised child process in its own process group, the
 // local counterpart of a Fargate task. Health, crash restarts and logs follow the same contract
 // as the ECS driver so the rollout state machines cannot tell the two apart.
-import { CapacityError } from '../../core/errors.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
