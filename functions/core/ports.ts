@@ -156,7 +156,7 @@ export interface SecretCipher {
   encrypt(plaintext: string): Promise<string>;
   decrypt(ciphertext: string): Promise<string>;
   /** Keyed digest, so equal values show as equal without the digest revealing them. */
-  digest(plaintext: string): string;
+  digest(plaintext: string): Promise<string>;
 }
 
 /** Persistent storage. Embedded: a directory per volume. AWS: EFS file system + access point. */

@@ -40,7 +40,7 @@ export async function setSecrets(
       bundle,
       version: (latest?.version ?? 0) + 1,
       keys: Object.keys(values).sort(),
-      digest: cipher.digest(canonical),
+      digest: await cipher.digest(canonical),
       ciphertext: await cipher.encrypt(canonical),
       createdAt: new Date().toISOString(),
       createdBy: actor.name,

@@ -36,7 +36,7 @@ export class KeyFileCipher implements SecretCipher {
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
   }
 
-  digest(plaintext: string): string {
+  async digest(plaintext: string): Promise<string> {
     return `hmac-sha256:${createHmac('sha256', this.key).update(plaintext).digest('hex').slice(0, 16)}`;
   }
 }
