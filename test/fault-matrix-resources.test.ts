@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BerthError, type ErrorCategory } from '../functions/core/errors.ts';
+import { BerthError, HTTP_STATUS, type ErrorCategory } from '../functions/core/errors.ts';
 import type { EnvRef, StateMachineName } from '../functions/core/ports.ts';
 import { createEndpointSteps } from '../functions/reconciler/endpoint-steps.ts';
 import { createEnvSteps } from '../functions/reconciler/env-steps.ts';
@@ -127,10 +127,11 @@ beforeAll(async () => {
   // `api` is IPv6-only (the update turns IPv4 on), `legacy` is dual-stack (the delete removes it).
   await succeeds('PUT', '/endpoints/api', { workload: 'web', port: apiPorts.api, targetPort: 8080 });
   await succeeds('PUT', '/endpoints/legacy', { workload: 'web', port: apiPorts.legacy, targetPort: 8080, ipv4: true });
-  // `data` holds a file and one snapshot; the volume cases resize, snapshot and delete it.
+  // `data` holds a file and one snapshot (resized and deleted below); `logs` has no snapshot yet.
   await succeeds('PUT', '/volumes/data', { sizeGiB: 1 });
   writeFileSync(join(volumeRoot, 'data', 'kept.txt'), 'written before the faults');
   await succeeds('POST', '/volumes/data/snapshots');
+  await succeeds('PUT', '/volumes/logs', { sizeGiB: 1 });
   expect(await httpGet(webPort)).toEqual({ status: 200, body: RELEASE });
 });
 
@@ -172,25 +173,25 @@ describe('volume machine: a fault in each forward Task is compensated', () => {
   it.each(volumeCases)('$action: a $category fault $mode the work of $state leaves the volumes as they were', async (c) => {
     const listVolumes = async () => (await ops.call('GET', `${envPath(REF)}/volumes`)).body.volumes as { name: string; sizeGiB: number; snapshots: { id: string }[] }[];
     const before = { volumes: await listVolumes(), disk: tree(volumeRoot) };
-    expect(before.volumes.map((v) => `${v.name}:${v.sizeGiB}:${v.snapshots.length}`)).toEqual(['data:1:1']);
+    expect(before.volumes.map((v) => `${v.name}:${v.sizeGiB}:${v.snapshots.length}`)).toEqual(['data:1:1', 'logs:1:0']);
     let snapshotId: string | undefined;
     const { row, prefix } = await runFaulted('volume', c, REF, async () => {
       if (c.action === 'create') return accepted('PUT', '/volumes/scratch', { sizeGiB: 2 });
       if (c.action === 'resize') return accepted('PATCH', '/volumes/data', { sizeGiB: 5 });
       if (c.action === 'delete') return accepted('DELETE', '/volumes/data');
-      const r = await ops.call('POST', `${envPath(REF)}/volumes/data/snapshots`);
+      const r = await ops.call('POST', `${envPath(REF)}/volumes/logs/snapshots`);
       expect(r.status, r.text).toBe(202);
       snapshotId = r.body.receipt.snapshotId;
       return r.body.receipt.operationId;
     });
     expect(await listVolumes()).toEqual(before.volumes);
-    // On disk: the same volume dirs, snapshots and files; a delete set aside is back in place.
-    const deleted = join(volumeRoot, '.deleted');
-    expect(tree(deleted), 'nothing left set aside').toEqual([]);
-    expect(tree(volumeRoot).filter((p) => p !== '.deleted/')).toEqual(before.disk);
+    // On disk exactly the same dirs and files: a volume set aside is back (no `.deleted/`), an
+    // undone snapshot leaves no `.snapshots/logs/`, an undone create no `scratch/`.
+    expect(tree(volumeRoot)).toEqual(before.disk);
+    expect(existsSync(join(volumeRoot, '.deleted'))).toBe(false);
     expect(existsSync(join(volumeRoot, 'scratch'))).toBe(false);
     expect(readFileSync(join(volumeRoot, 'data', 'kept.txt'), 'utf8')).toBe('written before the faults');
-    if (snapshotId) expect(existsSync(join(volumeRoot, '.snapshots', 'data', snapshotId))).toBe(false);
+    if (snapshotId) expect(existsSync(join(volumeRoot, '.snapshots', 'logs'))).toBe(false);
     row.outcome = `${prefix}; volumes ${(await listVolumes()).map((v) => `${v.name} ${v.sizeGiB} GiB, ${v.snapshots.length} snapshot(s)`).join('; ')}; disk as before`;
   });
 });
@@ -227,22 +228,24 @@ describe('env machine: a fault in each forward Task is compensated', () => {
   });
 
   const createCases = envCases.filter((c) => c.action === 'env-create').map((c, i) => ({ ...c, name: `born-${i + 1}` }));
-  it.each(createCases)('$action: a $category fault $mode the work of $state leaves the new env unprovisioned and free', async (c) => {
+  it.each(createCases)('$action: a $category fault $mode the work of $state is refused with that category and leaves the name free', async (c) => {
     const { deps } = ops.platform;
     const ref: EnvRef = { ...REF, env: c.name };
     const { row, prefix } = await runFaulted('env', c, ref, async () => {
       const r = await ops.call('POST', `/v1/orgs/${ref.org}/projects/${ref.project}/apps/${ref.app}/envs`, { name: ref.env });
-      expect(r.status, r.text).toBe(201);
-      // The API waited for provisioning: the answer already shows it undone.
-      expect(r.body.env.status).toBeUndefined();
-      return r.body.operationId;
+      // The API waited for provisioning: the answer is the failure, in its category.
+      expect(r.status, r.text).toBe(HTTP_STATUS[c.category as ErrorCategory]);
+      expect(r.body.error).toMatchObject({ category: c.category });
+      return r.body.error.details.operationId;
     });
-    const env = await deps.store.getEnv(ref);
-    expect(env?.status).toBeUndefined();
-    expect(env?.currentReleaseId).toBeUndefined();
+    expect(await deps.store.getEnv(ref)).toBeUndefined();
     expect(await deps.compute.list(ref)).toEqual([]);
     expect(await deps.endpoints.list(ref)).toEqual([]);
     expect(existsSync(join(ops.home, 'volumes', ref.org, ref.project, ref.app, ref.env))).toBe(false);
-    row.outcome = `${prefix}; env ${ref.env} without status, free, nothing provisioned`;
+    // The name is free again: the same create now succeeds.
+    const again = await ops.call('POST', `/v1/orgs/${ref.org}/projects/${ref.project}/apps/${ref.app}/envs`, { name: ref.env });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.env.status).toBe('ready');
+    row.outcome = `${prefix}; refused (${c.category}); nothing left, name free`;
   });
 });

@@ -14,6 +14,14 @@ export interface IdempotencyRecord {
   expiresAt: number;
 }
 
+export interface TaskTokenWaiter {
+  token: string;
+  env: EnvRef;
+  operationId: string;
+  instances: string[];
+  createdAt: string;
+}
+
 export interface AppRef {
   org: string;
   project: string;
@@ -39,6 +47,8 @@ export interface StateStore {
   createEnv(env: Env): Promise<void>;
   getEnv(ref: EnvRef): Promise<Env | undefined>;
   listEnvs(ref: AppRef): Promise<Env[]>;
+  /** Removes an env that never became ready (a failed create); its operation history stays. */
+  deleteEnv(ref: EnvRef): Promise<void>;
   /** Every env of the platform (the reconcile loop; not a request path). */
   listAllEnvs(): Promise<EnvRef[]>;
   /**
@@ -88,6 +98,14 @@ export interface StateStore {
   claimIdempotencyKey(scope: string, key: string, requestHash: string): Promise<IdempotencyRecord | undefined>;
   completeIdempotencyKey(scope: string, key: string, response: { status: number; body: string }): Promise<void>;
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+
+  /**
+   * Step Functions task tokens waiting for an ECS event (AWS: WaitForBatchHealthy is a
+   * .waitForTaskToken Task; the ECS-event Lambda completes it). Few at a time: one per running rollout.
+   */
+  putTaskToken(waiter: TaskTokenWaiter): Promise<void>;
+  listTaskTokens(): Promise<TaskTokenWaiter[]>;
+  deleteTaskToken(token: string): Promise<void>;
 
   putToken(token: TokenRecord): Promise<void>;
   getTokenByHash(hash: string): Promise<TokenRecord | undefined>;

@@ -73,7 +73,9 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     async RecordEnvFailed({ operation: op, failure }) {
       const ref = envOf(op);
       const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
-      await releaseEnv(store, ref, op.operationId);
+      // An env that never became ready is removed, so its name can be used again.
+      if (op.kind === 'env-create') await store.deleteEnv(ref);
+      else await releaseEnv(store, ref, op.operationId);
       await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `${op.kind} ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the env is as it was` });
       await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
       return {};

@@ -1,11 +1,12 @@
 // StateStore over the DynamoDB document client: DynamoDB on AWS, dynalite embedded.
 // DynamoDB errors are translated here, at the boundary; anything unexpected is re-thrown.
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
-import type { AppRef, EnvPatch, IdempotencyRecord, StateStore } from '../core/state-store.ts';
+import type { AppRef, EnvPatch, IdempotencyRecord, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
 
 /** Stripe keeps keys for 24 h; a retry after that is a new request. */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -57,6 +58,10 @@ export class DynamoStateStore implements StateStore {
     await this.create(keys.app(e.org, e.project, e.app), `ENV#${e.env}`, e, `env "${e.env}" already exists in ${e.org}/${e.project}/${e.app}`);
     const ref: EnvRef = { org: e.org, project: e.project, app: e.app, env: e.env };
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.allEnvs(), sk: keys.env(ref), ref } }));
+  }
+  async deleteEnv(ref: EnvRef) {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.app(ref.org, ref.project, ref.app), sk: `ENV#${ref.env}` } }));
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.allEnvs(), sk: keys.env(ref) } }));
   }
   async listAllEnvs() {
     return (await this.query<{ ref: EnvRef }>({ pk: keys.allEnvs() })).map((i) => i.ref);
@@ -200,6 +205,16 @@ export class DynamoStateStore implements StateStore {
   }
   async releaseIdempotencyKey(scope: string, key: string) {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.idempotency(scope), sk: key } }));
+  }
+
+  async putTaskToken(waiter: TaskTokenWaiter) {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.taskTokens(), sk: createHash('sha256').update(waiter.token).digest('hex'), ...waiter } }));
+  }
+  listTaskTokens() {
+    return this.query<TaskTokenWaiter>({ pk: keys.taskTokens() });
+  }
+  async deleteTaskToken(token: string) {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.taskTokens(), sk: createHash('sha256').update(token).digest('hex') } }));
   }
 
   putToken(t: TokenRecord) {

@@ -14,6 +14,7 @@
 //   RUNNING                    <op-id>                    pointer to a running operation
 //   ENVS                       ENV#<o>/<p>/<a>/<e>        pointer to an env (the reconcile loop)
 //   IDEMPOTENCY#<token id>     <Idempotency-Key>          first response to a mutating request
+//   TASKTOKENS                 sha256(task token)         a rollout waiting for ECS (AWS only)
 //   TOKEN#<sha256>             TOKEN                      API token (hash only)
 //
 // The org is the first component of every key below ORGS, so tenancy is part of the key design.
@@ -48,5 +49,6 @@ export const keys = {
   running: () => 'RUNNING',
   allEnvs: () => 'ENVS',
   idempotency: (scope: string) => `IDEMPOTENCY#${scope}`,
+  taskTokens: () => 'TASKTOKENS',
   token: (hash: string) => `TOKEN#${hash}`,
 };

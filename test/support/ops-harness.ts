@@ -233,12 +233,13 @@ export function defaultPath(machine: StateMachineName): string[] {
  * order, exactly one `operation.failed`, and after that only the machine's Fail state.
  */
 export async function expectFailedOperation(ops: OpsPlatform, machine: StateMachineName, ref: EnvRef, operationId: string, state: string, category: string): Promise<Record<string, any>> {
-  const op = (await ops.call('GET', `${envPath(ref)}/operations/${operationId}`)).body.operation;
+  // Read from the store: a failed env-create removes the env, and with it the API's view of it.
+  const op = (await ops.platform.deps.store.getOperation(ref, operationId)) as Record<string, any>;
   expect(op.status, JSON.stringify(op)).toBe('failed');
   expect(op.error.step).toBe(state);
   expect(op.error.category).toBe(category);
   expect((await ops.platform.deps.store.getEnv(ref))?.activeOperationId).toBeUndefined();
-  const events = (await ops.call('GET', `${envPath(ref)}/events?operation=${operationId}`)).body.events as { type: string; step?: string }[];
+  const events = await ops.platform.deps.store.listEvents(ref, { operationId });
   const started = events.filter((e) => e.type === 'step.started').map((e) => e.step);
   expect(started).toContain(state);
   const after = started.slice(started.lastIndexOf(state) + 1);

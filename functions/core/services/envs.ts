@@ -1,5 +1,6 @@
 // Env create and destroy run the `env` state machine (provision; or stop everything and close
 // every endpoint), so both are sagas with compensation like every other mutation.
+import { BerthError } from '../errors.ts';
 import type { Env } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
@@ -18,6 +19,9 @@ export async function createEnvWithResources(deps: PlatformDeps, ref: EnvRef, ac
   while (op?.status === 'running' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
     op = await deps.store.getOperation(ref, operationId);
+  }
+  if (op?.status === 'failed' && op.error) {
+    throw new BerthError(op.error.category, op.error.code, `env ${envLabel(ref)} could not be created: ${op.error.message}`, { details: { operationId, step: op.error.step }, next: [...op.error.next, `berth envs create ${ref.env}`] });
   }
   return { env: (await deps.store.getEnv(ref)) ?? env, operationId };
 }

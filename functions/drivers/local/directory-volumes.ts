@@ -1,7 +1,7 @@
 // Embedded volumes are directories under the data dir that outlive every instance and release.
 // Snapshots are copies beside them; a deleted volume is first moved aside so the delete can be
 // undone until its operation succeeds.
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Volume } from '../../contract/manifest.ts';
 import type { EnvRef, VolumeDriver } from '../../core/ports.ts';
@@ -55,6 +55,8 @@ export class DirectoryVolumeDriver implements VolumeDriver {
 
   async deleteSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void> {
     await rm(this.snapshotDir(env, name, snapshotId), { recursive: true, force: true });
+    // An undone first snapshot leaves no empty `.snapshots/<name>/` behind.
+    await removeIfEmpty(join(this.envDir(env), '.snapshots', name), join(this.envDir(env), '.snapshots'));
   }
 
   async setAside(env: EnvRef, name: string, token: string): Promise<void> {
@@ -66,19 +68,27 @@ export class DirectoryVolumeDriver implements VolumeDriver {
 
   async restore(env: EnvRef, name: string, token: string): Promise<void> {
     const aside = this.asideDir(env, name, token);
-    if (!(await stat(aside).catch(() => undefined))) return;
-    await rm(this.dir(env, name), { recursive: true, force: true });
-    await rename(aside, this.dir(env, name));
+    if (await stat(aside).catch(() => undefined)) {
+      await rm(this.dir(env, name), { recursive: true, force: true });
+      await rename(aside, this.dir(env, name));
+    }
+    await removeIfEmpty(join(this.envDir(env), '.deleted'));
   }
 
   async purge(env: EnvRef, name: string, token: string): Promise<void> {
     await rm(this.asideDir(env, name, token), { recursive: true, force: true });
     await rm(join(this.envDir(env), '.snapshots', name), { recursive: true, force: true });
+    await removeIfEmpty(join(this.envDir(env), '.deleted'), join(this.envDir(env), '.snapshots'));
   }
 
   async remove(env: EnvRef, name: string): Promise<void> {
     await rm(this.dir(env, name), { recursive: true, force: true });
   }
+}
+
+/** Removes each dir that is empty (rmdir refuses any other); one that is missing or in use stays as it is. */
+async function removeIfEmpty(...dirs: string[]): Promise<void> {
+  for (const dir of dirs) await rmdir(dir).catch(() => undefined);
 }
 
 async function directorySize(dir: string): Promise<number> {
