@@ -94,10 +94,17 @@ export class ExecutionHistory {
   }
 
   private started(state: string): Promise<void> {
-    return this.record('step.started', state, `${state}: ${this.definition.States[state]?.Comment ?? state}`);
+    return this.record('step.started', state, `${state}: ${summary(this.definition.States[state]?.Comment)}`);
   }
 
   private async record(type: string, step: string, message: string): Promise<void> {
     await this.events.record(this.ref, { type, operationId: this.op.operationId, step, message });
   }
+}
+
+/** The first clause of a state's Comment: the whole Comment is for operators reading the ASL. */
+function summary(comment: string | undefined): string {
+  if (!comment) return '';
+  const first = comment.split(/(?<=[.;:])\s|\s\(/)[0].replace(/[.;:]$/, '');
+  return first.length > 100 ? `${first.slice(0, 99)}…` : first;
 }
