@@ -69,7 +69,7 @@ beforeAll(async () => {
   }
   const deploy = await berth(['deploy', '--wait']);
   if (deploy.code !== 0) throw new Error(`deploy failed:\n${deploy.stdout}\n${deploy.stderr}\n${platform.output()}`);
-}, 30_000);
+}, 90_000);
 
 afterAll(async () => {
   await platform?.stop();
