@@ -125,7 +125,7 @@ export interface EndpointDriver {
   /** Creates or updates the listener(s) for an endpoint; idempotent. */
   ensure(env: EnvRef, name: string, endpoint: Endpoint): Promise<EndpointBinding>;
   /** Replaces the set of healthy targets that receive new connections. */
-  setTargets(env: EnvRef, name: string, targets: EndpointTarget[]): void;
+  setTargets(env: EnvRef, name: string, targets: EndpointTarget[]): void | Promise<void>;
   remove(env: EnvRef, name: string): Promise<void>;
   list(env: EnvRef): Promise<{ name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[]>;
   shutdown(): Promise<void>;

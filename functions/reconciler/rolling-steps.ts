@@ -45,7 +45,7 @@ export async function pointEndpoints(deps: StepDeps, op: OperationInput, step: s
     const port = endpoint.targetPort ?? endpoint.port;
     const targets: EndpointTarget[] = targetsOf(endpoint.workload).flatMap((i) => (i.addresses[port] ? [{ instance: i.id, ...i.addresses[port] }] : []));
     const before = (await deps.endpoints.list(env)).find((e) => e.name === name)?.targets.map((t) => t.instance).sort().join(',');
-    deps.endpoints.setTargets(env, name, targets);
+    await deps.endpoints.setTargets(env, name, targets);
     if (before !== targets.map((t) => t.instance).sort().join(',')) {
       const where = binding.listeners.map((l) => (l.family === 'IPv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`)).join(' and ');
       await deps.events.record(env, { type: 'endpoint.updated', operationId: op.operationId, step, message: `endpoint ${name}: ${where} → ${targets.map((t) => t.instance).join(', ') || 'no instances'}` });

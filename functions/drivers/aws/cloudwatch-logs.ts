@@ -1,0 +1,207 @@
+// AWS log store: CloudWatch Logs, one log group per env (`<prefix><org>/<project>/<app>/<env>`).
+// Containers write to it through the awslogs driver; the platform appends its own lines to the
+// `system` stream. `follow` polls FilterLogEvents once a second with a moving start time;
+// CloudWatch's StartLiveTail would stream instead, but it needs a long-lived HTTP/2 connection
+// that an API Lambda answering the CLI cannot hold, and polling is what the API can page through.
+import {
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  FilterLogEventsCommand,
+  PutLogEventsCommand,
+  PutRetentionPolicyCommand,
+  ResourceAlreadyExistsException,
+  ResourceNotFoundException,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { InvalidInputError } from '../../core/errors.ts';
+import type { EnvRef, LogLine, LogQuery, LogStore } from '../../core/ports.ts';
+import { attempt } from './aws-errors.ts';
+import type { AwsRuntimeConfig } from './config.ts';
+import { matches, streamSelectors, SYSTEM_STREAM, toLogLine, type StreamSelector } from './log-events.ts';
+import { berthTagMap, logGroupName } from './tags.ts';
+
+export interface CloudWatchLogStoreOptions {
+  /** How often `follow` polls. @default 1000 */
+  pollIntervalMs?: number;
+  /** Pages one FilterLogEvents scan may read before it stops. @default 50 */
+  maxPages?: number;
+  /** Where failures of the fire-and-forget `append` go. @default console.error */
+  onError?: (err: unknown) => void;
+  now?: () => number;
+}
+
+type LogConfig = Pick<AwsRuntimeConfig, 'logGroupPrefix' | 'logRetentionDays'>;
+
+// Without `since`, a query looks back in widening windows and stops once it has `limit` lines:
+// FilterLogEvents reads forward only, and the newest lines are what `berth logs` wants.
+const WINDOWS_MS = [3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000, Infinity];
+// CloudWatch may make an event searchable a few seconds after its timestamp; follow re-reads this far back.
+const INGESTION_LAG_MS = 10_000;
+
+const ensuredGroups = new Set<string>();
+
+/** Creates the env's log group, tagged and with a retention, once per process; idempotent. */
+export async function ensureLogGroup(logs: CloudWatchLogsClient, config: LogConfig, env: EnvRef): Promise<string> {
+  const name = logGroupName(config.logGroupPrefix, env);
+  if (ensuredGroups.has(name)) return name;
+  await attempt(
+    `create log group ${name}`,
+    () => logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: berthTagMap(env) })),
+    (err) => {
+      if (!(err instanceof ResourceAlreadyExistsException)) throw err;
+      return undefined;
+    },
+  );
+  await attempt(`set the retention of log group ${name}`, () => logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: config.logRetentionDays })));
+  ensuredGroups.add(name);
+  return name;
+}
+
+export class CloudWatchLogStore implements LogStore {
+  private readonly logs: CloudWatchLogsClient;
+  private readonly pollIntervalMs: number;
+  private readonly maxPages: number;
+  private readonly onError: (err: unknown) => void;
+  private readonly now: () => number;
+  private readonly pending = new Map<string, { env: EnvRef; lines: LogLine[] }>();
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    clients: { logs: CloudWatchLogsClient },
+    private readonly config: LogConfig,
+    options: CloudWatchLogStoreOptions = {},
+  ) {
+    this.logs = clients.logs;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.maxPages = options.maxPages ?? 50;
+    this.onError = options.onError ?? ((err) => console.error('berth: could not write system log lines to CloudWatch', err));
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Queues the line; `flush()` (awaited by the Lambda before it returns) writes what is queued. */
+  append(env: EnvRef, line: LogLine): void {
+    const group = logGroupName(this.config.logGroupPrefix, env);
+    const batch = this.pending.get(group) ?? { env, lines: [] };
+    batch.lines.push(line);
+    this.pending.set(group, batch);
+    void this.flush();
+  }
+
+  /** Writes every queued line; failures go to `onError` (append has no caller to throw to). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const batches = [...this.pending.entries()];
+      this.pending.clear();
+      for (const [group, { env, lines }] of batches) await this.put(group, env, lines).catch(this.onError);
+    });
+    return this.flushing;
+  }
+
+  async query(env: EnvRef, query: LogQuery): Promise<LogLine[]> {
+    const group = logGroupName(this.config.logGroupPrefix, env);
+    const since = query.since === undefined ? 0 : time(query.since, 'since');
+    const until = query.until === undefined ? this.now() : time(query.until, 'until');
+    const limit = query.limit ?? Infinity;
+    if (limit <= 0) return [];
+    if (limit === Infinity) return (await this.scan(group, query, since, until)).lines;
+    let found: LogLine[] = [];
+    let end = until;
+    for (const window of WINDOWS_MS) {
+      const start = Math.max(since, until - window);
+      found = [...(await this.scan(group, query, start, end)).lines, ...found];
+      if (found.length >= limit || start <= since) break;
+      // Both bounds are inclusive: the next, older window ends just before this one.
+      end = start - 1;
+    }
+    return found.slice(-limit);
+  }
+
+  follow(env: EnvRef, query: LogQuery, onLine: (line: LogLine) => void): () => void {
+    const group = logGroupName(this.config.logGroupPrefix, env);
+    const from = Math.max(this.now(), query.since === undefined ? 0 : time(query.since, 'since'));
+    const until = query.until === undefined ? Infinity : time(query.until, 'until');
+    let cursor = from;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    // Events already delivered inside the re-read window, by id, with their timestamps.
+    const seen = new Map<string, number>();
+    const tick = async (): Promise<void> => {
+      try {
+        const { events } = await this.scan(group, query, Math.max(from, cursor - INGESTION_LAG_MS), Math.min(until, this.now()));
+        for (const { id, ts, line } of events) {
+          if (stopped) return;
+          if (seen.has(id)) continue;
+          seen.set(id, ts);
+          cursor = Math.max(cursor, ts);
+          onLine(line);
+        }
+        for (const [id, ts] of seen) if (ts < cursor - INGESTION_LAG_MS) seen.delete(id);
+      } catch (err) {
+        this.onError(err);
+      }
+      if (!stopped && this.now() <= until) timer = setTimeout(tick, this.pollIntervalMs);
+    };
+    timer = setTimeout(tick, this.pollIntervalMs);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }
+
+  /** Every matching event in [start, end], oldest first, over the query's stream selections. */
+  private async scan(group: string, query: LogQuery, start: number, end: number): Promise<{ lines: LogLine[]; events: { id: string; ts: number; line: LogLine }[] }> {
+    const events: { id: string; ts: number; line: LogLine }[] = [];
+    for (const selector of streamSelectors(query)) events.push(...(await this.filter(group, selector, query, start, end)));
+    events.sort((a, b) => a.ts - b.ts || a.id.localeCompare(b.id));
+    return { lines: events.map((e) => e.line), events };
+  }
+
+  private async filter(group: string, selector: StreamSelector, query: LogQuery, start: number, end: number): Promise<{ id: string; ts: number; line: LogLine }[]> {
+    const out: { id: string; ts: number; line: LogLine }[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await attempt(
+        `read logs of ${group}`,
+        () => this.logs.send(new FilterLogEventsCommand({ logGroupName: group, ...selector, startTime: start, endTime: end, nextToken })),
+        (err) => {
+          // No log group yet: the env has not logged anything.
+          if (err instanceof ResourceNotFoundException) return { events: [], $metadata: {} };
+          throw err;
+        },
+      );
+      for (const event of page.events ?? []) {
+        const line = toLogLine(event);
+        if (line && matches(line, query)) out.push({ id: event.eventId ?? `${event.logStreamName}/${event.timestamp}`, ts: event.timestamp ?? 0, line });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken && ++pages < this.maxPages);
+    return out;
+  }
+
+  private async put(group: string, env: EnvRef, lines: LogLine[]): Promise<void> {
+    // PutLogEvents wants the batch in time order.
+    const logEvents = lines.map((line) => ({ timestamp: Date.parse(line.ts), message: JSON.stringify(line) })).sort((a, b) => a.timestamp - b.timestamp);
+    const send = () => this.logs.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: SYSTEM_STREAM, logEvents }));
+    await attempt(`write system log lines to ${group}`, send, async (err) => {
+      if (!(err instanceof ResourceNotFoundException)) throw err;
+      // First line of a new env: create the group (tagged) and the stream, then write again.
+      await ensureLogGroup(this.logs, this.config, env);
+      await attempt(
+        `create the system log stream of ${group}`,
+        async () => this.logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: SYSTEM_STREAM })),
+        (e) => {
+          if (!(e instanceof ResourceAlreadyExistsException)) throw e;
+          return undefined;
+        },
+      );
+      return send();
+    });
+  }
+}
+
+function time(value: string, field: 'since' | 'until'): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidInputError('invalid-time', `${field} "${value}" is not a date; use ISO-8601 such as 2024-05-01T12:00:00Z`, { details: { [field]: value } });
+  return ms;
+}
