@@ -30,6 +30,7 @@ import {
   type MatrixRow,
   type OpsPlatform,
 } from './support/ops-harness.ts';
+import { expectFailedOperation } from './support/ops-harness.ts';
 
 const PROD: EnvRef = { org: 'acme', project: 'shop', app: 'matrix', env: 'prod' };
 const STAGING: EnvRef = { ...PROD, env: 'staging' };
@@ -106,16 +107,8 @@ async function expectCompensated(machine: StateMachineName, ref: EnvRef, operati
 
   expect(served).toEqual({ status: 200, body: before.releaseId });
 
-  const events = (await ops.call('GET', `${envPath(ref)}/events?operation=${operationId}`)).body.events as { type: string; step?: string }[];
-  const started = events.filter((e) => e.type === 'step.started').map((e) => e.step);
-  expect(started).toContain(state);
-  // The compensation steps ran, in the order the ASL chains them, after the failing step.
-  const after = started.slice(started.lastIndexOf(state) + 1);
-  expect(after.filter((s) => s?.startsWith('Compensate') || s?.startsWith('Record'))).toEqual(compensationPath(machine));
-  expect(events.filter((e) => e.type === 'operation.failed')).toHaveLength(1);
-  // Only the machine's final Fail state is entered after the failure is recorded.
-  const tail = events.slice(events.findIndex((e) => e.type === 'operation.failed') + 1);
-  expect(new Set(tail.map((e) => e.step))).toEqual(new Set(tail.length ? [failState(machine)] : []));
+  // The record, the compensation steps in ASL order and the single operation.failed event.
+  await expectFailedOperation(ops, machine, ref, operationId, state, category);
 
   // The very instances that served before still do; nothing of the failed operation is left.
   expect(ids(live)).toEqual(before.instances);
