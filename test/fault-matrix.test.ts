@@ -13,9 +13,7 @@ import type { EnvRef, StateMachineName } from '../functions/core/ports.ts';
 import type { FaultInjector } from '../functions/reconciler/local-orchestrator.ts';
 import {
   CATEGORIES,
-  compensationPath,
   createReadyEnv,
-  failState,
   envPath,
   forwardTasks,
   formatMatrix,
