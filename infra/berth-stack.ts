@@ -24,7 +24,7 @@ import { BerthNetwork } from './network.ts';
 import { PlatformFunction } from './platform-function.ts';
 import { PlatformGrants } from './platform-grants.ts';
 import { LOG_GROUP_PREFIX } from './runtime-resources.ts';
-import { BerthStateMachines, executionArns, MACHINES, stateMachineArn } from './state-machines.ts';
+import { BerthStateMachines, MACHINES, stateMachineArn } from './state-machines.ts';
 
 export type { BerthStackProps } from './berth-props.ts';
 

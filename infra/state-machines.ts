@@ -14,6 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards, allow } from './allow.ts';
+import { BerthPropsError } from './berth-props.ts';
 import type { StateMachineName } from '../functions/core/ports.ts';
 import { stateMachinePath } from '../functions/reconciler/state-machine-files.ts';
 
@@ -29,11 +30,6 @@ export function stateMachineName(stack: Stack, machine: StateMachineName): strin
 
 export function stateMachineArn(stack: Stack, machine: StateMachineName): string {
   return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName(stack, machine), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-}
-
-/** ARNs of every execution of a machine (`execution:<machine name>:<execution name>`). */
-export function executionArns(stack: Stack, machine: StateMachineName): string {
-  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(stack, machine)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
 export interface BerthStateMachinesProps {
@@ -53,7 +49,7 @@ export class BerthStateMachines extends Construct {
     const stack = Stack.of(this);
     const longest = stateMachineName(stack, 'endpoint');
     if (longest.length > MAX_NAME) {
-      throw new Error(`stack name "${stack.stackName}" is too long: state machine names such as "${longest}" must be at most ${MAX_NAME} characters. Fix: deploy with a stack name of at most ${MAX_NAME - 9} characters.`);
+      throw new BerthPropsError(`stack name "${stack.stackName}" is too long: state machine names such as "${longest}" must be at most ${MAX_NAME} characters. Fix: deploy with a stack name of at most ${MAX_NAME - 9} characters.`);
     }
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),

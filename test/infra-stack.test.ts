@@ -1,7 +1,7 @@
 // The CDK stack, asserted on its CloudFormation template. Synthesized once per variant; Lambda
 // bundling is skipped here (`aws:cdk:bundling-stacks`: []) to keep the file fast; the entries must
 // still exist, and `npm run synth` (CI) bundles them for real.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -96,6 +96,45 @@ function unconditionedMutationsOnEverything(template: Template): string[] {
       .filter((action) => action === '*' || (!READ_ONLY.test(action) && !UNSCOPABLE.has(action)))
       .map((action) => `${where}: ${action}`);
   });
+}
+
+/** IAM prefix of each AWS SDK client the drivers import. */
+const IAM_PREFIX: Record<string, string> = {
+  backup: 'backup',
+  'cloudwatch-logs': 'logs',
+  'cost-explorer': 'ce',
+  dynamodb: 'dynamodb',
+  ec2: 'ec2',
+  ecs: 'ecs',
+  efs: 'elasticfilesystem',
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+  kms: 'kms',
+  'secrets-manager': 'secretsmanager',
+  sfn: 'states',
+};
+
+/** Driver calls no Lambda makes yet, and why. */
+const NOT_CALLED_FROM_A_LAMBDA: Record<string, string> = {
+  'ce:UpdateCostAllocationTagsStatus': 'cost-tags.ts activates the cost allocation tags, an account setting run once; no Lambda calls it',
+};
+
+/** `service:Action` for every SDK command a driver sends (`new XCommand(` of an `@aws-sdk/client-*` import). */
+function driverActions(): { action: string; file: string }[] {
+  const out: { action: string; file: string }[] = [];
+  for (const dir of ['functions/drivers/aws', 'functions/aws']) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const source = readFileSync(`${dir}/${file}`, 'utf8');
+      for (const [, names, client] of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
+        for (const [, command] of names.matchAll(/(\w+)Command\b/g)) {
+          if (!source.includes(`new ${command}Command(`)) continue;
+          expect(IAM_PREFIX[client], `IAM prefix of @aws-sdk/client-${client}`).toBeDefined();
+          out.push({ action: `${IAM_PREFIX[client]}:${command}`, file });
+        }
+      }
+    }
+  }
+  expect(out.length).toBeGreaterThan(40);
+  return out;
 }
 
 /** Logical ids of the roles whose policies allow `action`. */
@@ -194,10 +233,12 @@ describe('GIVEN the stack with default props', () => {
         const variables = Object.fromEntries(Object.entries(fn.Properties!.Environment.Variables as Record<string, unknown>).map(([k, v]) => [k, resolve(v)]));
         expect(variables, id).toMatchObject({ LOG_GROUP_PREFIX: '/berth/', POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^berth-/) });
         const config = awsRuntimeConfigFromEnv({ ...variables, AWS_REGION: 'us-east-1' });
-        expect(config.subnets).toEqual([
+        const publicSubnets = [
           { az: 'az-0', id: expect.stringMatching(/^<NetworkVpcPublicSubnet1/) },
           { az: 'az-1', id: expect.stringMatching(/^<NetworkVpcPublicSubnet2/) },
-        ]);
+        ];
+        expect(config.subnets).toEqual(publicSubnets);
+        expect(config.taskSubnets).toEqual(publicSubnets);
         expect(Object.keys(config.stateMachineArns).sort()).toEqual(['deploy', 'endpoint', 'env', 'scale', 'volume']);
         expect(config.stateMachineArns.deploy).toBe('arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Berth-deploy');
         expect(config.assignPublicIp).toBe(true);
@@ -301,6 +342,12 @@ describe('GIVEN the stack with default props', () => {
       }
     });
 
+    it('THEN every AWS call the drivers make is allowed to some Berth role', () => {
+      const allowed = new Set(allowStatements(template).flatMap(({ statement }) => list(statement.Action)));
+      const missing = driverActions().filter(({ action }) => !allowed.has(action) && !(action in NOT_CALLED_FROM_A_LAMBDA));
+      expect(missing).toEqual([]);
+    });
+
     it('THEN creates of runtime resources require the berth:org request tag', () => {
       const creates = allowStatements(template).filter(({ statement }) => list(statement.Action).some((a) => ['ecs:RegisterTaskDefinition', 'elasticloadbalancing:CreateLoadBalancer', 'elasticfilesystem:CreateFileSystem', 'secretsmanager:CreateSecret'].includes(a)));
       expect(creates.length).toBeGreaterThan(0);
@@ -337,10 +384,11 @@ describe('GIVEN natGateways: 1 and an AWS-managed table key', () => {
 
   it('WHEN synthesized THEN tasks go to the private subnets without a public IPv4, NLBs stay public', () => {
     const [, fn] = resourcesOf(template, 'AWS::Lambda::Function')[0];
-    const variables = fn.Properties!.Environment.Variables as Record<string, unknown>;
-    expect(variables.ASSIGN_PUBLIC_IPV4).toBe('false');
-    expect(resolve(variables.TASK_SUBNETS)).toMatch(/NetworkVpcTasksSubnet1.*NetworkVpcTasksSubnet2/);
-    expect(resolve(variables.SUBNETS)).toMatch(/NetworkVpcPublicSubnet1.*NetworkVpcPublicSubnet2/);
+    const variables = Object.fromEntries(Object.entries(fn.Properties!.Environment.Variables as Record<string, unknown>).map(([k, v]) => [k, resolve(v)]));
+    const config = awsRuntimeConfigFromEnv({ ...variables, AWS_REGION: 'us-east-1' });
+    expect(config.assignPublicIp).toBe(false);
+    expect(config.taskSubnets.map((s) => s.id)).toEqual([expect.stringMatching(/^<NetworkVpcTasksSubnet1/), expect.stringMatching(/^<NetworkVpcTasksSubnet2/)]);
+    expect(config.subnets.map((s) => s.id)).toEqual([expect.stringMatching(/^<NetworkVpcPublicSubnet1/), expect.stringMatching(/^<NetworkVpcPublicSubnet2/)]);
   });
 
   it('WHEN synthesized THEN the table uses the AWS-managed key and no Lambda is granted the data key through DynamoDB', () => {
