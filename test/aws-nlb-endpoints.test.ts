@@ -70,7 +70,7 @@ describe('NlbEndpointDriver.ensure', () => {
       Tags: FOUR_TAGS,
     });
     expect(ec2.commandCalls(CreateSecurityGroupCommand)[0].args[0].input).toMatchObject({ VpcId: 'vpc-1', TagSpecifications: [{ ResourceType: 'security-group', Tags: FOUR_TAGS }] });
-    expect(binding).toEqual({ listeners: [{ family: 'IPv6', address: '2001:db8::10', port: 443 }] });
+    expect(binding).toEqual({ listeners: [{ family: 'IPv6', address: '2001:db8::10', port: 443 }], notes: [AWS_ENDPOINT_NOTE] });
   });
 
   it('an IPv6-only endpoint opens its port to ::/0 and not to IPv4; the note explains the IPv4 addresses', async () => {

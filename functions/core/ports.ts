@@ -118,6 +118,8 @@ export interface EndpointTarget {
 export interface EndpointBinding {
   /** Addresses the endpoint accepts traffic on, e.g. `[::1]:8080`, `127.0.0.1:8080`. */
   listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
+  /** What this driver adds to the endpoint notes every client prints (e.g. the NLB's IPv4 addresses). */
+  notes?: string[];
 }
 
 /** L4 ingress. Embedded: TCP listeners on [::1] (+127.0.0.1). AWS: dual-stack NLB listener. */

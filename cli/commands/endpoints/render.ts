@@ -18,8 +18,9 @@ export function workloadTargets(e: EndpointView): string {
   return `${e.endpoint.workload}:${e.endpoint.targetPort ?? e.endpoint.port} (${n} target${n === 1 ? '' : 's'})`;
 }
 
+/** The API's notes (they include the driver's, e.g. the NLB's IPv4 addresses on AWS). */
 export function notesOf(e: EndpointView): string[] {
-  return endpointNotes(e.endpoint);
+  return e.notes?.length ? e.notes : endpointNotes(e.endpoint);
 }
 
 export async function endpointView(ctx: CommandContext, name: string): Promise<EndpointView> {

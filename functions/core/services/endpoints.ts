@@ -2,6 +2,7 @@
 // release, and are listed with the manifest's endpoints.
 import { Endpoint as EndpointSchema, type Endpoint } from '../../contract/manifest.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { endpointNotes } from '../../contract/endpoint-notes.ts';
 import { effectiveEndpoints } from '../desired.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
@@ -14,6 +15,8 @@ export interface EndpointView {
   endpoint: Endpoint;
   listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
   targets: string[];
+  /** What every client prints under the endpoint: families, PROXY protocol, TLS, and the driver's own notes. */
+  notes: string[];
 }
 
 export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<EndpointView[]> {
@@ -29,6 +32,7 @@ export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<En
       endpoint,
       listeners: live.get(name)?.binding.listeners ?? [],
       targets: live.get(name)?.targets.map((t) => t.instance) ?? [],
+      notes: [...endpointNotes(endpoint), ...(live.get(name)?.binding.notes ?? [])],
     }));
 }
 

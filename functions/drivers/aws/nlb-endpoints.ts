@@ -262,5 +262,5 @@ function bindingOf(lb: LoadBalancer, endpoint: Endpoint): EndpointBinding {
   const dns = lb.DNSName ?? '';
   const listeners: EndpointBinding['listeners'] = (v6.length ? v6 : [dns]).map((address) => ({ family: 'IPv6' as const, address, port: endpoint.port }));
   if (endpoint.ipv4) listeners.push(...(v4.length ? v4 : [dns]).map((address) => ({ family: 'IPv4' as const, address, port: endpoint.port })));
-  return { listeners };
+  return { listeners, notes: [AWS_ENDPOINT_NOTE] };
 }
