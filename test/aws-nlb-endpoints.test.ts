@@ -177,7 +177,7 @@ describe('NlbEndpointDriver targets, list and remove', () => {
     expect(web).toEqual({
       name: 'web',
       endpoint: { workload: 'web', protocol: 'tcp', port: 443, targetPort: 8080, ipv4: true },
-      binding: { listeners: [{ family: 'IPv6', address: '2001:db8::10', port: 443 }, { family: 'IPv4', address: '203.0.113.10', port: 443 }] },
+      binding: { listeners: [{ family: 'IPv6', address: '2001:db8::10', port: 443 }, { family: 'IPv4', address: '203.0.113.10', port: 443 }], notes: [AWS_ENDPOINT_NOTE] },
       targets: [{ instance: 't1', host: '2001:db8::1', port: 8080 }],
     });
   });
