@@ -165,6 +165,7 @@ export class BerthStack extends Stack {
     // changes no runtime resource itself.
     grants.cipher(api.role);
     grants.startOperations(api.role);
+    grants.activateCostTags(api.role);
     grants.readRuntime(api.role);
     grants.readContainerLogs(api.role);
     // The steps do the changing, and settle a health waiter at once when its tasks already are.

@@ -73,6 +73,16 @@ export class PlatformGrants {
   }
 
   /** StartExecution of the five machines (sfn-orchestrator.ts). */
+  /** `berth cost-tags activate`: an account-wide Billing setting that IAM cannot scope to a resource. */
+  activateCostTags(role: Role): void {
+    allow(role, {
+      sid: 'ActivateCostAllocationTags',
+      actions: ['ce:UpdateCostAllocationTagsStatus'],
+      resources: ['*'],
+      why: 'Cost Explorer supports no resource-level permissions for UpdateCostAllocationTagsStatus (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscostexplorerservice.html); the API only ever activates the four berth:* tag keys, and only for an authenticated owner.',
+    });
+  }
+
   startOperations(role: Role): void {
     allow(role, { sid: 'StartOperations', actions: ['states:StartExecution'], resources: this.machineArns() });
   }

@@ -81,6 +81,14 @@ describe('API error envelope', () => {
   });
 });
 
+describe('cost allocation tags', () => {
+  it('are refused embedded with invalid-input and the way to run them on AWS', async () => {
+    const r = await call('POST', '/v1/cost-allocation-tags', {});
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ category: 'invalid-input', code: 'no-bill-embedded' });
+  });
+});
+
 describe('one operation per env', () => {
   it('accepts one of two concurrent deploys and answers the other with a conflict naming the running operation', async () => {
     const app = join(dir, 'slow');

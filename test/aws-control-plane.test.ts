@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HealthCheckError } from '../functions/core/errors.ts';
 import { awsRuntimeConfigFromEnv } from '../functions/drivers/aws/config.ts';
-import { activateCostAllocationTags } from '../functions/drivers/aws/cost-tags.ts';
+import { activateCostAllocationTags, CostExplorerBillingTags } from '../functions/drivers/aws/cost-tags.ts';
 import { KmsCipher } from '../functions/drivers/aws/kms-cipher.ts';
 import { sendTaskResult, StepFunctionsOrchestrator } from '../functions/drivers/aws/sfn-orchestrator.ts';
 import { executionName, loadBalancerName, serviceName, targetGroupName } from '../functions/drivers/aws/tags.ts';
@@ -97,6 +97,12 @@ describe('cost allocation tags and config', () => {
     expect(ce.commandCalls(UpdateCostAllocationTagsStatusCommand)[0].args[0].input).toEqual({
       CostAllocationTagsStatus: ['berth:org', 'berth:project', 'berth:app', 'berth:env'].map((TagKey) => ({ TagKey, Status: 'Active' })),
     });
+  });
+
+  it('reports the tag keys AWS has not seen on any resource yet (the port behind `berth cost-tags activate`)', async () => {
+    ce.on(UpdateCostAllocationTagsStatusCommand).resolves({ Errors: [{ TagKey: 'berth:env', Code: 'TagKeysNotFoundException', Message: 'not found' }] });
+    const billing = new CostExplorerBillingTags({ ce: new CostExplorerClient({ region: 'us-east-1' }) });
+    expect(await billing.activate()).toEqual({ activated: ['berth:org', 'berth:project', 'berth:app'], notYetSeen: ['berth:env'] });
   });
 
   const vars = {

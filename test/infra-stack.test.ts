@@ -50,6 +50,7 @@ const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/;
  * - Step Functions logging (CDK writes these for `logs`): https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
  * - X-Ray (CDK writes these for `tracingEnabled`): https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html
  * - ECS Exec from inside the task: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+ * - Cost allocation tags (account-wide Billing setting): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscostexplorerservice.html
  */
 const UNSCOPABLE = new Set([
   'logs:CreateLogDelivery',
@@ -62,6 +63,7 @@ const UNSCOPABLE = new Set([
   'ssmmessages:CreateDataChannel',
   'ssmmessages:OpenControlChannel',
   'ssmmessages:OpenDataChannel',
+  'ce:UpdateCostAllocationTagsStatus',
 ]);
 
 interface Statement {

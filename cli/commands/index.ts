@@ -3,6 +3,7 @@ import type { CommandDefinition } from '../core/command.ts';
 import appsCreate from './apps/create.ts';
 import appsList from './apps/list.ts';
 import configList from './config/list.ts';
+import costTagsActivate from './cost-tags/activate.ts';
 import configSet from './config/set.ts';
 import configUnset from './config/unset.ts';
 import deploy from './deploy.ts';
@@ -76,4 +77,5 @@ export const COMMANDS: CommandDefinition[] = [
   volumesSnapshots,
   volumesDelete,
   envsDestroy,
+  costTagsActivate,
 ];

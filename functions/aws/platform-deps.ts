@@ -9,6 +9,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventLog } from '../core/event-log.ts';
@@ -18,6 +19,7 @@ import { awsRuntimeConfigFromEnv, type AwsRuntimeConfig } from '../drivers/aws/c
 import { EcsComputeDriver } from '../drivers/aws/ecs-compute.ts';
 import { EfsVolumeDriver } from '../drivers/aws/efs-volumes.ts';
 import { KmsCipher } from '../drivers/aws/kms-cipher.ts';
+import { CostExplorerBillingTags } from '../drivers/aws/cost-tags.ts';
 import { NlbEndpointDriver } from '../drivers/aws/nlb-endpoints.ts';
 import { StepFunctionsOrchestrator } from '../drivers/aws/sfn-orchestrator.ts';
 import { DynamoStateStore } from '../store/dynamo-state-store.ts';
@@ -54,6 +56,7 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env): AwsPlatform {
     artifacts: new ImageArtifacts(),
     logs,
     cipher: new KmsCipher({ kms: new KMSClient({ region }) }, config),
+    billing: new CostExplorerBillingTags({ ce: new CostExplorerClient({ region: 'us-east-1' }) }),
   };
   cached = { deps, config, sfn, flush: () => logs.flush() };
   return cached;

@@ -179,3 +179,9 @@ export interface VolumeDriver {
   /** Removes the volume's storage now (undoing a create). */
   remove(env: EnvRef, name: string): Promise<void>;
 }
+
+/** The bill. AWS: Cost Explorer cost allocation tags. Embedded: there is no bill. */
+export interface BillingTags {
+  /** Activates berth:org, berth:project, berth:app, berth:env as cost allocation tags. */
+  activate(): Promise<{ activated: string[]; notYetSeen: string[] }>;
+}

@@ -12,6 +12,7 @@ import { LocalArtifactStore } from '../drivers/local/artifact-store.ts';
 import { DirectoryVolumeDriver } from '../drivers/local/directory-volumes.ts';
 import { TcpEndpointDriver } from '../drivers/local/endpoint-proxy.ts';
 import { KeyFileCipher } from '../drivers/local/key-file-cipher.ts';
+import { NoBilling } from '../drivers/local/no-billing.ts';
 import { FileLogStore } from '../drivers/local/log-files.ts';
 import { ProcessDriver } from '../drivers/local/process-driver.ts';
 import { createDeploySteps } from '../reconciler/deploy-steps.ts';
@@ -63,7 +64,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
   const cipher = new KeyFileCipher(join(home, 'secrets.key'));
 
-  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher };
+  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher, billing: new NoBilling() };
   const machines = {
     deploy: createDeploySteps(partial),
     scale: createScaleSteps(partial),

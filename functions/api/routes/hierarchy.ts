@@ -7,6 +7,14 @@ import { route } from '../route.ts';
 
 export function registerHierarchyRoutes(api: Api, deps: PlatformDeps): void {
   const { store } = deps;
+  api.openapi(
+    route({ method: 'post', path: '/cost-allocation-tags', summary: 'Activate berth:org/project/app/env as cost allocation tags (AWS Billing), so Cost Explorer groups by them', tag: 'billing' }),
+    async (c) => {
+      const result = await deps.billing.activate();
+      return c.json({ ...result, next: result.notYetSeen.length ? ['AWS lists a tag key only after a resource carried it: run this again after the first deploy'] : ['Cost Explorer → group by tag berth:app'] }, 200);
+    },
+  );
+
   api.openapi(route({ method: 'get', path: '/whoami', summary: 'Who the token belongs to', tag: 'identity' }), (c) => c.json({ actor: c.get('actor') }, 200));
 
   api.openapi(route({ method: 'post', path: '/orgs', summary: 'Create an org', tag: 'orgs', body: CreateNamed, status: 201 }), async (c) => {

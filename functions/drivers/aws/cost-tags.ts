@@ -5,6 +5,7 @@
 import { UpdateCostAllocationTagsStatusCommand, type CostExplorerClient, type UpdateCostAllocationTagsStatusError } from '@aws-sdk/client-cost-explorer';
 import { attempt } from './aws-errors.ts';
 import { TAG_KEYS } from './tags.ts';
+import type { BillingTags } from '../../core/ports.ts';
 
 /** Activates the four berth:* tags; resolves with the tags AWS could not activate yet (and why). */
 export async function activateCostAllocationTags(ce: CostExplorerClient): Promise<UpdateCostAllocationTagsStatusError[]> {
@@ -12,4 +13,15 @@ export async function activateCostAllocationTags(ce: CostExplorerClient): Promis
     ce.send(new UpdateCostAllocationTagsStatusCommand({ CostAllocationTagsStatus: TAG_KEYS.map((TagKey) => ({ TagKey, Status: 'Active' as const })) })),
   );
   return out.Errors ?? [];
+}
+
+/** The BillingTags port on AWS. Cost Explorer's API lives in us-east-1 whatever the platform's region. */
+export class CostExplorerBillingTags implements BillingTags {
+  constructor(private readonly clients: { ce: CostExplorerClient }) {}
+
+  async activate(): Promise<{ activated: string[]; notYetSeen: string[] }> {
+    const errors = await activateCostAllocationTags(this.clients.ce);
+    const failed = new Set(errors.map((e) => e.TagKey));
+    return { activated: TAG_KEYS.filter((k) => !failed.has(k)), notYetSeen: [...failed].filter((k): k is string => Boolean(k)) };
+  }
 }
