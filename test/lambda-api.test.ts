@@ -97,9 +97,15 @@ afterAll(async () => {
 });
 
 describe('the bundled API Lambda, invoked with API Gateway v2 events', () => {
-  it('answers the health check without a token', async () => {
+  it('answers the health check without a token, saying it cannot stream', async () => {
     const r = await invoke('GET', '/v1/health', undefined, false);
-    expect(r).toMatchObject({ status: 200, body: { ok: true } });
+    expect(r).toMatchObject({ status: 200, body: { ok: true, streaming: false } });
+  });
+
+  it('refuses follow=true with the way to poll instead (API Gateway buffers responses)', async () => {
+    const r = await invoke('GET', '/v1/orgs/acme/projects/shop/apps/web/envs/prod/logs?follow=true');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ category: 'invalid-input', code: 'streaming-unavailable' });
   });
 
   it('answers a validation error with the envelope, the field and the category', async () => {

@@ -1,4 +1,5 @@
 import type { CommandDefinition } from '../core/command.ts';
+import { follow } from '../core/follow.ts';
 import { formatEvent, type EventItem } from '../core/watch-operation.ts';
 
 export default {
@@ -17,8 +18,7 @@ export default {
     if (ctx.flags.limit) query.set('limit', ctx.flags.limit as string);
     const print = (e: EventItem) => (ctx.out.json ? ctx.out.jsonLine(e) : ctx.out.line(formatEvent(e)));
     if (ctx.flags.follow) {
-      query.set('follow', 'true');
-      await ctx.api.stream<EventItem>(ctx.api.envPath(ctx.target, `/events?${query}`), print, ctx.host.interrupted);
+      await follow<EventItem>(ctx, { path: ctx.api.envPath(ctx.target, '/events'), query, field: 'events', advance: (q, last) => q.set('after', last.id), key: (e) => e.id, print });
       return;
     }
     const { events } = await ctx.api.get<{ events: EventItem[] }>(ctx.api.envPath(ctx.target, `/events?${query}`));

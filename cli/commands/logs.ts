@@ -1,6 +1,7 @@
 import type { CommandDefinition } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import type { Style } from '../core/output.ts';
+import { follow } from '../core/follow.ts';
 import { parseTimeArg } from '../core/time-arg.ts';
 
 interface LogLine {
@@ -52,8 +53,18 @@ export default {
     if (f.until) q.set('until', parseTimeArg('until', f.until as string, ctx.host.now()));
     const print = (l: LogLine) => (ctx.out.json ? ctx.out.jsonLine(l) : ctx.out.line(formatLogLine(l, ctx.out.style)));
     if (f.follow) {
-      q.set('follow', 'true');
-      await ctx.api.stream<LogLine>(ctx.api.envPath(ctx.target, `/logs?${q}`), print, ctx.host.interrupted);
+      if (!f.limit) q.set('limit', '100');
+      await follow<LogLine>(ctx, {
+        path: ctx.api.envPath(ctx.target, '/logs'),
+        query: q,
+        field: 'lines',
+        advance: (query, last) => {
+          query.set('since', last.ts);
+          query.delete('limit');
+        },
+        key: (l) => `${l.ts} ${l.instance} ${l.message}`,
+        print,
+      });
       return;
     }
     const { lines } = await ctx.api.get<{ lines: LogLine[] }>(ctx.api.envPath(ctx.target, `/logs?${q}`));

@@ -22,6 +22,12 @@ export type Api = OpenAPIHono<ApiEnv>;
 export interface ApiOptions {
   /** Shown in /v1/health and the OpenAPI document. */
   version: string;
+  /**
+   * Whether responses can stream (`follow=true`). Embedded they can; behind API Gateway they
+   * cannot (responses are buffered, integrations end at 29 s), so clients poll instead.
+   * @default true
+   */
+  streaming?: boolean;
 }
 
 export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<ApiEnv> {
@@ -45,7 +51,8 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
     return c.json({ error: e.toBody() }, 404);
   });
 
-  app.get(`/${API_VERSION}/health`, (c) => c.json({ ok: true, version: options.version }));
+  const streaming = options.streaming ?? true;
+  app.get(`/${API_VERSION}/health`, (c) => c.json({ ok: true, version: options.version, streaming }));
   app.doc31(`/${API_VERSION}/openapi.json`, {
     openapi: '3.1.0',
     info: { title: 'Berth API', version: options.version, description: 'Desired state in, receipts out. Every mutation answers at once; watch events to see it converge.' },
@@ -64,7 +71,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   registerConfigRoutes(v1, deps);
   registerArtifactRoutes(v1, deps);
   registerDeployRoutes(v1, deps);
-  registerObserveRoutes(v1, deps);
+  registerObserveRoutes(v1, deps, { streaming });
   registerResourceRoutes(v1, deps);
   app.route(`/${API_VERSION}`, v1);
   return app;

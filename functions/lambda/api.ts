@@ -4,4 +4,5 @@ import { createApi } from '../api/app.ts';
 import { awsPlatform } from '../aws/platform-deps.ts';
 import { VERSION } from '../version.ts';
 
-export const handler = handle(createApi(awsPlatform().deps, { version: VERSION }));
+// API Gateway buffers responses, so `follow` is served by client-side polling (see the CLI).
+export const handler = handle(createApi(awsPlatform().deps, { version: VERSION, streaming: false }));

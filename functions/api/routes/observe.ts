@@ -2,7 +2,7 @@
 // NDJSON streams that stay open until the client goes away.
 import { streamText } from 'hono/streaming';
 import { EnvParams, EventsQuery, LogsQuery, OperationId, ReleaseId, ReleasesQuery } from '../../contract/api.ts';
-import { NotFoundError } from '../../core/errors.ts';
+import { InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
 import { requireEnv } from '../../core/services/hierarchy.ts';
 import { envStatus } from '../../core/services/status.ts';
@@ -13,8 +13,15 @@ import { route } from '../route.ts';
 const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
 const EVENT_POLL_MS = 250;
 
-export function registerObserveRoutes(api: Api, deps: PlatformDeps): void {
+export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { streaming: boolean }): void {
   const { store } = deps;
+  const refuseStreamWhenBuffered = (follow: string | undefined) => {
+    if (follow === 'true' && !options.streaming) {
+      throw new InvalidInputError('streaming-unavailable', 'this API runs behind API Gateway, which buffers responses: follow by polling with `since` (logs) or `after` (events); the CLI does this by itself', {
+        next: ['berth logs --follow', 'berth events --follow'],
+      });
+    }
+  };
 
   api.openapi(route({ method: 'get', path: `${ENV}/status`, summary: 'Desired and current state of an env', tag: 'status', params: EnvParams }), async (c) => {
     return c.json({ status: await envStatus(deps, c.req.valid('param')) }, 200);
@@ -48,8 +55,9 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps): void {
 
   api.openapi(route({ method: 'get', path: `${ENV}/events`, summary: 'Events, oldest first; follow=true streams NDJSON', tag: 'events', params: EnvParams, query: EventsQuery }), async (c) => {
     const ref = c.req.valid('param');
-    await requireEnv(store, ref);
     const q = c.req.valid('query');
+    refuseStreamWhenBuffered(q.follow);
+    await requireEnv(store, ref);
     const read = (after?: string) => store.listEvents(ref, { after, operationId: q.operation, limit: q.limit });
     if (q.follow !== 'true') return c.json({ events: await read(q.after) }, 200);
     c.header('content-type', 'application/x-ndjson');
@@ -71,8 +79,9 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps): void {
 
   api.openapi(route({ method: 'get', path: `${ENV}/logs`, summary: 'Log lines (app and system); follow=true streams NDJSON', tag: 'logs', params: EnvParams, query: LogsQuery }), async (c) => {
     const ref = c.req.valid('param');
-    await requireEnv(store, ref);
     const { follow, ...rest } = c.req.valid('query');
+    refuseStreamWhenBuffered(follow);
+    await requireEnv(store, ref);
     const query: LogQuery = rest;
     const history = await deps.logs.query(ref, { ...query, limit: query.limit ?? (follow === 'true' ? 100 : 1000) });
     if (follow !== 'true') return c.json({ lines: history }, 200);

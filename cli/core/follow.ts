@@ -1,0 +1,44 @@
+// `--follow` for logs and events: a live NDJSON stream where the API can stream (embedded), and
+// polling with a moving cursor where it cannot (API Gateway buffers responses). Same output.
+import type { CommandContext } from './command.ts';
+
+const POLL_MS = 1000;
+
+export interface FollowSpec<T> {
+  /** Path without query string, e.g. the env's `/logs`. */
+  path: string;
+  query: URLSearchParams;
+  /** Response field holding the items when polling (`lines`, `events`). */
+  field: string;
+  /** Sets the cursor on the query from the last item seen (`since` for logs, `after` for events). */
+  advance(query: URLSearchParams, last: T): void;
+  /** Identifies an item, so one seen twice across polls (same timestamp) prints once. */
+  key(item: T): string;
+  print(item: T): void;
+}
+
+export async function follow<T>(ctx: CommandContext, spec: FollowSpec<T>): Promise<void> {
+  const { streaming } = await ctx.api.get<{ streaming?: boolean }>('/v1/health');
+  if (streaming !== false) {
+    const q = new URLSearchParams(spec.query);
+    q.set('follow', 'true');
+    await ctx.api.stream<T>(`${spec.path}?${q}`, spec.print, ctx.host.interrupted);
+    return;
+  }
+  let stopped = false;
+  void ctx.host.interrupted.then(() => (stopped = true));
+  const query = new URLSearchParams(spec.query);
+  let seen = new Set<string>();
+  while (!stopped) {
+    const body = await ctx.api.get<Record<string, T[]>>(`${spec.path}?${query}`);
+    const items = body[spec.field] ?? [];
+    const fresh = items.filter((i) => !seen.has(spec.key(i)));
+    fresh.forEach(spec.print);
+    if (items.length) {
+      spec.advance(query, items[items.length - 1]);
+      // Only items at the cursor can come back: remember just those.
+      seen = new Set(items.map(spec.key));
+    }
+    await Promise.race([ctx.host.sleep(POLL_MS), ctx.host.interrupted]);
+  }
+}
