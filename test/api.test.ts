@@ -123,3 +123,17 @@ describe('OpenAPI reads', () => {
     expect(withBody).toEqual([]);
   });
 });
+
+describe('deploy artifacts', () => {
+  it('refuses --image embedded, naming the field and the fix', async () => {
+    const r = await call('POST', `${ENV}/deploys`, { manifest: 'app: slow\nworkloads:\n  web:\n    command: x\n', image: `registry.example.com/web@sha256:${'a'.repeat(64)}` });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ category: 'invalid-input', code: 'image-unsupported-embedded', details: { path: 'image' } });
+  });
+
+  it('refuses an image given by tag: releases are immutable', async () => {
+    const r = await call('POST', `${ENV}/deploys`, { manifest: 'app: slow\nworkloads:\n  web:\n    command: x\n', image: 'registry.example.com/web:latest' });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details[0]).toMatchObject({ path: 'image' });
+  });
+});

@@ -1,5 +1,5 @@
 import { parseManifest } from '../../functions/contract/parse-manifest.ts';
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandContext, CommandDefinition } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { renderReceipt, type Receipt } from '../core/receipt.ts';
 import { watchOperation } from '../core/watch-operation.ts';
@@ -15,6 +15,7 @@ export default {
   flags: {
     dir: { type: 'string', valueName: 'path', description: 'App directory (default: .)' },
     file: { type: 'string', short: 'f', valueName: 'path', description: 'Manifest (default: <dir>/berth.yaml)' },
+    image: { type: 'string', valueName: 'repo@sha256:…', description: 'On AWS: the image every workload runs, pinned by digest (nothing is uploaded)' },
     'dry-run': { type: 'boolean', description: 'Validate and print the receipt without creating a release' },
     wait: { type: 'boolean', short: 'w', description: 'Follow the rollout until it converges or fails' },
   },
@@ -34,17 +35,11 @@ export default {
       const e = err as { category?: string; code?: string; message: string; details?: unknown; next?: string[] };
       throw cliError('invalid-input', e.code ?? 'manifest-invalid', e.message, e.next ?? [], e.details);
     }
-    ctx.out.progress(`Packing ${dir} …`);
-    const snapshot = await ctx.host.packSnapshot(dir);
-    const artifactPath = `/v1/orgs/${ctx.target.org}/artifacts/${snapshot.digest}`;
-    const { present } = await ctx.api.get<{ present: boolean }>(artifactPath);
-    if (!present) {
-      ctx.out.progress(`Uploading ${snapshot.digest.slice(0, 19)}… (${snapshot.files} files, ${(snapshot.size / 1024).toFixed(1)} KiB)`);
-      await ctx.api.upload(artifactPath, snapshot.bytes);
-    }
+    const image = ctx.flags.image as string | undefined;
+    const artifact = image ? { image } : { artifactDigest: await uploadSnapshot(ctx, dir) };
     const { receipt } = await ctx.api.post<{ receipt: Receipt }>(ctx.api.envPath(ctx.target, '/deploys'), {
       manifest,
-      artifactDigest: snapshot.digest,
+      ...artifact,
       ...(ctx.flags['dry-run'] ? { dryRun: true } : {}),
     });
     if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
@@ -55,3 +50,16 @@ export default {
     }
   },
 } satisfies CommandDefinition;
+
+/** Packs the directory and uploads it unless the org already has that exact snapshot. */
+async function uploadSnapshot(ctx: CommandContext, dir: string): Promise<string> {
+  ctx.out.progress(`Packing ${dir} …`);
+  const snapshot = await ctx.host.packSnapshot(dir);
+  const artifactPath = `/v1/orgs/${ctx.target.org}/artifacts/${snapshot.digest}`;
+  const { present } = await ctx.api.get<{ present: boolean }>(artifactPath);
+  if (!present) {
+    ctx.out.progress(`Uploading ${snapshot.digest.slice(0, 19)}… (${snapshot.files} files, ${(snapshot.size / 1024).toFixed(1)} KiB)`);
+    await ctx.api.upload(artifactPath, snapshot.bytes);
+  }
+  return snapshot.digest;
+}

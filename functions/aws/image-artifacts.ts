@@ -4,6 +4,8 @@ import { InvalidInputError } from '../core/errors.ts';
 import type { ArtifactStore } from '../core/ports.ts';
 
 export class ImageArtifacts implements ArtifactStore {
+  readonly kind = 'image' as const;
+
   async put(): Promise<void> {
     throw new InvalidInputError('artifact-upload-unsupported', 'on AWS, releases run images: push the image to your registry and deploy it by digest', {
       next: ['berth deploy --image <repository>@sha256:<digest>'],

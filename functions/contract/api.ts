@@ -47,7 +47,12 @@ export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must
 export const DeployBody = z
   .object({
     manifest: z.string().min(1).describe('The berth.yaml text.'),
-    artifactDigest: Digest.describe('Digest of the uploaded snapshot (embedded) or image (AWS).'),
+    artifactDigest: Digest.optional().describe('Digest of the uploaded snapshot (embedded).'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/, { message: 'must be an image pinned by digest, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:<64 hex>' })
+      .optional()
+      .describe('Image to run on AWS, pinned by digest; every workload runs it (releases are immutable, so tags are not accepted).'),
     dryRun: z.boolean().optional(),
   })
   .strict();

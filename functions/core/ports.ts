@@ -135,6 +135,8 @@ export interface EndpointDriver {
 
 /** Immutable, content-addressed release artifacts. Embedded: gzipped tar snapshots on disk. */
 export interface ArtifactStore {
+  /** What a release runs: a snapshot of the app directory (embedded) or an OCI image (AWS). */
+  readonly kind: 'snapshot' | 'image';
   /** Stores bytes whose sha256 must equal `digest` (`sha256:<hex>`); idempotent. */
   put(digest: string, bytes: Uint8Array): Promise<void>;
   has(digest: string): Promise<boolean>;

@@ -17,23 +17,24 @@ export { envLabel };
 
 export interface DeployRequest {
   manifest: string;
-  artifactDigest: string;
+  /** The uploaded snapshot (embedded). */
+  artifactDigest?: string;
+  /** An image pinned by digest (AWS); every workload runs it. */
+  image?: string;
   dryRun?: boolean;
 }
 
 export async function deploy(deps: PlatformDeps, ref: EnvRef, request: DeployRequest, actor: Actor): Promise<DeployReceipt> {
   const { store } = deps;
   const env = await requireEnv(store, ref);
-  const manifest = parseManifest(request.manifest);
-  if (manifest.app !== ref.app) {
-    throw new InvalidInputError('manifest-app-mismatch', `berth.yaml declares app "${manifest.app}" but the deploy targets app "${ref.app}"`, {
-      details: { path: 'app', value: manifest.app },
-      next: [`berth deploy --app ${manifest.app}`, `or set \`app: ${ref.app}\` in berth.yaml`],
+  const parsed = parseManifest(request.manifest);
+  if (parsed.app !== ref.app) {
+    throw new InvalidInputError('manifest-app-mismatch', `berth.yaml declares app "${parsed.app}" but the deploy targets app "${ref.app}"`, {
+      details: { path: 'app', value: parsed.app },
+      next: [`berth deploy --app ${parsed.app}`, `or set \`app: ${ref.app}\` in berth.yaml`],
     });
   }
-  if (!(await store.hasArtifactRef(ref.org, request.artifactDigest)) || !(await deps.artifacts.has(request.artifactDigest))) {
-    throw new NotFoundError('artifact-not-found', `artifact ${request.artifactDigest} was not uploaded to org "${ref.org}"`, { next: ['berth deploy (uploads the snapshot first)'] });
-  }
+  const { manifest, artifactDigest } = await resolveArtifact(deps, ref, parsed, request);
 
   const config = await store.latestConfig(ref);
   const bundles = await store.latestSecretVersions(ref);
@@ -41,8 +42,8 @@ export async function deploy(deps: PlatformDeps, ref: EnvRef, request: DeployReq
 
   const previous = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
   const secretVersions = Object.fromEntries(Object.values(bundles).map((b) => [b.bundle, b.version]));
-  const target = { manifest, artifactDigest: request.artifactDigest, configVersion: config?.version ?? 0, secretVersions };
-  const base = { env: envLabel(ref), previousReleaseId: previous?.id ?? null, artifactDigest: request.artifactDigest, configVersion: target.configVersion, secretVersions, diff: await releaseDiff(deps, ref, previous, target) };
+  const target = { manifest, artifactDigest, configVersion: config?.version ?? 0, secretVersions };
+  const base = { env: envLabel(ref), previousReleaseId: previous?.id ?? null, artifactDigest, configVersion: target.configVersion, secretVersions, diff: await releaseDiff(deps, ref, previous, target) };
 
   if (request.dryRun) {
     const latest = await store.latestRelease(ref);
@@ -59,7 +60,7 @@ export async function deploy(deps: PlatformDeps, ref: EnvRef, request: DeployReq
       prepare: async (opId) => {
         const release = await appendRelease(deps, ref, { ...target, operationId: opId, actor });
         releaseId = release.id;
-        return { releaseId, acceptedMessage: `deploy ${opId} accepted: ${release.id} (${request.artifactDigest.slice(0, 19)}…) by ${actor.name}` };
+        return { releaseId, acceptedMessage: `deploy ${opId} accepted: ${release.id} (${artifactDigest.slice(0, 19)}…) by ${actor.name}` };
       },
     },
     actor,
@@ -101,6 +102,37 @@ export async function rollback(deps: PlatformDeps, ref: EnvRef, request: { relea
     diff,
     next: followUps(operationId),
   };
+}
+
+/**
+ * What the release runs. Embedded: an uploaded snapshot of the app directory. AWS: an image pinned
+ * by digest, written into every workload of the release's manifest so the release says exactly what
+ * runs. The platform accepts only the kind its compute can run, and says so.
+ */
+async function resolveArtifact(deps: PlatformDeps, ref: EnvRef, manifest: Manifest, request: DeployRequest): Promise<{ manifest: Manifest; artifactDigest: string }> {
+  if (deps.artifacts.kind === 'image') {
+    if (!request.image) {
+      throw new InvalidInputError('image-required', 'this platform runs on AWS, where a release is an image pinned by digest; no snapshot can be uploaded', {
+        details: { path: 'image' },
+        next: ['docker push <repository>:<tag>, then: berth deploy --image <repository>@sha256:<digest>'],
+      });
+    }
+    const digest = request.image.slice(request.image.indexOf('@') + 1);
+    const workloads = Object.fromEntries(Object.entries(manifest.workloads).map(([name, w]) => [name, { ...w, image: request.image! }]));
+    return { manifest: { ...manifest, workloads }, artifactDigest: digest };
+  }
+  if (request.image) {
+    throw new InvalidInputError('image-unsupported-embedded', 'the embedded platform runs each workload\'s command in a snapshot of the app directory, not images', {
+      details: { path: 'image', value: request.image },
+      next: ['berth deploy (without --image)'],
+    });
+  }
+  const digest = request.artifactDigest;
+  if (!digest) throw new InvalidInputError('artifact-required', 'give the digest of an uploaded snapshot (artifactDigest)', { details: { path: 'artifactDigest' }, next: ['berth deploy'] });
+  if (!(await deps.store.hasArtifactRef(ref.org, digest)) || !(await deps.artifacts.has(digest))) {
+    throw new NotFoundError('artifact-not-found', `artifact ${digest} was not uploaded to org "${ref.org}"`, { next: ['berth deploy (uploads the snapshot first)'] });
+  }
+  return { manifest, artifactDigest: digest };
 }
 
 const followUps = (operationId: string) => [`berth wait ${operationId}`, `berth events --operation ${operationId} --follow`, 'berth status'];

@@ -16,6 +16,7 @@ const MAX_LINK_HOPS = 40;
 const MAX_TAR_BYTES = 1024 * 1024 * 1024;
 
 export class LocalArtifactStore implements ArtifactStore {
+  readonly kind = 'snapshot' as const;
   private readonly unpacking = new Map<string, Promise<string>>();
 
   constructor(private readonly dir: string) {}
