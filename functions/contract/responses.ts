@@ -74,3 +74,55 @@ export interface EnvStatus {
   workloads: WorkloadStatus[];
   endpoints: EndpointStatus[];
 }
+
+export interface EndpointView {
+  name: string;
+  source: 'manifest' | 'api';
+  endpoint: import('./manifest.ts').Endpoint;
+  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
+  targets: string[];
+  /** What every client prints under the endpoint: families, PROXY protocol, TLS, and the driver's own notes. */
+  notes: string[];
+}
+
+export interface EndpointReceipt {
+  accepted: true;
+  env: string;
+  operationId: string;
+  name: string;
+  action: 'create' | 'update' | 'delete';
+  endpoint: import('./manifest.ts').Endpoint | null;
+  previous: import('./manifest.ts').Endpoint | null;
+  next: string[];
+}
+
+export interface VolumeView {
+  name: string;
+  sizeGiB: number;
+  zone?: string;
+  createdAt: string;
+  snapshots?: { id: string; at: string; sizeBytes: number }[];
+  attachedTo: { workload: string; path: string }[];
+  /** The placement constraint in plain words (One Zone pins the workloads that mount it). */
+  placement: string;
+  /** The commands that change it: resize and snapshot are discoverable here. */
+  operations: string[];
+}
+
+export interface VolumeReceipt {
+  accepted: true;
+  env: string;
+  operationId: string;
+  name: string;
+  action: 'create' | 'resize' | 'snapshot' | 'delete';
+  volume: import('./manifest.ts').Volume | null;
+  snapshotId: string | null;
+  next: string[];
+}
+
+export interface EnvDestroyReceipt {
+  accepted: true;
+  env: string;
+  operationId: string;
+  next: string[];
+}

@@ -1,4 +1,4 @@
-import type { EndpointView } from '../../../functions/core/services/endpoints.ts';
+import type { EndpointView } from '../../../functions/contract/responses.ts';
 import type { CommandDefinition } from '../../core/command.ts';
 import { table } from '../../core/output.ts';
 import { addresses, notesOf, workloadTargets } from './render.ts';

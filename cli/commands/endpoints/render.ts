@@ -1,10 +1,10 @@
 // How endpoints read in the terminal, shared by list, show, create and delete.
-import type { changeEndpoint, EndpointView } from '../../../functions/core/services/endpoints.ts';
+import type { EndpointReceipt, EndpointView } from '../../../functions/contract/responses.ts';
 import { endpointNotes } from '../../../functions/contract/endpoint-notes.ts';
 import type { CommandContext } from '../../core/command.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 
-export type EndpointReceipt = Awaited<ReturnType<typeof changeEndpoint>>;
+export type { EndpointReceipt };
 
 /** `[::1]:8080 127.0.0.1:8080`, or a word saying why nothing listens yet. */
 export function addresses(e: EndpointView): string {

@@ -1,9 +1,9 @@
-import type { destroyEnv } from '../../../functions/core/services/envs.ts';
+import type { EnvDestroyReceipt } from '../../../functions/contract/responses.ts';
 import type { CommandDefinition } from '../../core/command.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 import { requireYes } from '../confirm.ts';
 
-type DestroyReceipt = Awaited<ReturnType<typeof destroyEnv>>;
+type DestroyReceipt = EnvDestroyReceipt;
 
 export default {
   command: 'envs destroy',

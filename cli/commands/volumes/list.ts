@@ -1,4 +1,4 @@
-import type { VolumeView } from '../../../functions/core/services/volumes.ts';
+import type { VolumeView } from '../../../functions/contract/responses.ts';
 import type { CommandDefinition } from '../../core/command.ts';
 import { table } from '../../core/output.ts';
 import { attachedOf, zoneOf } from './render.ts';

@@ -1,11 +1,11 @@
 // How volumes read in the terminal, shared by the volume commands.
-import type { changeVolume, VolumeView } from '../../../functions/core/services/volumes.ts';
+import type { VolumeReceipt, VolumeView } from '../../../functions/contract/responses.ts';
 import type { CommandContext } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 import { intFlag } from '../scale/render.ts';
 
-export type VolumeReceipt = Awaited<ReturnType<typeof changeVolume>>;
+export type { VolumeReceipt };
 
 export const zoneOf = (v: { zone?: string }) => v.zone ?? 'regional';
 

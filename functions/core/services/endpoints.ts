@@ -3,21 +3,14 @@
 import { Endpoint as EndpointSchema, type Endpoint } from '../../contract/manifest.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { endpointNotes } from '../../contract/endpoint-notes.ts';
+import type { EndpointReceipt, EndpointView } from '../../contract/responses.ts';
 import { effectiveEndpoints } from '../desired.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel, startOperation } from './operations.ts';
 
-export interface EndpointView {
-  name: string;
-  source: 'manifest' | 'api';
-  endpoint: Endpoint;
-  listeners: { family: 'IPv6' | 'IPv4'; address: string; port: number }[];
-  targets: string[];
-  /** What every client prints under the endpoint: families, PROXY protocol, TLS, and the driver's own notes. */
-  notes: string[];
-}
+export type { EndpointView };
 
 export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<EndpointView[]> {
   const env = await requireEnv(deps.store, ref);
@@ -36,7 +29,7 @@ export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<En
     }));
 }
 
-export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: string, action: 'create' | 'update' | 'delete', input: Endpoint | undefined, actor: Actor) {
+export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: string, action: 'create' | 'update' | 'delete', input: Endpoint | undefined, actor: Actor): Promise<EndpointReceipt> {
   const env = await requireEnv(deps.store, ref);
   const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
   if (release?.manifest.endpoints?.[name]) {

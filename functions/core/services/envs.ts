@@ -1,5 +1,6 @@
 // Env create and destroy run the `env` state machine (provision; or stop everything and close
 // every endpoint), so both are sagas with compensation like every other mutation.
+import type { EnvDestroyReceipt } from '../../contract/responses.ts';
 import { BerthError } from '../errors.ts';
 import type { Env } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
@@ -26,7 +27,7 @@ export async function createEnvWithResources(deps: PlatformDeps, ref: EnvRef, ac
   return { env: (await deps.store.getEnv(ref)) ?? env, operationId };
 }
 
-export async function destroyEnv(deps: PlatformDeps, ref: EnvRef, actor: Actor) {
+export async function destroyEnv(deps: PlatformDeps, ref: EnvRef, actor: Actor): Promise<EnvDestroyReceipt> {
   const env = await requireEnv(deps.store, ref);
   const operationId = await startOperation(
     deps,

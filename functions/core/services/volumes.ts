@@ -1,20 +1,15 @@
 // Volumes of an env: create, resize, snapshot, delete, each a saga. Attaching is the manifest's
 // job (`workloads.<w>.volumes`), so a volume outlives releases.
 import { Volume as VolumeSchema, type Volume } from '../../contract/manifest.ts';
+import type { VolumeReceipt, VolumeView } from '../../contract/responses.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { ulid } from '../ids.ts';
-import type { VolumeRecord } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel, startOperation } from './operations.ts';
 
-export interface VolumeView extends VolumeRecord {
-  name: string;
-  attachedTo: { workload: string; path: string }[];
-  placement: string;
-  operations: string[];
-}
+export type { VolumeView };
 
 export async function listVolumes(deps: PlatformDeps, ref: EnvRef): Promise<VolumeView[]> {
   const env = await requireEnv(deps.store, ref);
@@ -34,7 +29,7 @@ export async function listVolumes(deps: PlatformDeps, ref: EnvRef): Promise<Volu
 
 type Action = 'create' | 'resize' | 'snapshot' | 'delete';
 
-export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string, action: Action, input: Partial<Volume>, actor: Actor) {
+export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string, action: Action, input: Partial<Volume>, actor: Actor): Promise<VolumeReceipt> {
   const env = await requireEnv(deps.store, ref);
   const previous = env.volumes?.[name];
   if (action === 'create' && previous) throw new ConflictError('already-exists', `volume ${name} already exists`, { next: [`berth volumes show ${name}`] });
