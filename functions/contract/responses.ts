@@ -126,3 +126,13 @@ export interface EnvDestroyReceipt {
   operationId: string;
   next: string[];
 }
+
+export interface ScaleReceipt {
+  accepted: true;
+  env: string;
+  operationId: string;
+  workload: string;
+  previous: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
+  desired: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
+  next: string[];
+}

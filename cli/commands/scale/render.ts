@@ -1,17 +1,9 @@
+import type { ScaleReceipt } from '../../../functions/contract/responses.ts';
 import type { CommandContext } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 
-type Settings = { count: number; cpu: number; memory: number; min?: number; max?: number };
-
-interface ScaleReceipt {
-  env: string;
-  operationId: string;
-  workload: string;
-  previous: Settings;
-  desired: Settings;
-  next: string[];
-}
+type Settings = ScaleReceipt['desired'];
 
 const describe = (s: Settings) => `count ${s.count}${s.min !== undefined || s.max !== undefined ? ` (min ${s.min ?? '-'}, max ${s.max ?? '-'})` : ''}, cpu ${s.cpu}, memory ${s.memory} MiB`;
 

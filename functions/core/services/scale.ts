@@ -1,5 +1,6 @@
 // Scale: a workload's count (within min/max), cpu and memory, kept on the env across releases.
 import type { ScaleSettings } from '../../contract/api.ts';
+import type { ScaleReceipt } from '../../contract/responses.ts';
 import { FARGATE_MEMORY, WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
 import { effectiveWorkload } from '../desired.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
@@ -8,15 +9,7 @@ import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel, startOperation } from './operations.ts';
 
-export interface ScaleReceipt {
-  accepted: true;
-  env: string;
-  operationId: string;
-  workload: string;
-  previous: ScaleSettings & { count: number; cpu: number; memory: number };
-  desired: ScaleSettings & { count: number; cpu: number; memory: number };
-  next: string[];
-}
+export type { ScaleReceipt };
 
 export async function scale(deps: PlatformDeps, ref: EnvRef, request: { workload: string; settings: ScaleSettings }, actor: Actor): Promise<ScaleReceipt> {
   const env = await requireEnv(deps.store, ref);
