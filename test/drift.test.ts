@@ -1,14 +1,14 @@
 // Drift: someone changes the running env by hand (stops an instance, kills a process, removes an
 // endpoint listener). The periodic reconcile (every 300 ms here) or the driver's own supervision
 // brings it back to the desired state, and the events say what happened.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../functions/embedded/platform.ts';
 import { freePort } from './support/free-port.ts';
-import { get6, instancePid, processAlive, processesUnder, RolloutClient, rolloutManifest, until, writeRolloutApp, type EventRecord } from './support/rollout-app.ts';
+import { closeLeavingNothing, get6, instancePid, processAlive, RolloutClient, rolloutManifest, until, writeRolloutApp, type EventRecord } from './support/rollout-app.ts';
 
 const NAMES = { org: 'acme', project: 'shop', app: 'drifty', env: 'prod' };
 const ENV = NAMES;
@@ -77,14 +77,7 @@ beforeAll(async () => {
   await converged(2, 10_000);
 }, 60_000);
 
-afterAll(async () => {
-  await platform?.close();
-  // close() stops every instance: none of this test's processes may be left.
-  const leaked = processesUnder(dir);
-  for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-  expect(leaked, 'instance processes still running after platform.close()').toEqual([]);
-});
+afterAll(() => closeLeavingNothing(platform, dir));
 
 describe('drift', () => {
   it('replaces an instance stopped by hand, through a reconcile operation', async () => {

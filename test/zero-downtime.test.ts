@@ -1,14 +1,14 @@
 // A rolling deploy loses no request: a client opening a new TCP connection per request to the
 // endpoint on [::1], back to back for the whole rollout, sees only 200s, first from rel-1, then
 // from rel-2, and never rel-1 again once rel-2 alone serves.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../functions/embedded/platform.ts';
 import { freePort } from './support/free-port.ts';
-import { get6, processesUnder, RolloutClient, rolloutManifest, writeRolloutApp } from './support/rollout-app.ts';
+import { closeLeavingNothing, get6, RolloutClient, rolloutManifest, writeRolloutApp } from './support/rollout-app.ts';
 
 let dir: string;
 let platform: EmbeddedPlatform;
@@ -24,14 +24,7 @@ beforeAll(async () => {
   port = await freePort();
 }, 60_000);
 
-afterAll(async () => {
-  await platform?.close();
-  // close() stops every instance: none of this test's processes may be left.
-  const leaked = processesUnder(dir);
-  for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-  expect(leaked, 'instance processes still running after platform.close()').toEqual([]);
-});
+afterAll(() => closeLeavingNothing(platform, dir));
 
 interface Outcome {
   ok: boolean;

@@ -1,6 +1,7 @@
 // Shared by the rollout tests (zero downtime, crash recovery, drift): a tiny HTTP app that says
 // which release and instance answered, a manifest for it, an API client, and process helpers.
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -245,4 +246,13 @@ export function processesUnder(dir: string): { pid: number; what: string }[] {
     if ((cwd.startsWith(dir) || cmdline.includes(dir)) && processAlive(pid)) found.push({ pid, what: `${cmdline} (cwd ${cwd})` });
   }
   return found;
+}
+
+/** Closes the platform, then checks (and cleans up) that none of the test's processes outlived it. */
+export async function closeLeavingNothing(platform: { close(): Promise<void> } | undefined, dir: string): Promise<void> {
+  await platform?.close();
+  const leaked = processesUnder(dir);
+  for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  expect(leaked, 'instance processes still running after platform.close()').toEqual([]);
 }
