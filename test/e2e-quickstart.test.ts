@@ -122,6 +122,17 @@ describe('quick start through the CLI', () => {
     expect(json.workloads[0]).toMatchObject({ name: 'web', desired: { count: 1, releaseId: 'rel-1' }, current: { running: 1, healthy: 1 } });
   });
 
+  it('shows what a release pins, and what the org exposes to the internet', async () => {
+    const [show, all] = await Promise.all([berth(['releases', 'show', 'rel-1']), berth(['endpoints', 'list', '--all'])]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/rel-1\s+active/);
+    expect(show.stdout).toMatch(/artifact\s+sha256:[0-9a-f]{64}/);
+    expect(show.stdout).toContain('secrets   db@v1');
+    expect(show.stdout).toContain('berth rollback rel-1');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(new RegExp(`acme/shop/hello/prod\\s+web\\s+\\[::1\\]:${port}\\s+web:8080 \\(1 target\\)\\s+IPv6 only`));
+  });
+
   it('fails a release whose command cannot start with image-pull, keeps rel-1 serving, and says what to do', async () => {
     const manifest = parse(readFileSync(join(appDir, 'berth.yaml'), 'utf8'));
     manifest.workloads.web.command = ['node', 'missing.js'];

@@ -23,6 +23,7 @@ import orgsList from './orgs/list.ts';
 import projectsCreate from './projects/create.ts';
 import projectsList from './projects/list.ts';
 import releases from './releases.ts';
+import releasesShow from './releases/show.ts';
 import rollback from './rollback.ts';
 import scaleCount from './scale/count.ts';
 import scaleVm from './scale/vm.ts';
@@ -62,6 +63,7 @@ export const COMMANDS: CommandDefinition[] = [
   events,
   logs,
   releases,
+  releasesShow,
   rollback,
   scaleCount,
   scaleVm,

@@ -1,5 +1,6 @@
 import type { EndpointView } from '../../../functions/contract/responses.ts';
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandContext, CommandDefinition } from '../../core/command.ts';
+import { cliError } from '../../core/errors.ts';
 import { table } from '../../core/output.ts';
 import { addresses, notesOf, workloadTargets } from './render.ts';
 
@@ -7,9 +8,14 @@ export default {
   command: 'endpoints list',
   summary: 'Endpoints of the env (from berth.yaml and the API): addresses, targets, notes',
   description: 'An endpoint is L4 (tcp): IPv6 by default, IPv4 only when it opts in. TLS is the app\'s job.',
-  requires: ['auth', 'org', 'project', 'app', 'env'],
-  examples: ['berth endpoints list', 'berth endpoints list --json'],
+  flags: { all: { type: 'boolean', description: 'Every endpoint of every env of the org: what is exposed to the internet' } },
+  requires: ['auth', 'org'],
+  examples: ['berth endpoints list', 'berth endpoints list --all', 'berth endpoints list --json'],
   async handler(ctx) {
+    if (ctx.flags.all) return listAll(ctx);
+    for (const level of ['project', 'app', 'env'] as const) {
+      if (!ctx.target[level]) throw cliError('invalid-input', `${level}-not-selected`, `no ${level} selected`, [`--${level} <name>`, 'berth endpoints list --all (every env of the org)']);
+    }
     const { endpoints } = await ctx.api.get<{ endpoints: EndpointView[] }>(ctx.api.envPath(ctx.target, '/endpoints'));
     ctx.out.result(endpoints, () => {
       if (!endpoints.length) return 'No endpoints. Declare one under `endpoints:` in berth.yaml, or: berth endpoints create <name> --workload <w> --port <port>';
@@ -18,3 +24,12 @@ export default {
     });
   },
 } satisfies CommandDefinition;
+
+async function listAll(ctx: CommandContext): Promise<void> {
+  const { endpoints } = await ctx.api.get<{ endpoints: (EndpointView & { env: string })[] }>(`/v1/orgs/${ctx.target.org}/endpoints`);
+  ctx.out.result(endpoints, () => {
+    if (!endpoints.length) return `Nothing of org ${ctx.target.org} is exposed: no env has an endpoint.`;
+    const rows = endpoints.map((e) => [e.env, e.name, addresses(e), workloadTargets(e), e.endpoint.ipv4 ? 'IPv6+IPv4' : 'IPv6 only', e.endpoint.proxyProtocol ? `PROXY ${e.endpoint.proxyProtocol}` : '-']);
+    return table([['ENV', 'ENDPOINT', 'ADDRESS', 'WORKLOAD', 'FAMILIES', 'PROXY'], ...rows], ctx.out.style);
+  });
+}

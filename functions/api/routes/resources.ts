@@ -1,10 +1,10 @@
 // Endpoints and volumes of an env, and destroying an env: each change is an operation (202).
 import { z } from 'zod';
-import { EnvParams } from '../../contract/api.ts';
+import { EnvParams, OrgParams } from '../../contract/api.ts';
 import { Endpoint, Name, Volume } from '../../contract/manifest.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
-import { changeEndpoint, listEndpoints } from '../../core/services/endpoints.ts';
+import { changeEndpoint, listEndpoints, listOrgEndpoints } from '../../core/services/endpoints.ts';
 import { destroyEnv } from '../../core/services/envs.ts';
 import { changeVolume, listVolumes } from '../../core/services/volumes.ts';
 import type { Api } from '../app.ts';
@@ -14,6 +14,9 @@ const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
 const Named = EnvParams.extend({ name: Name });
 
 export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
+  api.openapi(route({ method: 'get', path: '/orgs/{org}/endpoints', summary: 'What is exposed to the internet: every endpoint of every env of the org', tag: 'endpoints', params: OrgParams }), async (c) =>
+    c.json({ endpoints: await listOrgEndpoints(deps, c.req.valid('param').org) }, 200),
+  );
   api.openapi(route({ method: 'get', path: `${ENV}/endpoints`, summary: 'Endpoints of the env (manifest and API), with addresses and targets', tag: 'endpoints', params: EnvParams }), async (c) =>
     c.json({ endpoints: await listEndpoints(deps, c.req.valid('param')) }, 200),
   );

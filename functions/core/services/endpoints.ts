@@ -7,7 +7,7 @@ import type { EndpointReceipt, EndpointView } from '../../contract/responses.ts'
 import { effectiveEndpoints } from '../desired.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
-import { requireEnv } from './hierarchy.ts';
+import { requireEnv, requireOrg } from './hierarchy.ts';
 import { envLabel, startOperation } from './operations.ts';
 
 export type { EndpointView };
@@ -64,4 +64,20 @@ export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: stri
     actor,
   );
   return { accepted: true, env: envLabel(ref), operationId, name, action, endpoint: endpoint ?? null, previous: previous ?? null, next: [`berth wait ${operationId}`, `berth endpoints show ${name}`] };
+}
+
+/** "What is exposed to the internet?": every endpoint of every env of the org, with its env. */
+export async function listOrgEndpoints(deps: PlatformDeps, org: string): Promise<(EndpointView & { env: string })[]> {
+  await requireOrg(deps.store, org);
+  const out: (EndpointView & { env: string })[] = [];
+  for (const project of await deps.store.listProjects(org)) {
+    for (const app of await deps.store.listApps(org, project.name)) {
+      for (const env of await deps.store.listEnvs({ org, project: project.name, app: app.name })) {
+        if (env.status === 'destroyed') continue;
+        const ref = { org, project: project.name, app: app.name, env: env.env };
+        for (const view of await listEndpoints(deps, ref)) out.push({ env: envLabel(ref), ...view });
+      }
+    }
+  }
+  return out;
 }
