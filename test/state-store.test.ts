@@ -69,6 +69,9 @@ describe('DynamoStateStore against dynalite', () => {
     }
     expect((await store.listEvents(ref, {})).map((e) => e.message)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect((await store.listEvents(ref, { after: 'ev-02' })).map((e) => e.message)).toEqual(['m3', 'm4']);
+    // A limit without a cursor means "the last N", still in order.
+    expect((await store.listEvents(ref, { limit: 2 })).map((e) => e.message)).toEqual(['m3', 'm4']);
+    expect((await store.listEvents(ref, { after: 'ev-00', limit: 2 })).map((e) => e.message)).toEqual(['m1', 'm2']);
     expect((await store.listEvents(ref, { operationId: 'op-odd' })).map((e) => e.message)).toEqual(['m1', 'm3']);
   });
 

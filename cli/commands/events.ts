@@ -8,7 +8,7 @@ export default {
   flags: {
     operation: { type: 'string', valueName: 'op-id', description: 'Only this operation\'s events' },
     follow: { type: 'boolean', short: 'f', description: 'Keep streaming new events (Ctrl-C to stop)' },
-    limit: { type: 'string', valueName: 'n', description: 'At most this many (history only)' },
+    limit: { type: 'string', short: 'n', valueName: 'n', description: 'The newest n events (history only)' },
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth events', 'berth events --operation op-01J… --follow'],

@@ -73,7 +73,10 @@ export interface StateStore {
   listRunningOperations(): Promise<Operation[]>;
 
   appendEvent(ref: EnvRef, event: BerthEvent): Promise<void>;
-  /** Oldest first; `after` is an event id (exclusive). */
+  /**
+   * Oldest first; `after` is an event id (exclusive). With `limit` and no `after`, the newest
+   * `limit` events (still oldest first): what a person asking for "the last 20 events" means.
+   */
   listEvents(ref: EnvRef, query: { after?: string; operationId?: string; limit?: number }): Promise<BerthEvent[]>;
 
   /** Appends a config version; a taken number throws ConflictError (code `config-version-exists`). */

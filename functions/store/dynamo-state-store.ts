@@ -149,14 +149,17 @@ export class DynamoStateStore implements StateStore {
   async appendEvent(r: EnvRef, event: BerthEvent) {
     await this.create(keys.env(r), `EVENT#${event.id}`, event, `event ${event.id} already exists`);
   }
-  listEvents(r: EnvRef, q: { after?: string; operationId?: string; limit?: number }) {
-    return this.query<BerthEvent>({
+  async listEvents(r: EnvRef, q: { after?: string; operationId?: string; limit?: number }) {
+    const newest = q.limit !== undefined && !q.after;
+    const events = await this.query<BerthEvent>({
       pk: keys.env(r),
       prefix: 'EVENT#',
       after: q.after ? `EVENT#${q.after}` : undefined,
       limit: q.limit,
+      newestFirst: newest,
       filter: q.operationId ? { field: 'operationId', value: q.operationId } : undefined,
     });
+    return newest ? events.reverse() : events;
   }
 
   putConfigVersion(r: EnvRef, c: ConfigVersion) {
