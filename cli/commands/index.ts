@@ -15,6 +15,7 @@ import envsCreate from './envs/create.ts';
 import envsDestroy from './envs/destroy.ts';
 import envsList from './envs/list.ts';
 import events from './events.ts';
+import exec from './exec.ts';
 import init from './init.ts';
 import login from './login.ts';
 import logs from './logs.ts';
@@ -62,6 +63,7 @@ export const COMMANDS: CommandDefinition[] = [
   status,
   events,
   logs,
+  exec,
   releases,
   releasesShow,
   rollback,

@@ -56,6 +56,43 @@ export interface Host {
   sleep(ms: number): Promise<void>;
   /** Stops a long-running command (Ctrl-C); resolves when the user interrupts. */
   interrupted: Promise<void>;
+  /** The user's terminal, for a command that hands it to a remote process (`exec`). */
+  terminal: Terminal;
+  /** Opens a WebSocket (text frames) with request headers; `events` reports what happens to it. */
+  openSocket(url: string, headers: Record<string, string>, events: SocketEvents): HostSocket;
+  /** Ends the CLI with this exit code once output is flushed (`exec` passes on the remote code). */
+  exit(code: number): Promise<never>;
+}
+
+export interface Terminal {
+  /** Columns and rows of the terminal stdout is, if it is one. */
+  size(): { cols: number; rows: number } | undefined;
+  /** Raw mode: keys reach `onInput` one by one, unechoed, Ctrl-C included. No-op unless stdin is a TTY. */
+  setRawMode(raw: boolean): void;
+  /** Streams stdin; `end` once it is exhausted. Returns the unsubscribe. */
+  onInput(data: (bytes: Uint8Array) => void, end: () => void): () => void;
+  /** The terminal was resized (SIGWINCH). Returns the unsubscribe. */
+  onResize(listener: () => void): () => void;
+  /** Ctrl-C outside raw mode (SIGINT), every time. Returns the unsubscribe. */
+  onInterrupt(listener: () => void): () => void;
+  /** Bytes as they are, no newline added. */
+  write(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
+  /** Shows `prompt` on stderr and reads one line of stdin; undefined at end of input. */
+  readLine(prompt: string): Promise<string | undefined>;
+}
+
+export interface SocketEvents {
+  open(): void;
+  message(text: string): void;
+  /** The server answered the upgrade with a plain HTTP response (401, 404, ...) and this body. */
+  refused(status: number, body: string): void;
+  close(): void;
+  error(err: Error): void;
+}
+
+export interface HostSocket {
+  send(text: string): void;
+  close(): void;
 }
 
 export interface CliSettings {

@@ -1,8 +1,9 @@
-// The Host of the Node CLI: files, stdin, the snapshot packer, Ctrl-C.
+// The Host of the Node CLI: files, stdin, the snapshot packer, Ctrl-C, the terminal and WebSockets.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Host } from '../core/command.ts';
+import { nodeTerminal, openNodeSocket } from './node-terminal.ts';
 import { packSnapshot } from './pack-snapshot.ts';
 
 export function nodeHost(cwd: string): Host {
@@ -24,5 +25,9 @@ export function nodeHost(cwd: string): Host {
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     interrupted,
+    terminal: nodeTerminal(),
+    openSocket: openNodeSocket,
+    // Let stdout and stderr drain first: the remote command's last output must not be cut.
+    exit: (code) => new Promise<never>(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))),
   };
 }

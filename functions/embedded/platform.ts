@@ -27,6 +27,7 @@ import { startLocalDynamo } from './local-dynamo.ts';
 import { recoverInterruptedOperations } from '../reconciler/recovery.ts';
 import { startReconcileLoop } from '../reconciler/reconcile-loop.ts';
 import { recordComputeEvents } from './compute-events.ts';
+import { attachExecServer } from './exec-server.ts';
 
 export interface EmbeddedOptions {
   /** Data dir: state, artifacts, logs, volumes, secrets key. */
@@ -90,6 +91,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);
   });
+  const stopExec = attachExecServer(server, deps, compute);
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -104,6 +106,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
       // write to the store after it closed.
       await stopReconciling();
       stopRecording();
+      stopExec();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Streams (logs --follow) keep connections open; end them so close() returns.

@@ -104,6 +104,17 @@ export class ProcessDriver implements ComputeDriver {
     return [...this.instances.values()].filter((i) => i.envKey === key).map(statusOf);
   }
 
+  /**
+   * Where and with what a command run inside a running instance (`berth exec`) starts: the
+   * instance's working dir and its full environment (config, PORT, BERTH_*, the secrets dir).
+   * Undefined when the instance is not in this env or is not running (stopping, crashed).
+   */
+  execSpec(env: EnvRef, instanceId: string): { cwd: string; env: Record<string, string> } | undefined {
+    const instance = this.instances.get(instanceId);
+    if (!instance || instance.envKey !== envKey(env) || !instance.running || instance.stopRequested) return undefined;
+    return { cwd: instance.spec.workdir, env: { ...instance.processEnv } };
+  }
+
   onEvent(listener: (event: ComputeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => {

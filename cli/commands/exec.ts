@@ -1,0 +1,74 @@
+import type { InstanceSummary, EnvStatus } from '../../functions/contract/responses.ts';
+import type { CommandContext, CommandDefinition } from '../core/command.ts';
+import { cliError } from '../core/errors.ts';
+import { execSession } from '../core/exec-client.ts';
+
+type Candidate = InstanceSummary & { workload: string };
+
+// Instances a command can run in; crashed, stopping and stopped ones have no process to join.
+const RUNNING = new Set(['healthy', 'unhealthy', 'starting']);
+
+export default {
+  command: 'exec',
+  summary: 'Run a command in a running instance (-t for an interactive terminal)',
+  description:
+    'Runs CMD in the instance’s working dir with its environment (config, PORT, BERTH_*, secrets in $BERTH_SECRETS_DIR) and exits with its exit code. ' +
+    'Always says which instance it is in. With several instances, --instance picks one; without it a terminal gets a numbered choice and a script gets an error listing the --instance commands.',
+  flags: {
+    workload: { type: 'string', short: 'w', valueName: 'name', description: 'Only instances of this workload' },
+    instance: { type: 'string', short: 'i', valueName: 'id', description: 'This instance (see `berth status`)' },
+    tty: { type: 'boolean', short: 't', description: 'Interactive terminal: raw keys, resize and Ctrl-C go to the command' },
+  },
+  positionals: [{ name: 'cmd', description: 'The command and its arguments, after --', required: true, variadic: true }],
+  requires: ['auth', 'org', 'project', 'app', 'env'],
+  examples: ['berth exec -- ls -la', 'berth exec --workload web -t -- sh', 'berth exec --instance i-3f2a1b9c -- cat $BERTH_SECRETS_DIR/db.json'],
+  async handler(ctx) {
+    const f = ctx.flags as Record<string, string | boolean | undefined>;
+    const instance = (f.instance as string | undefined) ?? (await chooseInstance(ctx, f.workload as string | undefined));
+    const base = ctx.api.baseUrl!.replace(/\/$/, '').replace(/^http/, 'ws');
+    const code = await execSession(
+      ctx.host,
+      { url: `${base}${ctx.api.envPath(ctx.target, '/exec')}`, token: ctx.settings.read().token!, instance, argv: ctx.positionals, tty: Boolean(f.tty) },
+      // On stderr, and in every mode: stdout is the command's own.
+      (s) => ctx.host.terminal.write('stderr', new TextEncoder().encode(`Connected to ${s.instance} (${s.workload}, ${s.release})\n`)),
+    );
+    if (code !== 0) await ctx.host.exit(code);
+  },
+} satisfies CommandDefinition;
+
+async function chooseInstance(ctx: CommandContext, workload: string | undefined): Promise<string> {
+  const { status } = await ctx.api.get<{ status: EnvStatus }>(ctx.api.envPath(ctx.target, '/status'));
+  const workloads = status.workloads.filter((w) => !workload || w.name === workload);
+  if (workload && !workloads.length) {
+    const names = status.workloads.map((w) => w.name).join(', ') || 'none';
+    throw cliError('not-found', 'workload-not-found', `workload ${JSON.stringify(workload)} is not in ${status.env} (workloads: ${names})`, ['berth status']);
+  }
+  const candidates: Candidate[] = workloads
+    .flatMap((w) => w.instances.map((i) => ({ ...i, workload: w.name })))
+    .filter((i) => RUNNING.has(i.state))
+    // Healthy first: the likeliest place to look, and the first choice in the picker.
+    .sort((a, b) => Number(b.state === 'healthy') - Number(a.state === 'healthy'));
+  if (!candidates.length) {
+    throw cliError('not-found', 'no-running-instance', `no running instance${workload ? ` of workload ${workload}` : ''} in ${status.env}`, ['berth status', 'berth deploy --wait']);
+  }
+  if (candidates.length === 1) return candidates[0].id;
+  const describe = (c: Candidate) => `${c.id} (${c.workload}, ${c.state}, ${c.releaseId})`;
+  if (!ctx.host.stdinIsTTY) {
+    throw cliError(
+      'invalid-input',
+      'instance-ambiguous',
+      `${candidates.length} instances are running (${candidates.map(describe).join('; ')}); pick one with --instance`,
+      candidates.map((c) => `berth exec --instance ${c.id} -- ${shellWords(ctx.positionals)}`),
+    );
+  }
+  const menu = candidates.map((c, n) => `  ${n + 1}) ${describe(c)}`).join('\n');
+  const answer = await ctx.host.terminal.readLine(`${candidates.length} instances are running:\n${menu}\nRun in which one? [1-${candidates.length}] `);
+  const picked = answer?.trim() === '' ? candidates[0] : candidates[Number(answer) - 1];
+  if (!picked) throw cliError('invalid-input', 'instance-choice-invalid', `${JSON.stringify(answer ?? '')} is not one of 1-${candidates.length}`, candidates.map((c) => `berth exec --instance ${c.id} -- ${shellWords(ctx.positionals)}`));
+  return picked.id;
+}
+
+/** The command as it can be pasted back into a shell. */
+function shellWords(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

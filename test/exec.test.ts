@@ -1,0 +1,219 @@
+// Flow 4 (exec) on the embedded platform: the real CLI as a subprocess runs commands inside
+// deployed instances (their env, secrets and exit code), refuses to guess between several, and a
+// PTY session round-trips keys, resize and Ctrl-C at the WebSocket level.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from 'node-pty';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InstanceStatus } from '../functions/core/ports.ts';
+import { BERTH_BIN, runBerth } from './support/cli-harness.ts';
+import { createReadyEnv, envPath, serverSource, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
+
+const REF = { org: 'acme', project: 'shop', app: 'shell', env: 'prod' };
+const MANIFEST = [
+  'app: shell',
+  'workloads:',
+  '  web:',
+  '    command: ["node", "server.mjs"]',
+  '    ports: [8080]',
+  '    count: 2',
+  '    healthCheck: { type: http, path: /, intervalSeconds: 0.2, deadlineSeconds: 10 }',
+  '    requires: { env: [GREETING], secrets: [db] }',
+  '  worker:',
+  '    command: ["node", "-e", "setInterval(() => {}, 1000)"]',
+  '',
+].join('\n');
+
+let dir: string;
+let cwd: string;
+let ops: OpsPlatform;
+let web: InstanceStatus[];
+let worker: InstanceStatus;
+
+const berth = (args: string[], token = ops.token) =>
+  runBerth(args, {
+    cwd,
+    env: { BERTH_HOME: join(dir, 'cli-home'), BERTH_API: ops.platform.url, BERTH_TOKEN: token, BERTH_ORG: REF.org, BERTH_PROJECT: REF.project, BERTH_APP: REF.app, BERTH_ENV: REF.env },
+  });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-exec-'));
+  cwd = join(dir, 'cwd');
+  mkdirSync(cwd);
+  ops = await startOpsPlatform(join(dir, 'home'));
+  await createReadyEnv(ops, REF);
+  const digest = await uploadApp(ops, REF.org, join(dir, 'app'), serverSource('exec'));
+  const deploy = await ops.call('POST', `${envPath(REF)}/deploys`, { manifest: MANIFEST, artifactDigest: digest });
+  expect(deploy.status).toBe(202);
+  await ops.platform.orchestrator.idle();
+  const instances = await ops.platform.deps.compute.list(REF);
+  web = instances.filter((i) => i.workload === 'web');
+  worker = instances.find((i) => i.workload === 'worker')!;
+  expect(web.map((i) => i.state)).toEqual(['healthy', 'healthy']);
+  expect(worker.state).toBe('healthy');
+}, 30_000);
+
+afterAll(async () => {
+  await ops?.platform.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('berth exec', () => {
+  it('runs the command in the chosen instance with its env and secrets, and exits with its code', async () => {
+    const id = web[1].id;
+    const r = await berth(['exec', '--instance', id, '--', 'sh', '-c', 'echo $BERTH_INSTANCE_ID; cat $BERTH_SECRETS_DIR/db.json | wc -c; echo $GREETING; exit 3']);
+    expect(r.stderr).toContain(`Connected to ${id} (web, ${web[1].releaseId})`);
+    const [echoed, bytes, greeting] = r.stdout.trim().split('\n').map((l) => l.trim());
+    expect(echoed).toBe(id);
+    expect(Number(bytes)).toBeGreaterThan(10);
+    expect(greeting).toBe('ahoy');
+    expect(r.code).toBe(3);
+  });
+
+  it('refuses to guess between several instances without a terminal, listing the --instance commands', async () => {
+    const r = await berth(['exec', '--', 'pwd']);
+    expect(r.code).toBe(2);
+    for (const i of web) expect(r.stderr).toContain(`berth exec --instance ${i.id} -- pwd`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('uses the only instance of a --workload without asking', async () => {
+    const r = await berth(['exec', '--workload', 'worker', '--', 'sh', '-c', 'echo $BERTH_WORKLOAD; pwd']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`Connected to ${worker.id} (worker, ${worker.releaseId})`);
+    expect(r.stdout.split('\n')[0]).toBe('worker');
+  });
+
+  it('answers an unknown instance with not-found', async () => {
+    const r = await berth(['exec', '--instance', 'i-00000000', '--', 'true']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('instance i-00000000 is not running');
+  });
+
+  it('fails with a permission error on a bad token', async () => {
+    const r = await berth(['exec', '--instance', web[0].id, '--', 'true'], 'berth_not-a-token');
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('not valid');
+  });
+});
+
+/** The CLI on a terminal of its own: each [pattern, keys] types keys once the output matches. */
+function berthOnTerminal(args: string[], script: [RegExp, string][]): Promise<{ out: string; code: number }> {
+  const env = { ...process.env, NO_COLOR: '1', BERTH_HOME: join(dir, 'cli-home'), BERTH_API: ops.platform.url, BERTH_TOKEN: ops.token, BERTH_ORG: REF.org, BERTH_PROJECT: REF.project, BERTH_APP: REF.app, BERTH_ENV: REF.env };
+  return new Promise((resolve, reject) => {
+    const p = pty.spawn(process.execPath, [BERTH_BIN, ...args], { cwd, env: env as Record<string, string>, cols: 90, rows: 20 });
+    let out = '';
+    const timer = setTimeout(() => {
+      p.kill();
+      reject(new Error(`stuck; output so far: ${JSON.stringify(out)}`));
+    }, 10_000);
+    p.onData((d) => {
+      out += d;
+      while (script.length && script[0][0].test(out)) {
+        const keys = script.shift()![1];
+        setTimeout(() => p.write(keys), 50);
+      }
+    });
+    p.onExit(({ exitCode }) => {
+      clearTimeout(timer);
+      resolve({ out, code: exitCode });
+    });
+  });
+}
+
+describe('berth exec on a terminal', () => {
+  it('offers a numbered choice between several instances and runs in the one picked', async () => {
+    const r = await berthOnTerminal(['exec', '--workload', 'web', '--', 'sh', '-c', 'echo in $BERTH_INSTANCE_ID; exit 4'], [[/Run in which one\? \[1-2\] $/, '2\r']]);
+    const second = /2\) (i-[0-9a-f]+)/.exec(r.out)![1];
+    expect(r.out).toContain(`Connected to ${second} (web,`);
+    expect(r.out).toContain(`in ${second}`);
+    expect(r.code).toBe(4);
+  });
+
+  it('-t gives the command a terminal of the same size, and Ctrl-C interrupts the foreground job only', async () => {
+    const prompt = /[$#] $/;
+    const r = await berthOnTerminal(['exec', '-t', '--instance', web[0].id, '--', 'sh'], [
+      [prompt, 'stty size\r'],
+      [/20 90[\s\S]*[$#] $/, 'sleep 20\r'],
+      [/sleep 20\r+\n/, '\x03'],
+      [/\^C[\s\S]*[$#] $/, 'exit 5\r'],
+    ]);
+    expect(r.out).toContain(`Connected to ${web[0].id} (web, ${web[0].releaseId})`);
+    expect(r.code).toBe(5);
+  });
+});
+
+describe('exec WebSocket with a TTY', () => {
+  it('echoes keys through a PTY, takes a resize, and exits on SIGINT', async () => {
+    const url = `${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}&tty=1&cols=80&rows=24`;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${ops.token}` } });
+    const messages: Record<string, any>[] = [];
+    let output = '';
+    const waitFor = (pred: () => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${what}; got ${JSON.stringify(messages)}`)), 5000);
+        const check = () => {
+          if (!pred()) return;
+          clearTimeout(timer);
+          ws.off('message', check);
+          resolve();
+        };
+        ws.on('message', check);
+        check();
+      });
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString());
+      messages.push(m);
+      if (m.type === 'stdout') output += Buffer.from(m.data, 'base64').toString('utf8');
+    });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send(JSON.stringify({ type: 'start', argv: ['cat'] }));
+    await waitFor(() => messages.some((m) => m.type === 'started'), 'started message');
+    expect(messages[0]).toEqual({ type: 'started', instance: web[0].id, workload: 'web', release: web[0].releaseId });
+    ws.send(JSON.stringify({ type: 'stdin', data: Buffer.from('hello\r').toString('base64') }));
+    // The terminal echoes the line, then cat writes it back.
+    await waitFor(() => (output.match(/hello/g) ?? []).length >= 2, 'echo of hello');
+    ws.send(JSON.stringify({ type: 'resize', cols: 100, rows: 30 }));
+    ws.send(JSON.stringify({ type: 'signal', name: 'SIGINT' }));
+    await waitFor(() => messages.some((m) => m.type === 'exit'), 'exit message');
+    expect(messages.find((m) => m.type === 'exit')).toMatchObject({ code: 130, signal: 'SIGINT' });
+    ws.close();
+  });
+
+  it('kills the command when the socket closes', async () => {
+    const url = `${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}`;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${ops.token}` } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const pid = await new Promise<number>((resolve) => {
+      ws.on('message', (raw) => {
+        const m = JSON.parse(raw.toString());
+        if (m.type === 'stdout') resolve(Number(Buffer.from(m.data, 'base64').toString()));
+      });
+      ws.send(JSON.stringify({ type: 'start', argv: ['sh', '-c', 'echo $$; exec sleep 30'] }));
+    });
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    ws.close();
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+  });
+
+  it('answers the upgrade with 401 and the error envelope when no token is sent', async () => {
+    const url = `${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}`;
+    const ws = new WebSocket(url);
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => reject(new Error('upgraded without a token')));
+    });
+    expect(status).toBe(401);
+  });
+});
