@@ -2,6 +2,7 @@
 import type { CommandDefinition } from '../core/command.ts';
 import appsCreate from './apps/create.ts';
 import appsList from './apps/list.ts';
+import { completionCommand } from './completion.ts';
 import configList from './config/list.ts';
 import costTagsActivate from './cost-tags/activate.ts';
 import configSet from './config/set.ts';
@@ -82,4 +83,6 @@ export const COMMANDS: CommandDefinition[] = [
   volumesDelete,
   envsDestroy,
   costTagsActivate,
+  // Generated from this very table, so it can never offer a command that does not exist.
+  completionCommand(() => COMMANDS),
 ];
