@@ -1,6 +1,7 @@
 // Where the CLI keeps its state on this machine. The home is BERTH_HOME, else the nearest `.berth/`
-// up from the working directory (the embedded platform's data dir, like git finds `.git`), else
-// ~/.berth. `cli.json` holds selections and a login; `credentials.json` is the platform's.
+// up from the working directory (the embedded platform's data dir, like git finds `.git`), else the
+// XDG config dir (`$XDG_CONFIG_HOME/berth`, default ~/.config/berth). `cli.json` holds selections and
+// a login; `credentials.json` is the embedded platform's.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +13,7 @@ export function findHome(cwd: string, env: NodeJS.ProcessEnv): string {
     if (existsSync(join(dir, '.berth'))) return join(dir, '.berth');
     if (dirname(dir) === dir) break;
   }
-  return join(homedir(), '.berth');
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'berth');
 }
 
 export class FileSettingsStore implements SettingsStore {
