@@ -21,7 +21,8 @@ function secretProof() {
 }
 
 const server = createServer((req, res) => {
-  console.log(`INFO ${req.method} ${req.url} from ${req.socket.remoteAddress}`);
+  // Berth's health probes identify themselves; logging them would drown the real requests.
+  if (req.headers['user-agent'] !== 'berth-health-check') console.log(`INFO ${req.method} ${req.url} from ${req.socket.remoteAddress}`);
   const body = {
     message: `${process.env.GREETING ?? 'hello'} from ${process.env.BERTH_APP}`,
     instance: process.env.BERTH_INSTANCE_ID,
