@@ -1,12 +1,11 @@
 // The Task handlers of statemachines/endpoint.asl.json: endpoints created, changed or deleted
 // through the API, outside the manifest.
-import { desiredWorkloads, effectiveEndpoints } from '../core/desired.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Endpoint } from '../contract/manifest.ts';
 import type { Env } from '../core/model.ts';
 import type { StateStore } from '../core/state-store.ts';
-import { pointEndpoints } from './rolling-steps.ts';
-import { envOf, failureOf, loadEnv, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
+import { convergeEndpoints } from './rolling-steps.ts';
+import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
 
 async function changeOf(store: StateStore, op: OperationInput) {
   const change = (await store.getOperation(envOf(op), op.operationId))?.endpointChange;
@@ -24,16 +23,6 @@ const withEndpoint = (env: Env, name: string, endpoint: Endpoint | undefined) =>
 export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
   const { store, events } = deps;
 
-  /** Makes the env's listeners and targets match its effective endpoints. */
-  async function converge(op: OperationInput, step: string): Promise<void> {
-    const ref = envOf(op);
-    const env = await loadEnv(store, ref);
-    const release = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
-    const revisions = new Map((release ? desiredWorkloads(release, env.scale) : []).map((d) => [d.name, d.revision]));
-    const healthy = (await deps.compute.list(ref)).filter((i) => i.state === 'healthy');
-    await pointEndpoints(deps, op, step, effectiveEndpoints(release, env), (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
-  }
-
   return recordingFailures(store, {
     async SetDesiredEndpoint({ operation: op }) {
       const change = await changeOf(store, op);
@@ -48,7 +37,7 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
       return {};
     },
     async PointEndpointAtInstances({ operation: op }) {
-      await converge(op, 'PointEndpointAtInstances');
+      await convergeEndpoints(deps, op, 'PointEndpointAtInstances');
       return {};
     },
     async RecordEndpointApplied({ operation: op }) {
@@ -70,7 +59,7 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
     async CompensateRestorePreviousEndpoint({ operation: op }) {
       const change = await changeOf(store, op);
       await patchEnv(store, envOf(op), (env) => ({ endpoints: withEndpoint(env, change.name, change.previous) }));
-      await converge(op, 'CompensateRestorePreviousEndpoint');
+      await convergeEndpoints(deps, op, 'CompensateRestorePreviousEndpoint');
       return {};
     },
     async RecordEndpointFailed({ operation: op, failure }) {

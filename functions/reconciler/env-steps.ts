@@ -1,9 +1,7 @@
 // The Task handlers of statemachines/env.asl.json: provisioning a new env, and destroying one
 // (stop everything, keep the history). Steps that do not apply to the operation's kind pass.
-import { desiredWorkloads, effectiveEndpoints } from '../core/desired.ts';
-import { pointEndpoints } from './rolling-steps.ts';
-import { createRollingSteps } from './rolling-steps.ts';
-import { envOf, failureOf, loadEnv, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import { convergeEndpoints, createRollingSteps } from './rolling-steps.ts';
+import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export function createEnvSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, compute, endpoints } = deps;
@@ -50,12 +48,7 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     },
     async CompensateReopenEnvEndpoints({ operation: op }) {
       if (!destroying(op.kind)) return {};
-      const ref = envOf(op);
-      const env = await loadEnv(store, ref);
-      const release = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
-      const revisions = new Map((release ? desiredWorkloads(release, env.scale) : []).map((d) => [d.name, d.revision]));
-      const healthy = (await compute.list(ref)).filter((i) => i.state === 'healthy');
-      await pointEndpoints(deps, op, 'CompensateReopenEnvEndpoints', effectiveEndpoints(release, env), (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
+      await convergeEndpoints(deps, op, 'CompensateReopenEnvEndpoints');
       return {};
     },
     async CompensateRestartEnvInstances(input) {

@@ -60,6 +60,16 @@ export async function pointEndpoints(deps: StepDeps, op: OperationInput, step: s
   }
 }
 
+/** Makes the env's listeners and targets match its effective endpoints and its current release. */
+export async function convergeEndpoints(deps: StepDeps, op: OperationInput, step: string): Promise<void> {
+  const ref = envOf(op);
+  const env = await loadEnv(deps.store, ref);
+  const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
+  const revisions = new Map((release ? desiredWorkloads(release, env.scale) : []).map((d) => [d.name, d.revision]));
+  const healthy = (await deps.compute.list(ref)).filter((i) => i.state === 'healthy');
+  await pointEndpoints(deps, op, step, effectiveEndpoints(release, env), (w) => healthy.filter((i) => i.workload === w && i.revision === revisions.get(w)), true);
+}
+
 async function stopInstances(deps: StepDeps, op: OperationInput, step: string, ids: string[], why: string): Promise<void> {
   if (!ids.length) return;
   const env = envOf(op);
