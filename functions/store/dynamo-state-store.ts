@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
+import { releaseSeq } from '../core/ids.ts';
 import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
 import type { AppRef, EnvPatch, IdempotencyRecord, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
@@ -114,8 +115,8 @@ export class DynamoStateStore implements StateStore {
     return this.create(keys.env(rel.env), `RELEASE#${seq(rel.seq)}`, rel, `release ${rel.id} already exists`, 'release-exists');
   }
   getRelease(r: EnvRef, id: string) {
-    const n = /^rel-(\d+)$/.exec(id);
-    return n ? this.get<Release>(keys.env(r), `RELEASE#${seq(Number(n[1]))}`) : Promise.resolve(undefined);
+    const n = releaseSeq(id);
+    return n === undefined ? Promise.resolve(undefined) : this.get<Release>(keys.env(r), `RELEASE#${seq(n)}`);
   }
   async latestRelease(r: EnvRef) {
     return (await this.listReleases(r, 1))[0];
@@ -124,7 +125,8 @@ export class DynamoStateStore implements StateStore {
     return this.query<Release>({ pk: keys.env(r), prefix: 'RELEASE#', newestFirst: true, limit });
   }
   async setReleaseStatus(r: EnvRef, id: string, status: ReleaseStatus) {
-    const n = Number(id.slice('rel-'.length));
+    const n = releaseSeq(id);
+    if (n === undefined) throw new NotFoundError('release-not-found', `${id} is not a release id`);
     await this.update(keys.env(r), `RELEASE#${seq(n)}`, { status }, `release ${id}`);
   }
 
