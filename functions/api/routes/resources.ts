@@ -28,8 +28,7 @@ export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
   });
   api.openapi(route({ method: 'put', path: `${ENV}/endpoints/{name}`, summary: 'Create or update an endpoint outside the manifest', tag: 'endpoints', params: Named, body: Endpoint, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
-    const exists = (await listEndpoints(deps, ref)).some((e) => e.name === name && e.source === 'api');
-    return c.json({ receipt: await changeEndpoint(deps, ref, name, exists ? 'update' : 'create', c.req.valid('json'), c.get('actor')) }, 202);
+    return c.json({ receipt: await changeEndpoint(deps, ref, name, 'put', c.req.valid('json'), c.get('actor')) }, 202);
   });
   api.openapi(route({ method: 'delete', path: `${ENV}/endpoints/{name}`, summary: 'Delete an endpoint created through the API', tag: 'endpoints', params: Named, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');

@@ -29,15 +29,16 @@ export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<En
     }));
 }
 
-export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: string, action: 'create' | 'update' | 'delete', input: Endpoint | undefined, actor: Actor): Promise<EndpointReceipt> {
+/** `put` creates the endpoint or updates the one the API created before; `delete` removes it. */
+export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: string, request: 'put' | 'delete', input: Endpoint | undefined, actor: Actor): Promise<EndpointReceipt> {
   const env = await requireEnv(deps.store, ref);
   const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
   if (release?.manifest.endpoints?.[name]) {
     throw new ConflictError('endpoint-in-manifest', `endpoint ${name} is declared in berth.yaml of ${release.id}; change it there and deploy`, { next: ['berth deploy'] });
   }
   const previous = env.endpoints?.[name];
-  if (action === 'create' && previous) throw new ConflictError('already-exists', `endpoint ${name} already exists`, { next: [`berth endpoints show ${name}`] });
-  if (action !== 'create' && !previous) throw new NotFoundError('endpoint-not-found', `endpoint ${name} does not exist in ${ref.env}`, { next: ['berth endpoints list'] });
+  const action = request === 'delete' ? 'delete' : previous ? 'update' : 'create';
+  if (action === 'delete' && !previous) throw new NotFoundError('endpoint-not-found', `endpoint ${name} does not exist in ${ref.env}`, { next: ['berth endpoints list'] });
   let endpoint: Endpoint | undefined;
   if (input) {
     const parsed = EndpointSchema.safeParse(input);
