@@ -1,5 +1,6 @@
 // Shared by `wait` and `deploy --wait`: print the operation's events as they happen and end with
 // its outcome. A failed operation becomes the CLI error of its category (and its exit code).
+import type { BerthEvent } from '../../functions/contract/responses.ts';
 import type { CommandContext } from './command.ts';
 import { CliError } from './errors.ts';
 
@@ -9,13 +10,7 @@ interface OperationBody {
   operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; error?: { category: string; code: string; message: string; step: string; next: string[] } };
 }
 
-export interface EventItem {
-  id: string;
-  at: string;
-  type: string;
-  message: string;
-  step?: string;
-}
+export type EventItem = BerthEvent;
 
 export function formatEvent(e: EventItem): string {
   return `${e.at}  ${e.type.padEnd(20)} ${e.message}`;

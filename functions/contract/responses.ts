@@ -136,3 +136,15 @@ export interface ScaleReceipt {
   desired: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
   next: string[];
 }
+
+export interface BerthEvent {
+  id: string;
+  at: string;
+  type: string;
+  message: string;
+  operationId?: string;
+  step?: string;
+  workload?: string;
+  instance?: string;
+  data?: Record<string, unknown>;
+}

@@ -109,17 +109,8 @@ export interface Operation {
   finishedAt?: string;
 }
 
-export interface BerthEvent {
-  id: string;
-  at: string;
-  type: string;
-  message: string;
-  operationId?: string;
-  step?: string;
-  workload?: string;
-  instance?: string;
-  data?: Record<string, unknown>;
-}
+/** What happened to an env; the API returns these as they are stored. */
+export type { BerthEvent } from '../contract/responses.ts';
 
 export interface ConfigVersion {
   version: number;
