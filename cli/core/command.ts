@@ -27,10 +27,23 @@ export interface PositionalSpec {
 
 export type Precondition = 'auth' | 'org' | 'project' | 'app' | 'env';
 
-export interface CommandDefinition {
+/** A command as `berth --help` lists it: all the table holds before the command is loaded. */
+export interface CommandSummary {
   /** The full command, as typed: `"deploy"`, `"config set"`. */
   command: string;
   summary: string;
+}
+
+/**
+ * One row of the command table. The module is imported only to run the command or show its own
+ * help, so `berth --help` and `berth deploy` do not load the other commands' dependencies.
+ */
+export interface CommandEntry extends CommandSummary {
+  load(): Promise<{ default: CommandSpec }>;
+}
+
+/** What a command's module exports: everything but the name and summary, which the table holds. */
+export interface CommandSpec {
   /** Longer help: when to use it, what it prints. */
   description?: string;
   examples?: string[];
@@ -38,6 +51,14 @@ export interface CommandDefinition {
   positionals?: PositionalSpec[];
   requires?: Precondition[];
   handler(ctx: CommandContext): Promise<void>;
+}
+
+/** A loaded command: its table entry and its module together. */
+export type CommandDefinition = CommandSummary & CommandSpec;
+
+export async function loadCommand(entry: CommandEntry): Promise<CommandDefinition> {
+  const { default: spec } = await entry.load();
+  return { command: entry.command, summary: entry.summary, ...spec };
 }
 
 export type ParsedFlags = Record<string, string | boolean | string[] | undefined>;
@@ -58,7 +79,10 @@ export interface Host {
   interrupted: Promise<void>;
   /** The user's terminal, for a command that hands it to a remote process (`exec`). */
   terminal: Terminal;
-  /** Opens a WebSocket (text frames) with request headers; `events` reports what happens to it. */
+  /**
+   * Opens a WebSocket with request headers; `events` reports what happens to it. Text frames always;
+   * binary frames separately when `events.binary` is given (the Session Manager protocol is binary).
+   */
   openSocket(url: string, headers: Record<string, string>, events: SocketEvents): HostSocket;
   /** Ends the CLI with this exit code once output is flushed (`exec` passes on the remote code). */
   exit(code: number): Promise<never>;
@@ -84,14 +108,20 @@ export interface Terminal {
 export interface SocketEvents {
   open(): void;
   message(text: string): void;
+  /** A binary frame. Without this handler a binary frame reaches `message` as text, as it always did. */
+  binary?(bytes: Uint8Array): void;
   /** The server answered the upgrade with a plain HTTP response (401, 404, ...) and this body. */
   refused(status: number, body: string): void;
-  close(): void;
+  /** The connection is gone; `code` and `reason` come from the close frame when there was one. */
+  close(code?: number, reason?: string): void;
   error(err: Error): void;
 }
 
 export interface HostSocket {
+  /** Sends a text frame. */
   send(text: string): void;
+  /** Sends a binary frame. */
+  sendBytes(bytes: Uint8Array): void;
   close(): void;
 }
 
