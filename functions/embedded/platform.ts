@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createApi } from '../api/app.ts';
 import { EventLog } from '../core/event-log.ts';
 import type { PlatformDeps } from '../core/services/deps.ts';
+import type { ComputeDriver, LogStore } from '../core/ports.ts';
 import { LocalArtifactStore } from '../drivers/local/artifact-store.ts';
 import { DirectoryVolumeDriver } from '../drivers/local/directory-volumes.ts';
 import { TcpEndpointDriver } from '../drivers/local/endpoint-proxy.ts';
@@ -23,11 +24,11 @@ import { createEnvSteps } from '../reconciler/env-steps.ts';
 import { LocalOrchestrator, type FaultInjector } from '../reconciler/local-orchestrator.ts';
 import { DynamoStateStore } from '../store/dynamo-state-store.ts';
 import { DEFAULT_TABLE_NAME } from '../store/table.ts';
-import { startLocalDynamo } from './local-dynamo.ts';
+import { startLocalDynamo, type LocalDynamo } from './local-dynamo.ts';
 import { recoverInterruptedOperations } from '../reconciler/recovery.ts';
 import { startReconcileLoop } from '../reconciler/reconcile-loop.ts';
 import { recordComputeEvents } from './compute-events.ts';
-import { attachExecServer } from './exec-server.ts';
+import { attachExecServer, type ExecCompute } from './exec-server.ts';
 
 export interface EmbeddedOptions {
   /** Data dir: state, artifacts, logs, volumes, secrets key. */
@@ -42,13 +43,24 @@ export interface EmbeddedOptions {
   reconcileIntervalMs?: number;
   /** Test-only: fail chosen Task states (see LocalOrchestrator). */
   faultInjector?: FaultInjector;
+  /**
+   * Builds the compute driver from the platform's log store and its instances dir.
+   * @default the ProcessDriver (supervised child processes). `npm run bench` passes a driver whose
+   * instances are healthy at once, so that it measures the platform's own overhead.
+   */
+  compute?: (parts: { dataDir: string; logs: LogStore; restartBackoffMs?: number[] }) => EmbeddedCompute;
 }
+
+/** What the embedded platform needs of its compute driver: the port, exec, and startup cleanup. */
+export type EmbeddedCompute = ComputeDriver & ExecCompute & { reapOrphans(): Promise<string[]> };
 
 export interface EmbeddedPlatform {
   url: string;
   port: number;
   deps: PlatformDeps;
   orchestrator: LocalOrchestrator;
+  /** The embedded DynamoDB (dynalite) the store talks to; the bench counts its round trips. */
+  dynamo: Pick<LocalDynamo, 'client' | 'endpoint'>;
   close(): Promise<void>;
 }
 
@@ -59,7 +71,8 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const store = new DynamoStateStore(dynamo.client, DEFAULT_TABLE_NAME);
   const events = new EventLog(store);
   const logs = new FileLogStore(join(home, 'logs'));
-  const compute = new ProcessDriver({ dataDir: join(home, 'instances'), logs, restartBackoffMs: options.restartBackoffMs });
+  const buildCompute = options.compute ?? ((parts) => new ProcessDriver(parts));
+  const compute = buildCompute({ dataDir: join(home, 'instances'), logs, restartBackoffMs: options.restartBackoffMs });
   const endpoints = new TcpEndpointDriver();
   const volumes = new DirectoryVolumeDriver(join(home, 'volumes'));
   const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
@@ -101,6 +114,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
     port,
     deps,
     orchestrator,
+    dynamo,
     async close() {
       // A pass in flight would otherwise read the instances being stopped below as drift, and
       // write to the store after it closed.
