@@ -168,6 +168,7 @@ export class BerthStack extends Stack {
     grants.activateCostTags(api.role);
     grants.readRuntime(api.role);
     grants.readContainerLogs(api.role);
+    grants.execIntoTasks(api.role);
     // The steps do the changing, and settle a health waiter at once when its tasks already are.
     grants.decipher(steps.role);
     grants.readRuntime(steps.role);

@@ -14,6 +14,7 @@ import type * as backup from 'aws-cdk-lib/aws-backup';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import { APP_CONTAINER } from '../functions/drivers/aws/ecs-task-definition.ts';
 import { allow } from './allow.ts';
 import type { BerthCluster } from './cluster.ts';
 import type { BerthNetwork } from './network.ts';
@@ -99,6 +100,21 @@ export class PlatformGrants {
       actions: ['logs:FilterLogEvents', 'logs:GetLogEvents', 'logs:DescribeLogStreams'],
       resources: [this.arns.logGroups],
       why: 'Container log groups are created per env at runtime (/berth/<org>/<project>/<app>/<env>); the prefix limits reads to them.',
+    });
+  }
+
+  /**
+   * `berth exec` on AWS: ECS ExecuteCommand into the app container of Berth tasks only (ecs-exec.ts);
+   * the init and probe sidecars stay out of reach. The session itself is opened by the CLI with the
+   * token ExecuteCommand returns, so the Lambda needs no ssmmessages permission.
+   */
+  execIntoTasks(role: Role): void {
+    allow(role, {
+      sid: 'ExecIntoAppContainers',
+      actions: ['ecs:ExecuteCommand'],
+      resources: [this.p.cluster.cluster.clusterArn, this.arns.tasks],
+      conditions: { StringEquals: { 'ecs:container-name': APP_CONTAINER } },
+      why: 'Task ids are random; the ARN pattern keeps exec to tasks of the Berth cluster and the condition to their app container. Who may exec is decided by the API (token and env) before it calls.',
     });
   }
 

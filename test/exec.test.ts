@@ -145,10 +145,25 @@ describe('berth exec on a terminal', () => {
   });
 });
 
+/** POST …/exec-sessions, then the ws:// URL of the socket with its one-time ticket. */
+async function ticketUrl(argv: string[], tty: boolean, instance = web[0].id): Promise<string> {
+  const res = await ops.call('POST', `${envPath(REF)}/exec-sessions`, { instance, argv, tty });
+  expect(res.status).toBe(201);
+  expect(res.body.session).toMatchObject({ instance, workload: 'web', release: web[0].releaseId, channel: { transport: 'websocket' } });
+  return `${ops.platform.url.replace(/^http/, 'ws')}${res.body.session.channel.path}`;
+}
+
+/** The HTTP status the server refused the upgrade with (fails if it upgraded). */
+function refusedStatus(ws: WebSocket): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('open', () => reject(new Error('the socket was upgraded')));
+  });
+}
+
 describe('exec WebSocket with a TTY', () => {
   it('echoes keys through a PTY, takes a resize, and exits on SIGINT', async () => {
-    const url = `${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}&tty=1&cols=80&rows=24`;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${ops.token}` } });
+    const ws = new WebSocket(`${await ticketUrl(['cat'], true)}&cols=80&rows=24`);
     const messages: Record<string, any>[] = [];
     let output = '';
     const waitFor = (pred: () => boolean, what: string) =>
@@ -183,8 +198,7 @@ describe('exec WebSocket with a TTY', () => {
   });
 
   it('kills the command when the socket closes', async () => {
-    const url = `${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}`;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${ops.token}` } });
+    const ws = new WebSocket(await ticketUrl(['sh', '-c', 'echo $$; exec sleep 30'], false));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const pid = await new Promise<number>((resolve) => {
       ws.on('message', (raw) => {
@@ -207,13 +221,49 @@ describe('exec WebSocket with a TTY', () => {
     expect(alive()).toBe(false);
   });
 
-  it('answers the upgrade with 401 and the error envelope when no token is sent', async () => {
-    const url = `${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}`;
-    const ws = new WebSocket(url);
-    const status = await new Promise<number>((resolve, reject) => {
-      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.once('open', () => reject(new Error('upgraded without a token')));
-    });
-    expect(status).toBe(401);
+  it('answers the upgrade with 401 without a ticket, even with a valid API token', async () => {
+    const ws = new WebSocket(`${ops.platform.url.replace(/^http/, 'ws')}${envPath(REF)}/exec?instance=${web[0].id}`, { headers: { authorization: `Bearer ${ops.token}` } });
+    expect(await refusedStatus(ws)).toBe(401);
+  });
+
+  it('takes a ticket once: the second upgrade with it is refused', async () => {
+    const url = await ticketUrl(['true'], false);
+    const first = new WebSocket(url);
+    await new Promise((resolve, reject) => first.once('open', resolve).once('error', reject));
+    first.close();
+    expect(await refusedStatus(new WebSocket(url))).toBe(401);
+  });
+
+  it('refuses a ticket on the path of another env', async () => {
+    const url = (await ticketUrl(['true'], false)).replace('/envs/prod/', '/envs/staging/');
+    expect(await refusedStatus(new WebSocket(url))).toBe(401);
+  });
+
+  it('runs only the command the ticket was issued for', async () => {
+    const ws = new WebSocket(await ticketUrl(['echo', 'hi'], false));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const first = new Promise<Record<string, unknown>>((resolve) => ws.once('message', (raw) => resolve(JSON.parse(raw.toString()))));
+    ws.send(JSON.stringify({ type: 'start', argv: ['rm', '-rf', '/tmp/x'] }));
+    expect(await first).toMatchObject({ type: 'error', code: 'argv-mismatch' });
+  });
+
+  it('POST exec-sessions names the running instances when the one asked for is not running', async () => {
+    const res = await ops.call('POST', `${envPath(REF)}/exec-sessions`, { instance: 'i-nope', argv: ['sh'], tty: false });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ category: 'not-found', code: 'instance-not-running' });
+    expect(res.body.error.details.running).toEqual(expect.arrayContaining(web.map((i) => i.id)));
+  });
+
+  it('POST exec-sessions names the field when argv is empty', async () => {
+    const res = await ops.call('POST', `${envPath(REF)}/exec-sessions`, { instance: web[0].id, argv: [], tty: false });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.error)).toContain('argv');
+  });
+
+  it('records who started which program, never its arguments', async () => {
+    const res = await ops.call('GET', `${envPath(REF)}/events?limit=50`);
+    const started = (res.body.events as { type: string; message: string }[]).filter((e) => e.type === 'exec.started');
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.some((e) => e.message.includes('started sh') && !e.message.includes('echo $$'))).toBe(true);
   });
 });

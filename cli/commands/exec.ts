@@ -1,5 +1,5 @@
-import type { InstanceSummary, EnvStatus } from '../../functions/contract/responses.ts';
-import type { CommandContext, CommandDefinition } from '../core/command.ts';
+import type { EnvStatus, ExecSessionReceipt, InstanceSummary } from '../../functions/contract/responses.ts';
+import type { CommandContext, CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { execSession } from '../core/exec-client.ts';
 
@@ -9,8 +9,6 @@ type Candidate = InstanceSummary & { workload: string };
 const RUNNING = new Set(['healthy', 'unhealthy', 'starting']);
 
 export default {
-  command: 'exec',
-  summary: 'Run a command in a running instance (-t for an interactive terminal)',
   description:
     'Runs CMD in the instance’s working dir with its environment (config, PORT, BERTH_*, secrets in $BERTH_SECRETS_DIR) and exits with its exit code. ' +
     'Always says which instance it is in. With several instances, --instance picks one; without it a terminal gets a numbered choice and a script gets an error listing the --instance commands.',
@@ -25,16 +23,18 @@ export default {
   async handler(ctx) {
     const f = ctx.flags as Record<string, string | boolean | undefined>;
     const instance = (f.instance as string | undefined) ?? (await chooseInstance(ctx, f.workload as string | undefined));
-    const base = ctx.api.baseUrl!.replace(/\/$/, '').replace(/^http/, 'ws');
-    const code = await execSession(
-      ctx.host,
-      { url: `${base}${ctx.api.envPath(ctx.target, '/exec')}`, token: ctx.settings.read().token!, instance, argv: ctx.positionals, tty: Boolean(f.tty) },
-      // On stderr, and in every mode: stdout is the command's own.
-      (s) => ctx.host.terminal.write('stderr', new TextEncoder().encode(`Connected to ${s.instance} (${s.workload}, ${s.release})\n`)),
-    );
+    const tty = Boolean(f.tty);
+    const { session } = await ctx.api.post<{ session: ExecSessionReceipt }>(ctx.api.envPath(ctx.target, '/exec-sessions'), { instance, argv: ctx.positionals, tty });
+    // On stderr, and in every mode: stdout is the command's own.
+    const connected = () => ctx.host.terminal.write('stderr', new TextEncoder().encode(`Connected to ${session.instance} (${session.workload}, ${session.release})\n`));
+    const channel = session.channel;
+    const code =
+      channel.transport === 'websocket'
+        ? await execSession(ctx.host, { url: `${ctx.api.baseUrl!.replace(/\/$/, '').replace(/^http/, 'ws')}${channel.path}`, instance, argv: ctx.positionals, tty }, connected)
+        : await Promise.reject(cliError('internal', 'ssm-pending', `exec on AWS (Session Manager, session ${channel.sessionId}) is being wired in`));
     if (code !== 0) await ctx.host.exit(code);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;
 
 async function chooseInstance(ctx: CommandContext, workload: string | undefined): Promise<string> {
   const { status } = await ctx.api.get<{ status: EnvStatus }>(ctx.api.envPath(ctx.target, '/status'));

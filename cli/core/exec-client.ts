@@ -5,9 +5,8 @@ import type { Host } from './command.ts';
 import { CliError, cliError } from './errors.ts';
 
 export interface ExecRequest {
-  /** ws(s):// URL of the env's exec endpoint, without the query. */
+  /** ws(s):// URL of the exec socket with its one-time ticket (from `POST …/exec-sessions`). */
   url: string;
-  token: string;
   instance: string;
   argv: string[];
   tty: boolean;
@@ -29,9 +28,9 @@ const CTRL_C = 0x03;
 
 export function execSession(host: Host, req: ExecRequest, onStarted: (s: Started) => void): Promise<number> {
   const term = host.terminal;
-  const q = new URLSearchParams({ instance: req.instance });
+  const url = new URL(req.url);
   const size = req.tty ? (term.size() ?? { cols: 80, rows: 24 }) : undefined;
-  if (size) for (const [k, v] of Object.entries({ tty: '1', cols: String(size.cols), rows: String(size.rows) })) q.set(k, v);
+  if (size) for (const [k, v] of Object.entries({ cols: String(size.cols), rows: String(size.rows) })) url.searchParams.set(k, v);
   const cleanups: (() => void)[] = [];
 
   return new Promise<number>((resolve, reject) => {
@@ -67,7 +66,7 @@ export function execSession(host: Host, req: ExecRequest, onStarted: (s: Started
         ),
       );
     };
-    const socket = host.openSocket(`${req.url}?${q}`, { authorization: `Bearer ${req.token}` }, {
+    const socket = host.openSocket(url.toString(), {}, {
       open: () => send({ type: 'start', argv: req.argv }),
       message: (text) => {
         const m = JSON.parse(text) as ServerMessage;
@@ -84,7 +83,7 @@ export function execSession(host: Host, req: ExecRequest, onStarted: (s: Started
       },
       refused: (status, body) => settle(() => reject(refusal(status, body))),
       close: () => settle(() => reject(cliError('internal', 'exec-disconnected', `the exec session on ${req.instance} ended before the command exited (connection closed)`, ['berth status', `berth logs --instance ${req.instance}`]))),
-      error: (err) => settle(() => reject(cliError('internal', 'api-unreachable', `the exec endpoint ${req.url} is not reachable (${err.message})`, ['npm start (in the Berth checkout) to run the embedded platform', 'check BERTH_API or `berth login --api <url>`']))),
+      error: (err) => settle(() => reject(cliError('internal', 'api-unreachable', `the exec endpoint ${url.origin}${url.pathname} is not reachable (${err.message})`, ['npm start (in the Berth checkout) to run the embedded platform', 'check BERTH_API or `berth login --api <url>`']))),
     });
     cleanups.push(() => socket.close());
   });

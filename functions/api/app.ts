@@ -12,6 +12,7 @@ import { idempotency } from './idempotency.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
+import { registerExecRoutes } from './routes/exec.ts';
 import { registerHierarchyRoutes } from './routes/hierarchy.ts';
 import { registerObserveRoutes } from './routes/observe.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
@@ -73,6 +74,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   registerDeployRoutes(v1, deps);
   registerObserveRoutes(v1, deps, { streaming });
   registerResourceRoutes(v1, deps);
+  registerExecRoutes(v1, deps);
   app.route(`/${API_VERSION}`, v1);
   return app;
 }

@@ -17,6 +17,7 @@ import type { PlatformDeps } from '../core/services/deps.ts';
 import { CloudWatchLogStore } from '../drivers/aws/cloudwatch-logs.ts';
 import { awsRuntimeConfigFromEnv, type AwsRuntimeConfig } from '../drivers/aws/config.ts';
 import { EcsComputeDriver } from '../drivers/aws/ecs-compute.ts';
+import { EcsExecGateway } from '../drivers/aws/ecs-exec.ts';
 import { EfsVolumeDriver } from '../drivers/aws/efs-volumes.ts';
 import { KmsCipher } from '../drivers/aws/kms-cipher.ts';
 import { CostExplorerBillingTags } from '../drivers/aws/cost-tags.ts';
@@ -45,18 +46,20 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env): AwsPlatform {
   const store = new DynamoStateStore(new DynamoDBClient({ region }), tableName);
   const logsClient = new CloudWatchLogsClient({ region });
   const logs = new CloudWatchLogStore({ logs: logsClient }, config);
+  const ecs = new ECSClient({ region });
   const deps: PlatformDeps = {
     store,
     events: new EventLog(store),
     orchestrator: new StepFunctionsOrchestrator({ sfn }, config),
     // With the logs client the driver creates each env's log group itself: tagged, with retention.
-    compute: new EcsComputeDriver({ ecs: new ECSClient({ region }), secrets: new SecretsManagerClient({ region }), logs: logsClient }, config),
+    compute: new EcsComputeDriver({ ecs, secrets: new SecretsManagerClient({ region }), logs: logsClient }, config),
     endpoints: new NlbEndpointDriver({ elbv2: new ElasticLoadBalancingV2Client({ region }), ec2: new EC2Client({ region }) }, config),
     volumes: new EfsVolumeDriver({ efs: new EFSClient({ region }), backup: new BackupClient({ region }) }, config),
     artifacts: new ImageArtifacts(),
     logs,
     cipher: new KmsCipher({ kms: new KMSClient({ region }) }, config),
     billing: new CostExplorerBillingTags({ ce: new CostExplorerClient({ region: 'us-east-1' }) }),
+    exec: new EcsExecGateway({ ecs }, config),
   };
   cached = { deps, config, sfn, flush: () => logs.flush() };
   return cached;

@@ -106,3 +106,11 @@ export const RollbackBody = z
     releaseId: ReleaseId.optional().describe('Release to return to. Default: the release before the current one that succeeded.'),
   })
   .strict();
+
+export const ExecBody = z
+  .object({
+    instance: z.string().min(1).max(128).describe('Instance id from `berth status`'),
+    argv: z.array(z.string().max(4096)).min(1, { message: 'needs the command to run, e.g. ["sh"]' }).max(256).describe('The command and its arguments'),
+    tty: z.boolean().default(false).describe('Interactive terminal (a PTY)'),
+  })
+  .strict();

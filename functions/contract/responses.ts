@@ -50,8 +50,10 @@ export interface InstanceSummary {
 
 export interface WorkloadStatus {
   name: string;
-  desired: { count: number; releaseId: string };
-  current: { running: number; healthy: number; releases: string[] };
+  /** The release's manifest overlaid by the env's scale (`berth scale`); min/max only when set. */
+  desired: { count: number; min?: number; max?: number; cpu: number; memory: number; releaseId: string };
+  /** `upToDate`: instances already running the desired release, cpu and memory (its revision). */
+  current: { running: number; healthy: number; upToDate: number; releases: string[] };
   instances: InstanceSummary[];
 }
 
@@ -135,6 +137,14 @@ export interface ScaleReceipt {
   previous: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
   desired: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
   next: string[];
+}
+
+/** `POST …/exec-sessions`: the instance it is in and how to join the session. */
+export interface ExecSessionReceipt {
+  instance: string;
+  workload: string;
+  release: string;
+  channel: import('../core/ports.ts').ExecChannel;
 }
 
 export interface BerthEvent {

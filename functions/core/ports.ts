@@ -182,6 +182,18 @@ export interface VolumeDriver {
   remove(env: EnvRef, name: string): Promise<void>;
 }
 
+/** What a client needs to join a command session in an instance (`berth exec`). */
+export type ExecChannel =
+  /** Embedded: the API's own WebSocket; `path` carries a one-time ticket, so a browser can open it too. */
+  | { transport: 'websocket'; path: string }
+  /** AWS: an ECS ExecuteCommand session; the client speaks the Session Manager protocol to `streamUrl`. */
+  | { transport: 'ssm'; sessionId: string; streamUrl: string; tokenValue: string; container: string };
+
+/** Opens command sessions in running instances. Embedded: tickets for the exec WebSocket. AWS: ECS Exec. */
+export interface ExecGateway {
+  open(env: EnvRef, instance: InstanceStatus, request: { argv: string[]; tty: boolean }): Promise<ExecChannel>;
+}
+
 /** The bill. AWS: Cost Explorer cost allocation tags. Embedded: there is no bill. */
 export interface BillingTags {
   /** Activates berth:org, berth:project, berth:app, berth:env as cost allocation tags. */

@@ -1,17 +1,17 @@
 // `berth exec` on the embedded platform: a WebSocket endpoint on the API's own HTTP server,
-//   GET /v1/orgs/{org}/projects/{project}/apps/{app}/envs/{env}/exec?instance=I&tty=1&cols=80&rows=24
-// It hooks the server's `upgrade` event directly (@hono/node-ws does not work with our
-// @hono/node-server 2). Auth is the API's bearer token; refusals are written as plain HTTP
-// responses with the API's error envelope before any upgrade, so clients report them the same way.
+//   GET /v1/orgs/{org}/projects/{project}/apps/{app}/envs/{env}/exec?ticket=T&cols=80&rows=24
+// where the ticket comes from `POST …/exec-sessions` (exec-tickets.ts), which checks the API token
+// like every route, and fixes the instance, the command and the TTY choice. It hooks the server's `upgrade` event directly (@hono/node-ws does
+// not work with our @hono/node-server 2). Refusals are written as plain HTTP responses with the
+// API's error envelope before any upgrade, so clients report them the same way.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ServerType } from '@hono/node-server';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { hashToken } from '../api/auth.ts';
 import { BerthError } from '../core/errors.ts';
 import type { EnvRef, InstanceStatus } from '../core/ports.ts';
-import type { StateStore } from '../core/state-store.ts';
 import { runExecSession, type TtySize } from './exec-session.ts';
+import type { ExecTickets } from './exec-tickets.ts';
 
 /** What exec needs of the compute driver (the ProcessDriver, embedded). */
 export interface ExecCompute {
@@ -22,10 +22,10 @@ export interface ExecCompute {
 const EXEC_PATH = /^\/v1\/orgs\/([^/]+)\/projects\/([^/]+)\/apps\/([^/]+)\/envs\/([^/]+)\/exec$/;
 
 /** Serves exec sessions on `server`; the returned function ends every open session (platform close). */
-export function attachExecServer(server: ServerType, deps: { store: StateStore }, compute: ExecCompute): () => void {
+export function attachExecServer(server: ServerType, deps: { tickets: ExecTickets }, compute: ExecCompute): () => void {
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    accept(req, deps.store, compute).then(
+    accept(req, deps, compute).then(
       (session) => {
         if (socket.destroyed) return;
         wss.handleUpgrade(req, socket, head, (ws: WebSocket) => runExecSession(ws, session.target, session.tty));
@@ -42,21 +42,31 @@ export function attachExecServer(server: ServerType, deps: { store: StateStore }
   };
 }
 
-async function accept(req: IncomingMessage, store: StateStore, compute: ExecCompute) {
+async function accept(req: IncomingMessage, deps: { tickets: ExecTickets }, compute: ExecCompute) {
   const url = new URL(req.url ?? '/', 'http://exec');
   const m = EXEC_PATH.exec(url.pathname);
   if (!m) throw new BerthError('not-found', 'route-not-found', `no WebSocket route ${url.pathname}; exec is at /v1/orgs/{org}/projects/{project}/apps/{app}/envs/{env}/exec`);
-  const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (!token) {
-    throw new BerthError('permission', 'unauthenticated', 'no API token was sent; send `Authorization: Bearer <token>`', { next: ['berth login --token <token>', 'export BERTH_TOKEN=<token>'], httpStatus: 401 });
-  }
-  if (!(await store.getTokenByHash(hashToken(token)))) {
-    throw new BerthError('permission', 'invalid-token', 'the API token is not valid (unknown or revoked)', { next: ['berth login --token <token>'], httpStatus: 401 });
-  }
   const [org, project, app, env] = m.slice(1).map(decodeURIComponent);
   const ref: EnvRef = { org, project, app, env };
-  const instance = url.searchParams.get('instance');
-  if (!instance) throw new BerthError('invalid-input', 'instance-missing', 'exec needs ?instance=<id>; `berth status` lists the instances', { next: ['berth status'] });
+  const ticket = url.searchParams.get('ticket');
+  if (!ticket) {
+    throw new BerthError('permission', 'exec-ticket-missing', 'the exec socket needs ?ticket=<t> from POST …/exec-sessions (which checks the API token); `berth exec` does both', {
+      next: ['berth exec -- <command>'],
+      httpStatus: 401,
+    });
+  }
+  const grant = deps.tickets.redeem(ticket);
+  if (!grant || grant.env.org !== org || grant.env.project !== project || grant.env.app !== app || grant.env.env !== env) {
+    throw new BerthError('permission', 'exec-ticket-invalid', 'the exec ticket is unknown, used or expired (a ticket is good once, for a minute); ask for a new session', {
+      next: ['berth exec -- <command>'],
+      httpStatus: 401,
+    });
+  }
+  return session(ref, grant.instance, compute, grant.tty ? ttySize(url.searchParams) : undefined, grant.argv);
+}
+
+async function session(ref: EnvRef, instance: string, compute: ExecCompute, tty: TtySize | undefined, argv: string[]) {
+  const { org, project, app, env } = ref;
   const status = (await compute.list(ref)).find((i) => i.id === instance);
   if (!status || !compute.execSpec(ref, instance)) {
     throw new BerthError('not-found', 'instance-not-found', `instance ${instance} is not running in ${org}/${project}/${app}/${env}; pick a running one from \`berth status\``, {
@@ -65,8 +75,8 @@ async function accept(req: IncomingMessage, store: StateStore, compute: ExecComp
     });
   }
   return {
-    target: { instance, workload: status.workload, release: status.releaseId, resolve: () => compute.execSpec(ref, instance) },
-    tty: url.searchParams.get('tty') === '1' ? ttySize(url.searchParams) : undefined,
+    target: { instance, workload: status.workload, release: status.releaseId, argv, resolve: () => compute.execSpec(ref, instance) },
+    tty,
   };
 }
 

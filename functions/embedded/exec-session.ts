@@ -15,6 +15,8 @@ export interface ExecTarget {
   instance: string;
   workload: string;
   release: string;
+  /** The command the ticket was issued for: `start` must ask for exactly this one. */
+  argv: string[];
   /** Looked up again at `start`: the instance may have stopped since the upgrade. */
   resolve(): { cwd: string; env: Record<string, string> } | undefined;
 }
@@ -76,6 +78,9 @@ export function runExecSession(ws: WebSocket, target: ExecTarget, tty: TtySize |
     if (!running) {
       if (msg.type !== 'start' || !Array.isArray(msg.argv) || !msg.argv.length || msg.argv.some((a) => typeof a !== 'string')) {
         return fail('bad-start', 'the first message must be {"type":"start","argv":["cmd", ...]} with a non-empty argv of strings');
+      }
+      if (JSON.stringify(target.argv) !== JSON.stringify(msg.argv)) {
+        return fail('argv-mismatch', 'the command differs from the one the exec session was opened for; open a new session for it');
       }
       const spec = target.resolve();
       if (!spec) return fail('instance-not-running', `instance ${target.instance} is no longer running; pick another with \`berth status\``);

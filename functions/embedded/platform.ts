@@ -29,6 +29,7 @@ import { recoverInterruptedOperations } from '../reconciler/recovery.ts';
 import { startReconcileLoop } from '../reconciler/reconcile-loop.ts';
 import { recordComputeEvents } from './compute-events.ts';
 import { attachExecServer, type ExecCompute } from './exec-server.ts';
+import { ExecTickets } from './exec-tickets.ts';
 
 export interface EmbeddedOptions {
   /** Data dir: state, artifacts, logs, volumes, secrets key. */
@@ -78,7 +79,8 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const artifacts = new LocalArtifactStore(join(home, 'artifacts'));
   const cipher = new KeyFileCipher(join(home, 'secrets.key'));
 
-  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher, billing: new NoBilling() };
+  const tickets = new ExecTickets();
+  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher, billing: new NoBilling(), exec: tickets };
   const machines = {
     deploy: createDeploySteps(partial),
     scale: createScaleSteps(partial),
@@ -104,7 +106,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);
   });
-  const stopExec = attachExecServer(server, deps, compute);
+  const stopExec = attachExecServer(server, { tickets }, compute);
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -1,5 +1,5 @@
 import type { EventLog } from '../event-log.ts';
-import type { ArtifactStore, BillingTags, ComputeDriver, EndpointDriver, LogStore, Orchestrator, SecretCipher, VolumeDriver } from '../ports.ts';
+import type { ArtifactStore, BillingTags, ComputeDriver, EndpointDriver, ExecGateway, LogStore, Orchestrator, SecretCipher, VolumeDriver } from '../ports.ts';
 import type { StateStore } from '../state-store.ts';
 
 /** Everything the platform's services reach the world through: ports only, never SDK clients. */
@@ -14,6 +14,7 @@ export interface PlatformDeps {
   logs: LogStore;
   cipher: SecretCipher;
   billing: BillingTags;
+  exec: ExecGateway;
 }
 
 /** Who is acting: recorded on everything they create. */
