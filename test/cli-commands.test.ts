@@ -1,5 +1,5 @@
 // The command table as a whole, in-process: every command has help and speaks JSON, errors
-// included; completion is generated from the table.
+// included; commands are imported only when used; completion is generated from the table.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +11,11 @@ import { FileSettingsStore } from '../cli/lib/settings.ts';
 
 let dir: string;
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], commands = COMMANDS): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
-    commands: COMMANDS,
+    commands,
     version: 'test',
     // Nothing arrives on stdin (commands that read it, such as login, must not wait).
     host: { ...nodeHost(dir), readStdin: async () => '' },
@@ -44,6 +44,19 @@ describe('every command', () => {
     expect(r.stderr).toBe('');
     const body = JSON.parse(r.stdout);
     if (r.code !== 0) expect(body.error).toMatchObject({ category: expect.any(String), code: expect.any(String), message: expect.any(String) });
+  });
+});
+
+describe('the command table', () => {
+  it('lists commands without importing them, and imports only the command that runs or shows its help', async () => {
+    const loaded: string[] = [];
+    const watched = COMMANDS.map((c) => ({ ...c, load: () => (loaded.push(c.command), c.load()) }));
+    expect((await run(['--help'], watched)).code).toBe(0);
+    expect((await run(['volumes'], watched)).stdout).toContain('volumes snapshot');
+    expect(loaded).toEqual([]);
+    expect((await run(['deploy', '--help'], watched)).code).toBe(0);
+    expect((await run(['scale', 'count', '--json'], watched)).code).not.toBe(0);
+    expect(loaded).toEqual(['deploy', 'scale count']);
   });
 });
 

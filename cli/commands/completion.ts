@@ -1,6 +1,7 @@
-import type { CommandDefinition } from '../core/command.ts';
+import { loadCommand, type CommandDefinition, type CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { GLOBAL_FLAGS } from '../core/global-flags.ts';
+import { COMMANDS } from './index.ts';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
@@ -40,17 +41,14 @@ complete -F _berth berth
   return shell === 'zsh' ? `autoload -U +X bashcompinit && bashcompinit\n${bash}` : bash;
 }
 
-export function completionCommand(commands: () => CommandDefinition[]): CommandDefinition {
-  return {
-    command: 'completion',
-    summary: 'Print shell completion for bash, zsh or fish',
-    positionals: [{ name: 'shell', description: 'bash, zsh or fish', required: true }],
-    examples: ['berth completion bash >> ~/.bashrc', 'berth completion zsh >> ~/.zshrc', 'berth completion fish > ~/.config/fish/completions/berth.fish'],
-    async handler(ctx) {
-      const shell = ctx.positionals[0] as (typeof SHELLS)[number];
-      if (!SHELLS.includes(shell)) throw cliError('invalid-input', 'shell-unknown', `no completion for ${JSON.stringify(shell)}; use one of ${SHELLS.join(', ')}`);
-      const script = completionScript(shell, commands());
-      ctx.out.result({ shell, script }, () => script.trimEnd());
-    },
-  };
-}
+export default {
+  positionals: [{ name: 'shell', description: 'bash, zsh or fish', required: true }],
+  examples: ['berth completion bash >> ~/.bashrc', 'berth completion zsh >> ~/.zshrc', 'berth completion fish > ~/.config/fish/completions/berth.fish'],
+  async handler(ctx) {
+    const shell = ctx.positionals[0] as (typeof SHELLS)[number];
+    if (!SHELLS.includes(shell)) throw cliError('invalid-input', 'shell-unknown', `no completion for ${JSON.stringify(shell)}; use one of ${SHELLS.join(', ')}`);
+    // Every command's flags are needed, so this is the one command that loads them all.
+    const script = completionScript(shell, await Promise.all(COMMANDS.map(loadCommand)));
+    ctx.out.result({ shell, script }, () => script.trimEnd());
+  },
+} satisfies CommandSpec;

@@ -1,12 +1,10 @@
 import { parseManifest } from '../../functions/contract/parse-manifest.ts';
-import type { CommandContext, CommandDefinition } from '../core/command.ts';
+import type { CommandContext, CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { renderReceipt, type Receipt } from '../core/receipt.ts';
 import { watchOperation } from '../core/watch-operation.ts';
 
 export default {
-  command: 'deploy',
-  summary: 'Create a release from this directory and berth.yaml, and roll it out',
   description:
     'Uploads a content-addressed snapshot of the directory (embedded mode runs each workload\'s command in it), ' +
     'creates an immutable release pinning the snapshot, the manifest, the config version and the secret-bundle versions, ' +
@@ -49,7 +47,7 @@ export default {
       await watchOperation(ctx, receipt.operationId);
     }
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;
 
 /** Packs the directory and uploads it unless the org already has that exact snapshot. */
 async function uploadSnapshot(ctx: CommandContext, dir: string): Promise<string> {

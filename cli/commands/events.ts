@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { follow } from '../core/follow.ts';
 import { formatEvent, type EventItem } from '../core/watch-operation.ts';
 
 export default {
-  command: 'events',
-  summary: 'What happened to the env: operations, steps, instances, endpoints',
   flags: {
     operation: { type: 'string', valueName: 'op-id', description: 'Only this operation\'s events' },
     follow: { type: 'boolean', short: 'f', description: 'Keep streaming new events (Ctrl-C to stop)' },
@@ -26,4 +24,4 @@ export default {
     else if (!events.length) ctx.out.line('No events yet.');
     else events.forEach(print);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,6 +1,6 @@
 // orgs / projects / apps / envs share one shape: create (and select) a named child of the
 // current parent, or list the children. The levels differ only in names and paths.
-import type { CommandContext, CommandDefinition, Precondition } from '../core/command.ts';
+import type { CommandContext, CommandSpec, Precondition } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
 import { settle } from '../core/watch-operation.ts';
 
@@ -28,10 +28,8 @@ const NEXT_STEP: Record<Level, (name: string) => string> = {
   env: () => 'berth config set KEY=VALUE, then berth deploy',
 };
 
-export function createChild(level: Level): CommandDefinition {
+export function createChild(level: Level): CommandSpec {
   return {
-    command: `${level}s create`,
-    summary: `Create a${level === 'org' || level === 'app' || level === 'env' ? 'n' : ''} ${level} and select it for later commands`,
     positionals: [{ name: 'name', description: 'A DNS label: lowercase letters, digits, dashes', required: true }],
     requires: ['auth', ...PARENTS[level]],
     examples: [`berth ${level}s create ${level === 'env' ? 'prod' : level === 'org' ? 'acme' : level === 'project' ? 'shop' : 'hello'}`],
@@ -60,10 +58,8 @@ function selectionAfterCreate(level: Level, name: string, t: CommandContext['tar
   }
 }
 
-export function listChildren(level: Level): CommandDefinition {
+export function listChildren(level: Level): CommandSpec {
   return {
-    command: `${level}s list`,
-    summary: `List ${level}s${level === 'org' ? '' : ` of the selected ${PARENTS[level].at(-1)}`}`,
     requires: ['auth', ...PARENTS[level]],
     async handler(ctx) {
       const body = await ctx.api.get<Record<string, { name?: string; env?: string; createdAt: string; createdBy: string; currentReleaseId?: string }[]>>(collectionPath(level, ctx.target));

@@ -1,88 +1,50 @@
-// The flat command table: one entry per full command, in the order `berth --help` lists them.
-import type { CommandDefinition } from '../core/command.ts';
-import appsCreate from './apps/create.ts';
-import appsList from './apps/list.ts';
-import { completionCommand } from './completion.ts';
-import configList from './config/list.ts';
-import costTagsActivate from './cost-tags/activate.ts';
-import configSet from './config/set.ts';
-import configUnset from './config/unset.ts';
-import deploy from './deploy.ts';
-import endpointsCreate from './endpoints/create.ts';
-import endpointsDelete from './endpoints/delete.ts';
-import endpointsList from './endpoints/list.ts';
-import endpointsShow from './endpoints/show.ts';
-import envsCreate from './envs/create.ts';
-import envsDestroy from './envs/destroy.ts';
-import envsList from './envs/list.ts';
-import events from './events.ts';
-import exec from './exec.ts';
-import init from './init.ts';
-import login from './login.ts';
-import logs from './logs.ts';
-import orgsCreate from './orgs/create.ts';
-import orgsList from './orgs/list.ts';
-import projectsCreate from './projects/create.ts';
-import projectsList from './projects/list.ts';
-import releases from './releases.ts';
-import releasesShow from './releases/show.ts';
-import rollback from './rollback.ts';
-import scaleCount from './scale/count.ts';
-import scaleVm from './scale/vm.ts';
-import secretsImport from './secrets/import.ts';
-import secretsList from './secrets/list.ts';
-import secretsSet from './secrets/set.ts';
-import status from './status.ts';
-import volumesCreate from './volumes/create.ts';
-import volumesDelete from './volumes/delete.ts';
-import volumesList from './volumes/list.ts';
-import volumesResize from './volumes/resize.ts';
-import volumesShow from './volumes/show.ts';
-import volumesSnapshot from './volumes/snapshot.ts';
-import volumesSnapshots from './volumes/snapshots.ts';
-import wait from './wait.ts';
+// The flat command table: one entry per full command, in the order `berth --help` lists them. Each
+// command's name and summary live here and nowhere else; the rest of it (flags, help, handler) is
+// in its module, which is imported only when that command runs or shows its own help. So
+// `berth --help` and `berth deploy` load neither the other commands nor what they import.
+import type { CommandEntry } from '../core/command.ts';
 
-export const COMMANDS: CommandDefinition[] = [
-  init,
-  login,
-  orgsCreate,
-  orgsList,
-  projectsCreate,
-  projectsList,
-  appsCreate,
-  appsList,
-  envsCreate,
-  envsList,
-  configSet,
-  configUnset,
-  configList,
-  secretsSet,
-  secretsImport,
-  secretsList,
-  deploy,
-  wait,
-  status,
-  events,
-  logs,
-  exec,
-  releases,
-  releasesShow,
-  rollback,
-  scaleCount,
-  scaleVm,
-  endpointsList,
-  endpointsShow,
-  endpointsCreate,
-  endpointsDelete,
-  volumesList,
-  volumesShow,
-  volumesCreate,
-  volumesResize,
-  volumesSnapshot,
-  volumesSnapshots,
-  volumesDelete,
-  envsDestroy,
-  costTagsActivate,
+export const COMMANDS: CommandEntry[] = [
+  { command: 'init', summary: 'Write a berth.yaml from a template', load: () => import('./init.ts') },
+  { command: 'login', summary: 'Store an API token (and URL) for later commands', load: () => import('./login.ts') },
+  { command: 'orgs create', summary: 'Create an org and select it for later commands', load: () => import('./orgs/create.ts') },
+  { command: 'orgs list', summary: 'List orgs', load: () => import('./orgs/list.ts') },
+  { command: 'projects create', summary: 'Create a project and select it for later commands', load: () => import('./projects/create.ts') },
+  { command: 'projects list', summary: 'List projects of the selected org', load: () => import('./projects/list.ts') },
+  { command: 'apps create', summary: 'Create an app and select it for later commands', load: () => import('./apps/create.ts') },
+  { command: 'apps list', summary: 'List apps of the selected project', load: () => import('./apps/list.ts') },
+  { command: 'envs create', summary: 'Create an env and select it for later commands', load: () => import('./envs/create.ts') },
+  { command: 'envs list', summary: 'List envs of the selected app', load: () => import('./envs/list.ts') },
+  { command: 'config set', summary: 'Set config keys (plain env vars) of the env; they take effect with the next deploy', load: () => import('./config/set.ts') },
+  { command: 'config unset', summary: 'Remove config keys from the env; takes effect with the next deploy', load: () => import('./config/unset.ts') },
+  { command: 'config list', summary: 'Show the env\'s current config (plain values; secrets live in `berth secrets`)', load: () => import('./config/list.ts') },
+  { command: 'secrets set', summary: 'Set values in a secret bundle (delivered to instances as a file; never printed back)', load: () => import('./secrets/set.ts') },
+  { command: 'secrets import', summary: 'Import a secret bundle from dotenv text (a file or stdin); replaces the bundle', load: () => import('./secrets/import.ts') },
+  { command: 'secrets list', summary: 'List secret bundles: names, keys, versions, digests (never values)', load: () => import('./secrets/list.ts') },
+  { command: 'deploy', summary: 'Create a release from this directory and berth.yaml, and roll it out', load: () => import('./deploy.ts') },
+  { command: 'wait', summary: 'Follow an operation until it converges or fails (default: the env\'s latest)', load: () => import('./wait.ts') },
+  { command: 'status', summary: 'Desired and current state of the env: release, workloads, instances, endpoints', load: () => import('./status.ts') },
+  { command: 'events', summary: 'What happened to the env: operations, steps, instances, endpoints', load: () => import('./events.ts') },
+  { command: 'logs', summary: 'App and system logs of the env: history, or --follow to tail', load: () => import('./logs.ts') },
+  { command: 'exec', summary: 'Run a command in a running instance (-t for an interactive terminal)', load: () => import('./exec.ts') },
+  { command: 'releases', summary: 'Releases of the env, newest first: id, when, who, artifact, config, status', load: () => import('./releases.ts') },
+  { command: 'releases show', summary: 'One release: what it pins (artifact, config and secret versions) and what it runs', load: () => import('./releases/show.ts') },
+  { command: 'rollback', summary: 'Point the env at an earlier release (default: the previous one that went live)', load: () => import('./rollback.ts') },
+  { command: 'scale count', summary: 'Set a workload\'s instance count (and autoscaling min/max); kept across releases', load: () => import('./scale/count.ts') },
+  { command: 'scale vm', summary: 'Set a workload\'s cpu and memory (instances are replaced in batches)', load: () => import('./scale/vm.ts') },
+  { command: 'endpoints list', summary: 'Endpoints of the env (from berth.yaml and the API): addresses, targets, notes', load: () => import('./endpoints/list.ts') },
+  { command: 'endpoints show', summary: 'One endpoint: its addresses, where traffic goes, and what the app must handle', load: () => import('./endpoints/show.ts') },
+  { command: 'endpoints create', summary: 'Expose a workload port on an IPv6 (optionally also IPv4) TCP endpoint, outside berth.yaml', load: () => import('./endpoints/create.ts') },
+  { command: 'endpoints delete', summary: 'Close an endpoint created with `endpoints create` (manifest endpoints go with berth.yaml)', load: () => import('./endpoints/delete.ts') },
+  { command: 'volumes list', summary: 'Volumes of the env: size, zone, where they are mounted, snapshots', load: () => import('./volumes/list.ts') },
+  { command: 'volumes show', summary: 'One volume: size, placement, mounts, snapshots, and the commands that change it', load: () => import('./volumes/show.ts') },
+  { command: 'volumes create', summary: 'Create a persistent volume (regional, or pinned to one zone); mount it in berth.yaml', load: () => import('./volumes/create.ts') },
+  { command: 'volumes resize', summary: 'Grow a volume (volumes never shrink)', load: () => import('./volumes/resize.ts') },
+  { command: 'volumes snapshot', summary: 'Take a snapshot of a volume (list them with `volumes snapshots`)', load: () => import('./volumes/snapshot.ts') },
+  { command: 'volumes snapshots', summary: 'Snapshots of a volume, oldest first: id, when, size', load: () => import('./volumes/snapshots.ts') },
+  { command: 'volumes delete', summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', load: () => import('./volumes/delete.ts') },
+  { command: 'envs destroy', summary: 'Destroy an env: stop its instances and close its endpoints; releases, events and logs are kept', load: () => import('./envs/destroy.ts') },
+  { command: 'cost-tags activate', summary: 'Activate the berth:* tags as AWS cost allocation tags (group the bill by org, project, app, env)', load: () => import('./cost-tags/activate.ts') },
   // Generated from this very table, so it can never offer a command that does not exist.
-  completionCommand(() => COMMANDS),
+  { command: 'completion', summary: 'Print shell completion for bash, zsh or fish', load: () => import('./completion.ts') },
 ];

@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { TEMPLATES } from '../templates/manifests.ts';
 
 export default {
-  command: 'init',
-  summary: 'Write a berth.yaml from a template',
   description: `Templates:\n${Object.entries(TEMPLATES).map(([name, t]) => `  ${name.padEnd(10)} ${t.summary}`).join('\n')}`,
   flags: {
     template: { type: 'string', short: 't', valueName: 'name', description: `One of ${Object.keys(TEMPLATES).join(', ')} (default node-http)` },
@@ -26,4 +24,4 @@ export default {
     }
     ctx.out.result({ file, template: name, app }, () => `Wrote ${file} (${name}).\nNext: berth apps create ${app}, berth envs create prod, berth deploy --wait`);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

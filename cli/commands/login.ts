@@ -1,10 +1,8 @@
 import { ApiClient } from '../core/api-client.ts';
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 
 export default {
-  command: 'login',
-  summary: 'Store an API token (and URL) for later commands',
   description: 'The embedded platform writes its owner token where the CLI finds it, so `npm start` needs no login. Use this for another platform or a CI token. BERTH_TOKEN and BERTH_API override what is stored.',
   flags: { token: { type: 'string', valueName: 'token', description: 'The API token (or pipe it on stdin)' } },
   examples: ['berth login --token berth_…', 'berth login --api https://berth.example.com --token berth_…'],
@@ -16,4 +14,4 @@ export default {
     await ctx.settings.save({ token, ...(ctx.flags.api ? { api: ctx.flags.api as string } : {}) });
     ctx.out.result({ actor, api }, () => `Logged in to ${api} as ${actor.name} (${actor.id}). Saved in ${ctx.settings.location}.`);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,4 +1,4 @@
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import type { Style } from '../core/output.ts';
 import { follow } from '../core/follow.ts';
@@ -22,8 +22,6 @@ export function formatLogLine(l: LogLine, style: Style): string {
 }
 
 export default {
-  command: 'logs',
-  summary: 'App and system logs of the env: history, or --follow to tail',
   description: 'Lines read: timestamp source workload/instance level message. Logs of crashed or stopped instances stay readable.',
   flags: {
     follow: { type: 'boolean', short: 'f', description: 'Keep streaming new lines (Ctrl-C to stop)' },
@@ -71,4 +69,4 @@ export default {
     if (!lines.length && !ctx.out.json) ctx.out.note('No log lines match.');
     lines.forEach(print);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,4 +1,4 @@
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
 
 interface ReleaseItem {
@@ -12,8 +12,6 @@ interface ReleaseItem {
 }
 
 export default {
-  command: 'releases',
-  summary: 'Releases of the env, newest first: id, when, who, artifact, config, status',
   flags: { limit: { type: 'string', valueName: 'n', description: 'How many (default 20)' } },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
@@ -33,4 +31,4 @@ export default {
       return table([['  RELEASE', 'STATUS', 'CREATED', 'BY', 'ARTIFACT', 'CONFIG', 'SECRETS'], ...rows], ctx.out.style);
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,11 +1,9 @@
 import type { DeployReceipt } from '../../functions/contract/responses.ts';
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { renderReceipt } from '../core/receipt.ts';
 import { watchOperation } from '../core/watch-operation.ts';
 
 export default {
-  command: 'rollback',
-  summary: 'Point the env at an earlier release (default: the previous one that went live)',
   description: 'Nothing is rebuilt: the release\'s snapshot, manifest, config version and secret versions are used as they were. The rollout is the same as a deploy\'s and is compensated the same way if it fails.',
   positionals: [{ name: 'release', description: 'Release id such as rel-3 (default: the previous successful release)' }],
   flags: { wait: { type: 'boolean', short: 'w', description: 'Follow the rollout until it converges or fails' } },
@@ -21,4 +19,4 @@ export default {
       );
     if (ctx.flags.wait && receipt.operationId) await watchOperation(ctx, receipt.operationId);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,10 +1,8 @@
-import type { EnvStatus as Status } from '../../functions/contract/responses.ts';
-import type { CommandDefinition } from '../core/command.ts';
+import type { EnvStatus as Status, WorkloadStatus } from '../../functions/contract/responses.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
 
 export default {
-  command: 'status',
-  summary: 'Desired and current state of the env: release, workloads, instances, endpoints',
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const { status: s } = await ctx.api.get<{ status: Status }>(ctx.api.envPath(ctx.target, '/status'));
@@ -20,7 +18,7 @@ export default {
         const e = s.lastOperation.error;
         lines.push(st.red(`last operation ${s.lastOperation.id} failed at ${e.step} (${e.category}): ${e.message.split('\n')[0]}`));
       }
-      lines.push('', table([['WORKLOAD', 'DESIRED', 'CURRENT', 'RELEASE'], ...s.workloads.map((w) => [w.name, `${w.desired.count}`, `${w.current.healthy}/${w.desired.count} healthy${w.current.running !== w.current.healthy ? ` (${w.current.running} running)` : ''}`, w.desired.releaseId])], st));
+      lines.push('', table([['WORKLOAD', 'DESIRED', 'CURRENT', 'CPU', 'MEMORY', 'RELEASE'], ...s.workloads.map((w) => [w.name, desiredCount(w), currentCount(w), `${w.desired.cpu}`, `${w.desired.memory} MiB`, w.desired.releaseId])], st));
       const instances = s.workloads.flatMap((w) => w.instances.map((i) => [i.id, w.name, i.state, i.releaseId, String(i.restarts), ago(i.startedAt, ctx.host.now())]));
       if (instances.length) lines.push('', table([['INSTANCE', 'WORKLOAD', 'STATE', 'RELEASE', 'RESTARTS', 'STARTED'], ...instances], st));
       if (s.endpoints.length) {
@@ -35,4 +33,17 @@ export default {
       return lines.join('\n');
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;
+
+/** `3`, or `3 (min 2, max 4)` when an autoscaling range is set. */
+function desiredCount(w: WorkloadStatus): string {
+  const { count, min, max } = w.desired;
+  return min === undefined && max === undefined ? `${count}` : `${count} (min ${min ?? '-'}, max ${max ?? '-'})`;
+}
+
+/** `2/3 healthy`, plus what is still moving: instances not yet healthy, or on an older release or size. */
+function currentCount(w: WorkloadStatus): string {
+  const { running, healthy, upToDate } = w.current;
+  const notes = [running !== healthy ? `${running} running` : '', upToDate < running ? `${running - upToDate} outdated` : ''].filter(Boolean);
+  return `${healthy}/${w.desired.count} healthy${notes.length ? ` (${notes.join(', ')})` : ''}`;
+}

@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../core/command.ts';
+import type { CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { watchOperation } from '../core/watch-operation.ts';
 
 export default {
-  command: 'wait',
-  summary: 'Follow an operation until it converges or fails (default: the env\'s latest)',
   description: 'Prints each event as it happens. Exits 0 when the operation succeeded; otherwise prints the failing step, category and next commands, and exits with the category\'s code.',
   positionals: [{ name: 'operation', description: 'Operation id (op-…); default: the running or latest operation of the env' }],
   flags: { timeout: { type: 'string', valueName: 'seconds', description: 'Give up after this many seconds (exit code of `timeout`)' } },
@@ -20,4 +18,4 @@ export default {
     if (timeout !== undefined && !(timeout > 0)) throw cliError('invalid-input', 'timeout-invalid', `--timeout must be a positive number of seconds; got ${JSON.stringify(ctx.flags.timeout)}`);
     await watchOperation(ctx, id, { timeoutMs: timeout ? timeout * 1000 : undefined });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,7 +1,7 @@
 // Help text, generated from the command definitions (so it cannot drift from what is parsed).
-import type { CommandDefinition, FlagSpec } from './command.ts';
+import type { CommandDefinition, CommandSummary, FlagSpec } from './command.ts';
 
-export function rootHelp(commands: CommandDefinition[], version: string): string {
+export function rootHelp(commands: CommandSummary[], version: string): string {
   const width = Math.max(...commands.map((c) => c.command.length));
   return [
     `berth ${version}: deploy apps onto your own AWS account, or onto this machine.`,
@@ -15,7 +15,7 @@ export function rootHelp(commands: CommandDefinition[], version: string): string
   ].join('\n');
 }
 
-export function groupHelp(noun: string, commands: CommandDefinition[]): string {
+export function groupHelp(noun: string, commands: CommandSummary[]): string {
   const width = Math.max(...commands.map((c) => c.command.length));
   return [`Usage: berth ${noun} <command>`, '', ...commands.map((c) => `  ${c.command.padEnd(width)}  ${c.summary}`)].join('\n');
 }

@@ -1,9 +1,8 @@
 // Dispatch: find the command in the flat table, parse its arguments, check its preconditions,
 // run it, and map any error to text/JSON and an exit code in one place.
-import { parse as parseYaml } from 'yaml';
 import { EXIT_CODES } from '../../functions/core/errors.ts';
 import { ApiClient } from './api-client.ts';
-import type { CommandContext, CommandDefinition, Host, Precondition, SettingsStore } from './command.ts';
+import { loadCommand, type CommandContext, type CommandEntry, type Host, type Precondition, type SettingsStore } from './command.ts';
 import { cliError, reportError } from './errors.ts';
 import { GLOBAL_FLAGS } from './global-flags.ts';
 import { commandHelp, rootHelp, groupHelp } from './help.ts';
@@ -11,7 +10,7 @@ import { Output, type Writers } from './output.ts';
 import { parseArgs } from './parse-args.ts';
 
 export interface RunDeps {
-  commands: CommandDefinition[];
+  commands: CommandEntry[];
   writers: Writers;
   host: Host;
   settings: SettingsStore;
@@ -27,8 +26,8 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
       out.result({ version: deps.version }, () => `berth ${deps.version}`);
       return 0;
     }
-    const { command, rest } = findCommand(deps.commands, argv);
-    if (!command) {
+    const { entry, rest } = findCommand(deps.commands, argv);
+    if (!entry) {
       const words = argv.filter((a) => !a.startsWith('-'));
       const group = deps.commands.filter((c) => c.command.startsWith(`${words[0]} `));
       if (words.length && group.length && words.length === 1) {
@@ -39,6 +38,7 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
       out.line(rootHelp(deps.commands, deps.version));
       return 0;
     }
+    const command = await loadCommand(entry);
     const flagSpecs = { ...GLOBAL_FLAGS, ...(command.flags ?? {}) };
     const usage = `see \`berth ${command.command} --help\``;
     if (rest.includes('--help') || rest.includes('-h')) {
@@ -65,7 +65,7 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
   }
 }
 
-function findCommand(commands: CommandDefinition[], argv: string[]): { command?: CommandDefinition; rest: string[] } {
+function findCommand(commands: CommandEntry[], argv: string[]): { entry?: CommandEntry; rest: string[] } {
   const byName = new Map(commands.map((c) => [c.command, c]));
   const words: string[] = [];
   for (const a of argv) {
@@ -74,7 +74,7 @@ function findCommand(commands: CommandDefinition[], argv: string[]): { command?:
   }
   for (let n = Math.min(words.length, 3); n > 0; n--) {
     const found = byName.get(words.slice(0, n).join(' '));
-    if (found) return { command: found, rest: argv.filter((_, i) => i >= n) };
+    if (found) return { entry: found, rest: argv.filter((_, i) => i >= n) };
   }
   return { rest: argv };
 }
@@ -82,6 +82,8 @@ function findCommand(commands: CommandDefinition[], argv: string[]): { command?:
 async function appFromManifest(host: Host): Promise<string | undefined> {
   const file = host.resolvePath('berth.yaml');
   if (!(await host.fileExists(file))) return undefined;
+  // Imported here, not at the top: only commands that need an app pay for the YAML parser.
+  const { parse: parseYaml } = await import('yaml');
   try {
     const doc = parseYaml(await host.readFile(file)) as { app?: unknown };
     return typeof doc?.app === 'string' ? doc.app : undefined;

@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { table } from '../../core/output.ts';
 import type { ConfigBody } from './render.ts';
 
 export default {
-  command: 'config list',
-  summary: 'Show the env\'s current config (plain values; secrets live in `berth secrets`)',
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const { config } = await ctx.api.get<ConfigBody>(ctx.api.envPath(ctx.target, '/config'));
@@ -14,4 +12,4 @@ export default {
       return `Config v${config.version}\n${table([['KEY', 'VALUE'], ...keys.map((k) => [k, config.values[k]])], ctx.out.style)}`;
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,13 +1,11 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { printConfigChange, type ConfigBody } from './render.ts';
 
 export default {
-  command: 'config unset',
-  summary: 'Remove config keys from the env; takes effect with the next deploy',
   positionals: [{ name: 'KEY', description: 'One or more keys', required: true, variadic: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const body = await ctx.api.patch<ConfigBody>(ctx.api.envPath(ctx.target, '/config'), { unset: ctx.positionals });
     printConfigChange(ctx, body);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,12 +1,10 @@
 import type { Endpoint } from '../../../functions/contract/manifest.ts';
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { intFlag } from '../scale/render.ts';
 import { reportEndpointChange, type EndpointReceipt } from './render.ts';
 
 export default {
-  command: 'endpoints create',
-  summary: 'Expose a workload port on an IPv6 (optionally also IPv4) TCP endpoint, outside berth.yaml',
   description: 'The endpoint lives on the env and applies to every release. Endpoints declared in berth.yaml are changed there and deployed.',
   positionals: [{ name: 'name', description: 'Endpoint name (a DNS label)', required: true }],
   flags: {
@@ -39,4 +37,4 @@ export default {
     const { receipt } = await ctx.api.put<{ receipt: EndpointReceipt }>(ctx.api.envPath(ctx.target, `/endpoints/${encodeURIComponent(name)}`), endpoint);
     await reportEndpointChange(ctx, receipt);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,9 +1,7 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { reportEndpointChange, type EndpointReceipt } from './render.ts';
 
 export default {
-  command: 'endpoints delete',
-  summary: 'Close an endpoint created with `endpoints create` (manifest endpoints go with berth.yaml)',
   positionals: [{ name: 'name', description: 'Endpoint name', required: true }],
   flags: { wait: { type: 'boolean', description: 'Follow the operation until the port is closed' } },
   requires: ['auth', 'org', 'project', 'app', 'env'],
@@ -12,4 +10,4 @@ export default {
     const { receipt } = await ctx.api.delete<{ receipt: EndpointReceipt }>(ctx.api.envPath(ctx.target, `/endpoints/${encodeURIComponent(ctx.positionals[0])}`));
     await reportEndpointChange(ctx, receipt);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,9 +1,7 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { addresses, endpointView, notesOf, workloadTargets } from './render.ts';
 
 export default {
-  command: 'endpoints show',
-  summary: 'One endpoint: its addresses, where traffic goes, and what the app must handle',
   positionals: [{ name: 'name', description: 'Endpoint name', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth endpoints show web'],
@@ -24,4 +22,4 @@ export default {
       ].join('\n');
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,13 +1,11 @@
 import type { EnvDestroyReceipt } from '../../../functions/contract/responses.ts';
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 import { requireYes } from '../confirm.ts';
 
 type DestroyReceipt = EnvDestroyReceipt;
 
 export default {
-  command: 'envs destroy',
-  summary: 'Destroy an env: stop its instances and close its endpoints; releases, events and logs are kept',
   description: 'A destroyed env accepts no further deploy; create a new env to run the app again.',
   positionals: [{ name: 'name', description: 'Env to destroy', required: true }],
   flags: {
@@ -29,4 +27,4 @@ export default {
       );
     if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

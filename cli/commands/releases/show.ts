@@ -1,4 +1,4 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 import type { Manifest } from '../../../functions/contract/manifest.ts';
 
@@ -15,8 +15,6 @@ interface Release {
 }
 
 export default {
-  command: 'releases show',
-  summary: 'One release: what it pins (artifact, config and secret versions) and what it runs',
   positionals: [{ name: 'release', description: 'Release id such as rel-3', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth releases show rel-3', 'berth releases show rel-3 --json'],
@@ -43,4 +41,4 @@ export default {
       ].join('\n');
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

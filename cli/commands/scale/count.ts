@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { intFlag, submitScale, workloadOf } from './render.ts';
 
 export default {
-  command: 'scale count',
-  summary: 'Set a workload\'s instance count (and autoscaling min/max); kept across releases',
   positionals: [{ name: 'count', description: 'Number of instances' }],
   flags: {
     workload: { type: 'string', short: 'w', valueName: 'name', description: 'Workload (default: the only one)' },
@@ -28,4 +26,4 @@ export default {
     if (!Object.keys(settings).length) throw cliError('invalid-input', 'nothing-to-scale', 'give a count, --min or --max', ['berth scale count 3']);
     await submitScale(ctx, await workloadOf(ctx), settings);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { intFlag, submitScale, workloadOf } from './render.ts';
 
 export default {
-  command: 'scale vm',
-  summary: 'Set a workload\'s cpu and memory (instances are replaced in batches)',
   flags: {
     workload: { type: 'string', short: 'w', valueName: 'name', description: 'Workload (default: the only one)' },
     cpu: { type: 'string', valueName: 'units', description: 'CPU units: 256, 512, 1024 (1 vCPU), 2048, 4096, 8192, 16384' },
@@ -22,4 +20,4 @@ export default {
     if (!Object.keys(settings).length) throw cliError('invalid-input', 'nothing-to-scale', 'give --cpu and/or --memory', ['berth scale vm --cpu 512 --memory 1024']);
     await submitScale(ctx, await workloadOf(ctx), settings);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,11 +1,9 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { parseDotenv } from '../../core/pairs.ts';
 import { printBundleChange, type BundleSummary } from './render.ts';
 
 export default {
-  command: 'secrets import',
-  summary: 'Import a secret bundle from dotenv text (a file or stdin); replaces the bundle',
   positionals: [{ name: 'bundle', description: 'Bundle name', required: true }],
   flags: { file: { type: 'string', short: 'f', valueName: 'path', description: 'Read this dotenv file instead of stdin' } },
   requires: ['auth', 'org', 'project', 'app', 'env'],
@@ -19,4 +17,4 @@ export default {
     const body = await ctx.api.put<{ bundle: BundleSummary }>(ctx.api.envPath(ctx.target, `/secrets/${ctx.positionals[0]}`), { values, replace: true });
     printBundleChange(ctx, body);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

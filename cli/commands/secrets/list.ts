@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 import type { BundleSummary } from './render.ts';
 
 export default {
-  command: 'secrets list',
-  summary: 'List secret bundles: names, keys, versions, digests (never values)',
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const { bundles } = await ctx.api.get<{ bundles: BundleSummary[] }>(ctx.api.envPath(ctx.target, '/secrets'));
@@ -14,4 +12,4 @@ export default {
         : 'No secret bundles yet. Add one: berth secrets set <bundle> KEY=VALUE',
     );
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,11 +1,9 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { parsePairs } from '../../core/pairs.ts';
 import { printBundleChange, type BundleSummary } from './render.ts';
 
 export default {
-  command: 'secrets set',
-  summary: 'Set values in a secret bundle (delivered to instances as a file; never printed back)',
   positionals: [
     { name: 'bundle', description: 'Bundle name, e.g. db', required: true },
     { name: 'KEY=VALUE', description: 'One or more pairs', required: true, variadic: true },
@@ -22,4 +20,4 @@ export default {
     const body = await ctx.api.put<{ bundle: BundleSummary }>(ctx.api.envPath(ctx.target, `/secrets/${bundle}`), { values, replace: Boolean(ctx.flags.replace) });
     printBundleChange(ctx, body);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

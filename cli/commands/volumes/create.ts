@@ -1,10 +1,8 @@
 import type { Volume } from '../../../functions/contract/manifest.ts';
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { reportVolumeChange, sizeFlag, type VolumeReceipt } from './render.ts';
 
 export default {
-  command: 'volumes create',
-  summary: 'Create a persistent volume (regional, or pinned to one zone); mount it in berth.yaml',
   description: 'A zone pins the volume to One Zone storage: workloads that mount it run only in that zone. Attach it with `workloads.<name>.volumes: [{ volume: <name>, path: /data }]` and deploy.',
   positionals: [{ name: 'name', description: 'Volume name (a DNS label)', required: true }],
   flags: {
@@ -20,4 +18,4 @@ export default {
     const { receipt } = await ctx.api.put<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(name)}`), volume);
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

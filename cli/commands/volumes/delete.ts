@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { requireYes } from '../confirm.ts';
 import { reportVolumeChange, type VolumeReceipt } from './render.ts';
 
 export default {
-  command: 'volumes delete',
-  summary: 'Delete a volume and its snapshots (refused while a workload mounts it)',
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   flags: {
     yes: { type: 'boolean', short: 'y', description: 'Confirm: the data and every snapshot are gone for good' },
@@ -18,4 +16,4 @@ export default {
     const { receipt } = await ctx.api.delete<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(name)}`));
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

@@ -1,11 +1,9 @@
 import type { VolumeView } from '../../../functions/contract/responses.ts';
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { table } from '../../core/output.ts';
 import { attachedOf, zoneOf } from './render.ts';
 
 export default {
-  command: 'volumes list',
-  summary: 'Volumes of the env: size, zone, where they are mounted, snapshots',
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes list', 'berth volumes list --json'],
   async handler(ctx) {
@@ -16,4 +14,4 @@ export default {
       return table([['NAME', 'SIZE', 'ZONE', 'ATTACHED', 'SNAPSHOTS'], ...rows], ctx.out.style);
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

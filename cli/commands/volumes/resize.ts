@@ -1,9 +1,7 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { reportVolumeChange, sizeFlag, type VolumeReceipt } from './render.ts';
 
 export default {
-  command: 'volumes resize',
-  summary: 'Grow a volume (volumes never shrink)',
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   flags: {
     size: { type: 'string', valueName: 'GiB', description: 'New size in GiB, at least the current one' },
@@ -17,4 +15,4 @@ export default {
     const { receipt } = await ctx.api.patch<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(name)}`), { sizeGiB });
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

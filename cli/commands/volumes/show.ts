@@ -1,9 +1,7 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { attachedOf, volumeView, zoneOf } from './render.ts';
 
 export default {
-  command: 'volumes show',
-  summary: 'One volume: size, placement, mounts, snapshots, and the commands that change it',
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes show data'],
@@ -27,4 +25,4 @@ export default {
       ].join('\n');
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

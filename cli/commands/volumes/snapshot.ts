@@ -1,9 +1,7 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { reportVolumeChange, type VolumeReceipt } from './render.ts';
 
 export default {
-  command: 'volumes snapshot',
-  summary: 'Take a snapshot of a volume (list them with `volumes snapshots`)',
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   flags: { wait: { type: 'boolean', description: 'Follow the operation until the snapshot is taken' } },
   requires: ['auth', 'org', 'project', 'app', 'env'],
@@ -12,4 +10,4 @@ export default {
     const { receipt } = await ctx.api.post<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(ctx.positionals[0])}/snapshots`), {});
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;

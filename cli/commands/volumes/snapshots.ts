@@ -1,10 +1,8 @@
-import type { CommandDefinition } from '../../core/command.ts';
+import type { CommandSpec } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 import { bytes, volumeView } from './render.ts';
 
 export default {
-  command: 'volumes snapshots',
-  summary: 'Snapshots of a volume, oldest first: id, when, size',
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes snapshots data'],
@@ -17,4 +15,4 @@ export default {
       return table([['ID', 'TAKEN', 'SIZE'], ...rows], ctx.out.style);
     });
   },
-} satisfies CommandDefinition;
+} satisfies CommandSpec;
