@@ -116,7 +116,7 @@ describe('quick start through the CLI', () => {
     const status = await berth(['status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('converged');
-    expect(status.stdout).toMatch(/web\s+1\s+1\/1 healthy\s+rel-1/);
+    expect(status.stdout).toMatch(/web\s+1\s+1\/1 healthy\s+256\/512\s+rel-1/);
     expect(status.stdout).toContain(`[::1]:${port}`);
     const json = JSON.parse((await berth(['status', '--json'])).stdout);
     expect(json.workloads[0]).toMatchObject({ name: 'web', desired: { count: 1, releaseId: 'rel-1' }, current: { running: 1, healthy: 1 } });

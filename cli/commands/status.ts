@@ -18,7 +18,7 @@ export default {
         const e = s.lastOperation.error;
         lines.push(st.red(`last operation ${s.lastOperation.id} failed at ${e.step} (${e.category}): ${e.message.split('\n')[0]}`));
       }
-      lines.push('', table([['WORKLOAD', 'DESIRED', 'CURRENT', 'CPU', 'MEMORY', 'RELEASE'], ...s.workloads.map((w) => [w.name, desiredCount(w), currentCount(w), `${w.desired.cpu}`, `${w.desired.memory} MiB`, w.desired.releaseId])], st));
+      lines.push('', table([['WORKLOAD', 'DESIRED', 'CURRENT', 'CPU/MEM', 'RELEASE'], ...s.workloads.map((w) => [w.name, desiredCount(w), currentCount(w), `${w.desired.cpu}/${w.desired.memory}`, w.desired.releaseId])], st));
       const instances = s.workloads.flatMap((w) => w.instances.map((i) => [i.id, w.name, i.state, i.releaseId, String(i.restarts), ago(i.startedAt, ctx.host.now())]));
       if (instances.length) lines.push('', table([['INSTANCE', 'WORKLOAD', 'STATE', 'RELEASE', 'RESTARTS', 'STARTED'], ...instances], st));
       if (s.endpoints.length) {

@@ -2,6 +2,7 @@
 import type { EndpointStatus, EnvStatus, WorkloadStatus } from '../../contract/responses.ts';
 import type { EnvRef } from '../ports.ts';
 import type { PlatformDeps } from './deps.ts';
+import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
 import { desiredWorkloads } from '../desired.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel } from './deploys.ts';
@@ -17,10 +18,23 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
   const workloads: WorkloadStatus[] = workloadNames.map((name) => {
     const mine = instances.filter((i) => i.workload === name);
     const spec = wanted.find((d) => d.name === name);
+    const range = env.scale?.[name] ?? {};
     return {
       name,
-      desired: { count: spec?.count ?? 0, releaseId: spec ? desired!.id : '-' },
-      current: { running: mine.length, healthy: mine.filter((i) => i.state === 'healthy').length, releases: [...new Set(mine.map((i) => i.releaseId))].sort() },
+      desired: {
+        count: spec?.count ?? 0,
+        ...(range.min !== undefined ? { min: range.min } : {}),
+        ...(range.max !== undefined ? { max: range.max } : {}),
+        cpu: spec?.workload.cpu ?? WORKLOAD_DEFAULTS.cpu,
+        memory: spec?.workload.memory ?? WORKLOAD_DEFAULTS.memory,
+        releaseId: spec ? desired!.id : '-',
+      },
+      current: {
+        running: mine.length,
+        healthy: mine.filter((i) => i.state === 'healthy').length,
+        upToDate: spec ? mine.filter((i) => i.revision === spec.revision).length : 0,
+        releases: [...new Set(mine.map((i) => i.releaseId))].sort(),
+      },
       instances: mine.map(({ id, state, releaseId, restarts, startedAt, lastExit }) => ({ id, state, releaseId, restarts, startedAt, lastExit })),
     };
   });
@@ -34,7 +48,7 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
   const converged =
     !active &&
     env.desiredReleaseId === env.currentReleaseId &&
-    workloads.every((w) => w.current.healthy === w.desired.count && w.current.running === w.desired.count && w.current.releases.every((r) => r === w.desired.releaseId));
+    workloads.every((w) => w.current.healthy === w.desired.count && w.current.running === w.desired.count && w.current.upToDate === w.desired.count && w.current.releases.every((r) => r === w.desired.releaseId));
   return {
     env: envLabel(ref),
     version: env.version,
