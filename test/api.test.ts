@@ -42,7 +42,7 @@ describe('API error envelope', () => {
     const r = await call('GET', '/v1/orgs', undefined, false);
     expect(r.status).toBe(401);
     expect(r.body.error).toMatchObject({ category: 'permission', code: 'unauthenticated' });
-    expect(r.body.error.next).toContain('berth login --token <token>');
+    expect(r.body.error.next).toContain('berth login');
   });
 
   it('rejects an invalid name with invalid-input naming the field', async () => {

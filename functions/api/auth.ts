@@ -1,39 +1,117 @@
-// Bearer-token auth. Tokens are random and opaque; only their sha256 is stored, so a leaked table
-// does not leak a usable token.
+// Bearer-token auth and the one place that decides access. Tokens are random and opaque; only
+// their sha256 is stored, so a leaked table does not leak a usable token. Every route declares its
+// permission (route.ts); `authorize` checks it against the caller's role in the route's org, and a
+// caller with no role there gets exactly the answer a missing org gets, so orgs do not leak.
 import { createHash, randomBytes } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
-import { BerthError } from '../core/errors.ts';
+import type { Context, MiddlewareHandler } from 'hono';
+import { BerthError, NotFoundError, PermissionError } from '../core/errors.ts';
 import { tokenId } from '../core/ids.ts';
-import type { TokenRecord } from '../core/model.ts';
+import type { Role, TokenRecord } from '../core/model.ts';
+import { MINIMUM_ROLE, roleAllows, weaker, type Permission } from '../core/roles.ts';
 import type { Actor } from '../core/services/deps.ts';
+import { orgNotFound } from '../core/services/hierarchy.ts';
 import type { StateStore } from '../core/state-store.ts';
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export async function issueOwnerToken(store: StateStore, name: string): Promise<{ token: string; record: TokenRecord }> {
+/** The name the installer's bootstrap token acts under. */
+export const INSTALLER = 'owner';
+
+export interface NewToken {
+  name: string;
+  kind: TokenRecord['kind'];
+  principal: string;
+  org?: string;
+  role?: Role;
+  createdBy: string;
+  expiresAt?: string;
+}
+
+/** Mints a token and stores its hash; the token itself is returned once and never again. */
+export async function issueToken(store: StateStore, spec: NewToken): Promise<{ token: string; record: TokenRecord }> {
   const token = `berth_${randomBytes(24).toString('base64url')}`;
-  const record: TokenRecord = { id: tokenId(), hash: hashToken(token), name, role: 'owner', createdAt: new Date().toISOString() };
+  const record: TokenRecord = { id: tokenId(), hash: hashToken(token), createdAt: new Date().toISOString(), ...spec };
   await store.putToken(record);
   return { token, record };
 }
 
-export type AuthVariables = { actor: Actor; requestId: string };
+/** The installer's bootstrap token (first `npm start`; the stack's bootstrap on AWS). */
+export function issueOwnerToken(store: StateStore, label = 'bootstrap'): Promise<{ token: string; record: TokenRecord }> {
+  return issueToken(store, { name: label, kind: 'bootstrap', principal: INSTALLER, createdBy: INSTALLER });
+}
+
+/** The token's record if it may be used now; otherwise the 401 that says why. */
+export async function verifyToken(store: StateStore, token: string, now = Date.now()): Promise<TokenRecord> {
+  const record = await store.getTokenByHash(hashToken(token));
+  if (!record) throw new BerthError('permission', 'invalid-token', 'the API token is not valid (unknown)', { next: ['berth login'], httpStatus: 401 });
+  if (record.revokedAt) throw new BerthError('permission', 'token-revoked', `the API token "${record.name}" was revoked at ${record.revokedAt}`, { next: ['berth login'], httpStatus: 401 });
+  if (record.expiresAt && Date.parse(record.expiresAt) <= now) {
+    throw new BerthError('permission', 'token-expired', `the API token "${record.name}" expired at ${record.expiresAt}`, { next: ['berth login', 'berth tokens create <name> --role <role> --expires 90d'], httpStatus: 401 });
+  }
+  return record;
+}
+
+export type AuthVariables = { actor: Actor; token: TokenRecord; requestId: string; store: StateStore; role?: Role };
 
 export function bearerAuth(store: StateStore): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
     if (!match) {
       throw new BerthError('permission', 'unauthenticated', 'no API token was sent; send `Authorization: Bearer <token>`', {
-        next: ['berth login --token <token>', 'export BERTH_TOKEN=<token>'],
+        next: ['berth login', 'export BERTH_TOKEN=<token>'],
         httpStatus: 401,
       });
     }
-    const record = await store.getTokenByHash(hashToken(match[1]));
-    if (!record) {
-      throw new BerthError('permission', 'invalid-token', 'the API token is not valid (unknown or revoked)', { next: ['berth login --token <token>'], httpStatus: 401 });
-    }
-    c.set('actor', { id: record.id, name: record.name });
+    const record = await verifyToken(store, match[1]);
+    c.set('token', record);
+    c.set('store', store);
+    c.set('actor', { id: record.id, name: record.principal });
     await next();
   };
+}
+
+/** The caller's role in `org`, or undefined when they have none there. */
+export async function roleIn(store: StateStore, token: TokenRecord, org: string): Promise<Role | undefined> {
+  if (token.kind === 'bootstrap') return (await store.getMember(org, token.principal))?.role;
+  if (token.org !== org || !token.role) return undefined;
+  if (token.kind === 'ci') return token.role;
+  // A login token follows its member: a lowered role or a removal takes effect at once.
+  const member = await store.getMember(org, token.principal);
+  return member ? weaker(token.role, member.role) : undefined;
+}
+
+/** The route guard: `permission` is what the route declared in its spec. */
+export function authorize(permission: Permission): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const token = c.get('token');
+    if (permission === 'authenticated') return next();
+    if (permission === 'platform') {
+      if (token.kind !== 'bootstrap') {
+        throw new PermissionError('platform-token-required', 'this needs the installer’s bootstrap token (printed by the first `npm start`, or the stack’s bootstrap secret on AWS); org tokens cannot do it', {
+          next: ['berth whoami'],
+          httpStatus: 403,
+        });
+      }
+      return next();
+    }
+    const org = orgOf(c);
+    const role = await roleIn(c.get('store'), token, org);
+    if (!role) throw orgNotFound(org);
+    if (!roleAllows(role, permission)) {
+      const needed = MINIMUM_ROLE[permission];
+      throw new PermissionError('role-insufficient', `${c.req.method} ${new URL(c.req.url).pathname} needs the role ${needed} or higher in org "${org}"; ${token.principal} has ${role}`, {
+        details: { needed, role, org },
+        next: [`ask an admin of ${org}: berth members role ${token.principal} ${needed}`, 'berth whoami'],
+        httpStatus: 403,
+      });
+    }
+    c.set('role', role);
+    return next();
+  };
+}
+
+function orgOf(c: Context): string {
+  const org = c.req.param('org');
+  if (!org) throw new Error(`route ${c.req.routePath} declares an org permission but has no {org} parameter`);
+  return decodeURIComponent(org);
 }

@@ -2,6 +2,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ErrorEnvelope } from '../contract/api.ts';
+import { MINIMUM_ROLE, type Permission } from '../core/roles.ts';
+import { authorize } from './auth.ts';
 
 type Obj = z.ZodObject;
 const NoParams = z.object({});
@@ -11,6 +13,8 @@ interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType> {
   path: string;
   summary: string;
   tag: string;
+  /** Who may call it (core/roles.ts); enforced by `authorize`, published as x-berth-permission. */
+  permission: Permission;
   params?: P;
   query?: Q;
   body?: B;
@@ -26,6 +30,9 @@ export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof No
     method: spec.method,
     path: spec.path,
     summary: spec.summary,
+    description: `Needs: ${spec.permission in MINIMUM_ROLE ? `role ${MINIMUM_ROLE[spec.permission as keyof typeof MINIMUM_ROLE]} or higher in the org` : spec.permission === 'platform' ? 'the bootstrap token' : 'any valid token'}.`,
+    'x-berth-permission': spec.permission,
+    middleware: [authorize(spec.permission)] as const,
     tags: [spec.tag],
     security: [{ bearer: [] }],
     request: {

@@ -133,11 +133,38 @@ export interface SecretBundleVersion {
   createdBy: string;
 }
 
+/** Roles in an org, weakest first (see core/roles.ts for what each may do). */
+export type Role = 'viewer' | 'deployer' | 'admin' | 'owner';
+
+/** A person in an org. Identified by email; invited first, active once they sign in. */
+export interface Member {
+  org: string;
+  email: string;
+  role: Role;
+  status: 'invited' | 'active';
+  invitedBy: string;
+  createdAt: string;
+}
+
+/**
+ * An API token. Only the sha256 of the token is stored. A token acts for one org with a role, until
+ * it expires or is revoked; the bootstrap token of an embedded platform (the installer's) is the
+ * one exception: no org, it may create orgs and is a member of those it created.
+ */
 export interface TokenRecord {
   id: string;
   /** sha256 of the token; the token itself is never stored. */
   hash: string;
+  /** A label: "laptop", "github-actions". */
   name: string;
-  role: 'owner';
+  /** bootstrap: the installer's; session: from `berth login`; ci: from `berth tokens create`. */
+  kind: 'bootstrap' | 'session' | 'ci';
+  /** Who acts: the member's email, or the installer for the bootstrap token. */
+  principal: string;
+  org?: string;
+  role?: Role;
   createdAt: string;
+  createdBy: string;
+  expiresAt?: string;
+  revokedAt?: string;
 }

@@ -2,7 +2,7 @@
 // (`functions/store/dynamo-state-store.ts`) serves both DynamoDB on AWS and dynalite embedded.
 // Every write is a single-item conditional write: dynalite has no transactions, and they are
 // not needed when the env item's `version` serialises changes and everything else is append-only.
-import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from './model.ts';
+import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member } from './model.ts';
 import type { EnvRef } from './ports.ts';
 
 export interface IdempotencyRecord {
@@ -110,6 +110,18 @@ export interface StateStore {
   listTaskTokens(): Promise<TaskTokenWaiter[]>;
   deleteTaskToken(token: string): Promise<void>;
 
+  /** Tokens: by hash for auth; per org for `tokens list` (the bootstrap token is in no org). */
   putToken(token: TokenRecord): Promise<void>;
   getTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(org: string): Promise<TokenRecord[]>;
+  /** Marks the token revoked (idempotent; the first revocation time stays). */
+  revokeToken(token: TokenRecord, at: string): Promise<void>;
+
+  /** Members: by org, and the orgs of one email. `createMember` fails with conflict if present. */
+  createMember(member: Member): Promise<void>;
+  getMember(org: string, email: string): Promise<Member | undefined>;
+  listMembers(org: string): Promise<Member[]>;
+  listMemberships(email: string): Promise<Member[]>;
+  updateMember(org: string, email: string, patch: Partial<Pick<Member, 'role' | 'status'>>): Promise<Member>;
+  deleteMember(org: string, email: string): Promise<void>;
 }

@@ -3,6 +3,7 @@ import '../core/polyfills.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { issueOwnerToken, hashToken } from '../api/auth.ts';
+import { adoptOrgsWithoutMembers } from './adopt-orgs.ts';
 import { readCredentials, writeCredentials, credentialsPath } from './credentials.ts';
 import { startEmbeddedPlatform } from './platform.ts';
 import { VERSION } from '../version.ts';
@@ -53,10 +54,11 @@ const platform = await start();
 const existing = readCredentials(home);
 let token = existing?.token;
 let firstToken = false;
-if (!token || !(await platform.deps.store.getTokenByHash(hashToken(token)))) {
-  token = (await issueOwnerToken(platform.deps.store, 'owner')).token;
+if (!token || (await platform.deps.store.getTokenByHash(hashToken(token)))?.kind !== 'bootstrap') {
+  token = (await issueOwnerToken(platform.deps.store)).token;
   firstToken = true;
 }
+await adoptOrgsWithoutMembers(platform.deps.store);
 writeCredentials(home, { api: platform.url, token });
 
 process.stdout.write(`Berth ${VERSION} (embedded) is running.

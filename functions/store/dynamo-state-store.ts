@@ -5,7 +5,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { releaseSeq } from '../core/ids.ts';
-import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord } from '../core/model.ts';
+import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
 import type { AppRef, EnvPatch, IdempotencyRecord, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
 
@@ -222,11 +222,61 @@ export class DynamoStateStore implements StateStore {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.taskTokens(), sk: createHash('sha256').update(token).digest('hex') } }));
   }
 
-  putToken(t: TokenRecord) {
-    return this.create(keys.token(t.hash), 'TOKEN', t, 'token already exists');
+  async putToken(t: TokenRecord) {
+    // The org's reference first: a crash in between leaves a listed token that cannot authenticate
+    // (harmless, revocable), never a working token that `tokens list` does not show.
+    if (t.org) await this.put(keys.org(t.org), `TOKENREF#${t.id}`, t);
+    await this.create(keys.token(t.hash), 'TOKEN', t, 'token already exists');
   }
   getTokenByHash(hash: string) {
     return this.get<TokenRecord>(keys.token(hash), 'TOKEN');
+  }
+  listTokens(org: string) {
+    return this.query<TokenRecord>({ pk: keys.org(org), prefix: 'TOKENREF#' });
+  }
+  async revokeToken(t: TokenRecord, at: string) {
+    const revoke = (pk: string, sk: string) =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ).catch((err: unknown) => {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      });
+    // The token item decides authentication, so it goes first.
+    await revoke(keys.token(t.hash), 'TOKEN');
+    if (t.org) await revoke(keys.org(t.org), `TOKENREF#${t.id}`);
+  }
+
+  async createMember(m: Member) {
+    await this.create(keys.org(m.org), `MEMBER#${m.email}`, m, `${m.email} is already a member of ${m.org}`, 'member-exists');
+    await this.put(keys.user(m.email), keys.org(m.org), m);
+  }
+  getMember(org: string, email: string) {
+    return this.get<Member>(keys.org(org), `MEMBER#${email}`);
+  }
+  listMembers(org: string) {
+    return this.query<Member>({ pk: keys.org(org), prefix: 'MEMBER#' });
+  }
+  listMemberships(email: string) {
+    return this.query<Member>({ pk: keys.user(email), prefix: 'ORG#' });
+  }
+  async updateMember(org: string, email: string, patch: Partial<Pick<Member, 'role' | 'status'>>) {
+    const updated = await this.update<Member>(keys.org(org), `MEMBER#${email}`, patch, `member ${email} of ${org}`);
+    await this.put(keys.user(email), keys.org(org), updated);
+    return updated;
+  }
+  async deleteMember(org: string, email: string) {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.org(org), sk: `MEMBER#${email}` } }));
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.user(email), sk: keys.org(org) } }));
+  }
+
+  private async put(pk: string, sk: string, item: object): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...item, pk, sk } }));
   }
 
   private async create(pk: string, sk: string, item: object, message: string, code = 'already-exists'): Promise<void> {

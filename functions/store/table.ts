@@ -16,6 +16,9 @@
 //   IDEMPOTENCY#<token id>     <Idempotency-Key>          first response to a mutating request
 //   TASKTOKENS                 sha256(task token)         a rollout waiting for ECS (AWS only)
 //   TOKEN#<sha256>             TOKEN                      API token (hash only)
+//   ORG#<org>                  TOKENREF#<token id>        the org's tokens, for `tokens list` (hash + metadata)
+//   ORG#<org>                  MEMBER#<email>             member of the org, with role
+//   USER#<email>               ORG#<org>                  the same membership, by person (which orgs they are in)
 //
 // The org is the first component of every key below ORGS, so tenancy is part of the key design.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -51,4 +54,5 @@ export const keys = {
   idempotency: (scope: string) => `IDEMPOTENCY#${scope}`,
   taskTokens: () => 'TASKTOKENS',
   token: (hash: string) => `TOKEN#${hash}`,
+  user: (email: string) => `USER#${email}`,
 };

@@ -4,9 +4,16 @@ import { InvalidInputError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
 import { requireOrg } from '../../core/services/hierarchy.ts';
 import type { Api } from '../app.ts';
+import { authorize } from '../auth.ts';
 
 /** Embedded snapshot limit; on AWS the artifact is an image in ECR and never passes through here. */
 export const MAX_ARTIFACT_BYTES = 200 * 1024 * 1024;
+
+/** The routes this file serves outside the OpenAPI document, with their permissions. */
+export const ARTIFACT_ROUTES = [
+  { method: 'get', path: '/orgs/{org}/artifacts/{digest}', permission: 'read' },
+  { method: 'put', path: '/orgs/{org}/artifacts/{digest}', permission: 'deploy' },
+] as const;
 
 export function registerArtifactRoutes(api: Api, { store, artifacts }: PlatformDeps): void {
   const params = (c: { req: { param: (k: string) => string | undefined } }) => {
@@ -17,14 +24,15 @@ export function registerArtifactRoutes(api: Api, { store, artifacts }: PlatformD
     return { org: org.data, digest: digest.data };
   };
 
-  api.get('/orgs/:org/artifacts/:digest', async (c) => {
+  // Raw bytes, so plain routes outside OpenAPI; guarded like every route (see ARTIFACT_ROUTES).
+  api.get('/orgs/:org/artifacts/:digest', authorize(ARTIFACT_ROUTES[0].permission), async (c) => {
     const { org, digest } = params(c);
     await requireOrg(store, org);
     const present = (await store.hasArtifactRef(org, digest)) && (await artifacts.has(digest));
     return c.json({ digest, present }, 200);
   });
 
-  api.put('/orgs/:org/artifacts/:digest', async (c) => {
+  api.put('/orgs/:org/artifacts/:digest', authorize(ARTIFACT_ROUTES[1].permission), async (c) => {
     const { org, digest } = params(c);
     await requireOrg(store, org);
     const length = Number(c.req.header('content-length') ?? 0);

@@ -13,7 +13,7 @@ export function registerDeployRoutes(api: Api, deps: PlatformDeps): void {
       method: 'post',
       path: `${ENV}/deploys`,
       summary: 'Deploy: create a release and start rolling it out',
-      tag: 'deploys',
+      permission: 'deploy', tag: 'deploys',
       params: EnvParams,
       body: DeployBody,
       status: 202,
@@ -30,7 +30,7 @@ export function registerDeployRoutes(api: Api, deps: PlatformDeps): void {
       method: 'post',
       path: `${ENV}/rollbacks`,
       summary: 'Roll back: point the env at an earlier release (its code, config and secret versions); nothing is rebuilt',
-      tag: 'deploys',
+      permission: 'deploy', tag: 'deploys',
       params: EnvParams,
       body: RollbackBody,
       status: 202,
@@ -39,7 +39,7 @@ export function registerDeployRoutes(api: Api, deps: PlatformDeps): void {
   );
 
   api.openapi(
-    route({ method: 'post', path: `${ENV}/scale`, summary: 'Scale a workload: count (min/max), cpu, memory; kept across releases', tag: 'scale', params: EnvParams, body: ScaleBody, status: 202 }),
+    route({ method: 'post', path: `${ENV}/scale`, summary: 'Scale a workload: count (min/max), cpu, memory; kept across releases', permission: 'deploy', tag: 'scale', params: EnvParams, body: ScaleBody, status: 202 }),
     async (c) => c.json({ receipt: await scale(deps, c.req.valid('param'), c.req.valid('json'), c.get('actor')) }, 202),
   );
 }

@@ -12,7 +12,7 @@ export function registerExecRoutes(api: Api, deps: PlatformDeps): void {
       method: 'post',
       path: '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}/exec-sessions',
       summary: 'Open a command session in a running instance; the answer says how to join it (WebSocket ticket embedded, Session Manager stream on AWS)',
-      tag: 'exec',
+      permission: 'deploy', tag: 'exec',
       params: EnvParams,
       body: ExecBody,
       status: 201,

@@ -1,53 +1,56 @@
 import { AppParams, CreateNamed, OrgParams, ProjectParams } from '../../contract/api.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
 import { createEnvWithResources } from '../../core/services/envs.ts';
-import { createApp, createOrg, createProject, requireApp, requireOrg, requireProject } from '../../core/services/hierarchy.ts';
+import { createApp, createOrg, createProject, requireApp, requireOrg, requireProject, visibleOrgs } from '../../core/services/hierarchy.ts';
 import type { Api } from '../app.ts';
 import { route } from '../route.ts';
 
 export function registerHierarchyRoutes(api: Api, deps: PlatformDeps): void {
   const { store } = deps;
   api.openapi(
-    route({ method: 'post', path: '/cost-allocation-tags', summary: 'Activate berth:org/project/app/env as cost allocation tags (AWS Billing), so Cost Explorer groups by them', tag: 'billing' }),
+    route({ method: 'post', path: '/cost-allocation-tags', summary: 'Activate berth:org/project/app/env as cost allocation tags (AWS Billing), so Cost Explorer groups by them', permission: 'platform', tag: 'billing' }),
     async (c) => {
       const result = await deps.billing.activate();
       return c.json({ ...result, next: result.notYetSeen.length ? ['AWS lists a tag key only after a resource carried it: run this again after the first deploy'] : ['Cost Explorer → group by tag berth:app'] }, 200);
     },
   );
 
-  api.openapi(route({ method: 'get', path: '/whoami', summary: 'Who the token belongs to', tag: 'identity' }), (c) => c.json({ actor: c.get('actor') }, 200));
+  api.openapi(route({ method: 'get', path: '/whoami', summary: 'Who the token belongs to', permission: 'authenticated', tag: 'identity' }), (c) => {
+    const t = c.get('token');
+    return c.json({ actor: c.get('actor'), token: { id: t.id, name: t.name, kind: t.kind, principal: t.principal, org: t.org ?? null, role: t.role ?? null, expiresAt: t.expiresAt ?? null } }, 200);
+  });
 
-  api.openapi(route({ method: 'post', path: '/orgs', summary: 'Create an org', tag: 'orgs', body: CreateNamed, status: 201 }), async (c) => {
+  api.openapi(route({ method: 'post', path: '/orgs', summary: 'Create an org', permission: 'platform', tag: 'orgs', body: CreateNamed, status: 201 }), async (c) => {
     return c.json({ org: await createOrg(store, c.req.valid('json').name, c.get('actor')) }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs', summary: 'List orgs', tag: 'orgs' }), async (c) => c.json({ orgs: await store.listOrgs() }, 200));
+  api.openapi(route({ method: 'get', path: '/orgs', summary: 'List orgs', permission: 'authenticated', tag: 'orgs' }), async (c) => c.json({ orgs: await visibleOrgs(store, c.get('token')) }, 200));
 
-  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects', summary: 'Create a project', tag: 'projects', params: OrgParams, body: CreateNamed, status: 201 }), async (c) => {
+  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects', summary: 'Create a project', permission: 'admin', tag: 'projects', params: OrgParams, body: CreateNamed, status: 201 }), async (c) => {
     const { org } = c.req.valid('param');
     return c.json({ project: await createProject(store, org, c.req.valid('json').name, c.get('actor')) }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects', summary: 'List projects', tag: 'projects', params: OrgParams }), async (c) => {
+  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects', summary: 'List projects', permission: 'read', tag: 'projects', params: OrgParams }), async (c) => {
     const { org } = c.req.valid('param');
     await requireOrg(store, org);
     return c.json({ projects: await store.listProjects(org) }, 200);
   });
 
-  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps', summary: 'Create an app', tag: 'apps', params: ProjectParams, body: CreateNamed, status: 201 }), async (c) => {
+  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps', summary: 'Create an app', permission: 'admin', tag: 'apps', params: ProjectParams, body: CreateNamed, status: 201 }), async (c) => {
     const { org, project } = c.req.valid('param');
     return c.json({ app: await createApp(store, org, project, c.req.valid('json').name, c.get('actor')) }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps', summary: 'List apps', tag: 'apps', params: ProjectParams }), async (c) => {
+  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps', summary: 'List apps', permission: 'read', tag: 'apps', params: ProjectParams }), async (c) => {
     const { org, project } = c.req.valid('param');
     await requireProject(store, org, project);
     return c.json({ apps: await store.listApps(org, project) }, 200);
   });
 
-  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'Create an env', tag: 'envs', params: AppParams, body: CreateNamed, status: 201 }), async (c) => {
+  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'Create an env', permission: 'admin', tag: 'envs', params: AppParams, body: CreateNamed, status: 201 }), async (c) => {
     const p = c.req.valid('param');
     const { env, operationId } = await createEnvWithResources(deps, { ...p, env: c.req.valid('json').name }, c.get('actor'));
     return c.json({ env, operationId }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'List envs', tag: 'envs', params: AppParams }), async (c) => {
+  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'List envs', permission: 'read', tag: 'envs', params: AppParams }), async (c) => {
     const p = c.req.valid('param');
     await requireApp(store, p);
     return c.json({ envs: await store.listEnvs(p) }, 200);

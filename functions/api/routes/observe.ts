@@ -23,11 +23,11 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     }
   };
 
-  api.openapi(route({ method: 'get', path: `${ENV}/status`, summary: 'Desired and current state of an env', tag: 'status', params: EnvParams }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/status`, summary: 'Desired and current state of an env', permission: 'read', tag: 'status', params: EnvParams }), async (c) => {
     return c.json({ status: await envStatus(deps, c.req.valid('param')) }, 200);
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/releases`, summary: 'Releases, newest first', tag: 'releases', params: EnvParams, query: ReleasesQuery }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/releases`, summary: 'Releases, newest first', permission: 'read', tag: 'releases', params: EnvParams, query: ReleasesQuery }), async (c) => {
     const ref = c.req.valid('param');
     const env = await requireEnv(store, ref);
     const releases = await store.listReleases(ref, c.req.valid('query').limit ?? 20);
@@ -35,7 +35,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
   });
 
   api.openapi(
-    route({ method: 'get', path: `${ENV}/releases/{release}`, summary: 'One release', tag: 'releases', params: EnvParams.extend({ release: ReleaseId }) }),
+    route({ method: 'get', path: `${ENV}/releases/{release}`, summary: 'One release', permission: 'read', tag: 'releases', params: EnvParams.extend({ release: ReleaseId }) }),
     async (c) => {
       const { release: id, ...ref } = c.req.valid('param');
       await requireEnv(store, ref);
@@ -45,7 +45,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     },
   );
 
-  api.openapi(route({ method: 'get', path: `${ENV}/operations/{operation}`, summary: 'One operation: status, step, error', tag: 'operations', params: EnvParams.extend({ operation: OperationId }) }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/operations/{operation}`, summary: 'One operation: status, step, error', permission: 'read', tag: 'operations', params: EnvParams.extend({ operation: OperationId }) }), async (c) => {
     const { operation: id, ...ref } = c.req.valid('param');
     await requireEnv(store, ref);
     const operation = await store.getOperation(ref, id);
@@ -53,7 +53,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     return c.json({ operation }, 200);
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/events`, summary: 'Events, oldest first; follow=true streams NDJSON', tag: 'events', params: EnvParams, query: EventsQuery }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/events`, summary: 'Events, oldest first; follow=true streams NDJSON', permission: 'read', tag: 'events', params: EnvParams, query: EventsQuery }), async (c) => {
     const ref = c.req.valid('param');
     const q = c.req.valid('query');
     refuseStreamWhenBuffered(q.follow);
@@ -77,7 +77,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     }) as never;
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/logs`, summary: 'Log lines (app and system); follow=true streams NDJSON', tag: 'logs', params: EnvParams, query: LogsQuery }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/logs`, summary: 'Log lines (app and system); follow=true streams NDJSON', permission: 'read', tag: 'logs', params: EnvParams, query: LogsQuery }), async (c) => {
     const ref = c.req.valid('param');
     const { follow, ...rest } = c.req.valid('query');
     refuseStreamWhenBuffered(follow);

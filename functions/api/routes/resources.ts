@@ -14,54 +14,54 @@ const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
 const Named = EnvParams.extend({ name: Name });
 
 export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/endpoints', summary: 'What is exposed to the internet: every endpoint of every env of the org', tag: 'endpoints', params: OrgParams }), async (c) =>
+  api.openapi(route({ method: 'get', path: '/orgs/{org}/endpoints', summary: 'What is exposed to the internet: every endpoint of every env of the org', permission: 'read', tag: 'endpoints', params: OrgParams }), async (c) =>
     c.json({ endpoints: await listOrgEndpoints(deps, c.req.valid('param').org) }, 200),
   );
-  api.openapi(route({ method: 'get', path: `${ENV}/endpoints`, summary: 'Endpoints of the env (manifest and API), with addresses and targets', tag: 'endpoints', params: EnvParams }), async (c) =>
+  api.openapi(route({ method: 'get', path: `${ENV}/endpoints`, summary: 'Endpoints of the env (manifest and API), with addresses and targets', permission: 'read', tag: 'endpoints', params: EnvParams }), async (c) =>
     c.json({ endpoints: await listEndpoints(deps, c.req.valid('param')) }, 200),
   );
-  api.openapi(route({ method: 'get', path: `${ENV}/endpoints/{name}`, summary: 'One endpoint', tag: 'endpoints', params: Named }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/endpoints/{name}`, summary: 'One endpoint', permission: 'read', tag: 'endpoints', params: Named }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     const found = (await listEndpoints(deps, ref)).find((e) => e.name === name);
     if (!found) throw new NotFoundError('endpoint-not-found', `endpoint ${name} does not exist in ${ref.env}`, { next: ['berth endpoints list'] });
     return c.json({ endpoint: found }, 200);
   });
-  api.openapi(route({ method: 'put', path: `${ENV}/endpoints/{name}`, summary: 'Create or update an endpoint outside the manifest', tag: 'endpoints', params: Named, body: Endpoint, status: 202 }), async (c) => {
+  api.openapi(route({ method: 'put', path: `${ENV}/endpoints/{name}`, summary: 'Create or update an endpoint outside the manifest', permission: 'admin', tag: 'endpoints', params: Named, body: Endpoint, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeEndpoint(deps, ref, name, 'put', c.req.valid('json'), c.get('actor')) }, 202);
   });
-  api.openapi(route({ method: 'delete', path: `${ENV}/endpoints/{name}`, summary: 'Delete an endpoint created through the API', tag: 'endpoints', params: Named, status: 202 }), async (c) => {
+  api.openapi(route({ method: 'delete', path: `${ENV}/endpoints/{name}`, summary: 'Delete an endpoint created through the API', permission: 'admin', tag: 'endpoints', params: Named, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeEndpoint(deps, ref, name, 'delete', undefined, c.get('actor')) }, 202);
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/volumes`, summary: 'Volumes of the env, with placement and available operations', tag: 'volumes', params: EnvParams }), async (c) =>
+  api.openapi(route({ method: 'get', path: `${ENV}/volumes`, summary: 'Volumes of the env, with placement and available operations', permission: 'read', tag: 'volumes', params: EnvParams }), async (c) =>
     c.json({ volumes: await listVolumes(deps, c.req.valid('param')) }, 200),
   );
-  api.openapi(route({ method: 'get', path: `${ENV}/volumes/{name}`, summary: 'One volume, its snapshots and what can be done with it', tag: 'volumes', params: Named }), async (c) => {
+  api.openapi(route({ method: 'get', path: `${ENV}/volumes/{name}`, summary: 'One volume, its snapshots and what can be done with it', permission: 'read', tag: 'volumes', params: Named }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     const found = (await listVolumes(deps, ref)).find((v) => v.name === name);
     if (!found) throw new NotFoundError('volume-not-found', `volume ${name} does not exist in ${ref.env}`, { next: ['berth volumes list'] });
     return c.json({ volume: found }, 200);
   });
-  api.openapi(route({ method: 'put', path: `${ENV}/volumes/{name}`, summary: 'Create a volume', tag: 'volumes', params: Named, body: Volume, status: 202 }), async (c) => {
+  api.openapi(route({ method: 'put', path: `${ENV}/volumes/{name}`, summary: 'Create a volume', permission: 'admin', tag: 'volumes', params: Named, body: Volume, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeVolume(deps, ref, name, 'create', c.req.valid('json'), c.get('actor')) }, 202);
   });
-  api.openapi(route({ method: 'patch', path: `${ENV}/volumes/{name}`, summary: 'Resize a volume (grow only)', tag: 'volumes', params: Named, body: z.object({ sizeGiB: Volume.shape.sizeGiB }).strict(), status: 202 }), async (c) => {
+  api.openapi(route({ method: 'patch', path: `${ENV}/volumes/{name}`, summary: 'Resize a volume (grow only)', permission: 'admin', tag: 'volumes', params: Named, body: z.object({ sizeGiB: Volume.shape.sizeGiB }).strict(), status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeVolume(deps, ref, name, 'resize', c.req.valid('json'), c.get('actor')) }, 202);
   });
-  api.openapi(route({ method: 'post', path: `${ENV}/volumes/{name}/snapshots`, summary: 'Take a snapshot of a volume', tag: 'volumes', params: Named, status: 202 }), async (c) => {
+  api.openapi(route({ method: 'post', path: `${ENV}/volumes/{name}/snapshots`, summary: 'Take a snapshot of a volume', permission: 'admin', tag: 'volumes', params: Named, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeVolume(deps, ref, name, 'snapshot', {}, c.get('actor')) }, 202);
   });
-  api.openapi(route({ method: 'delete', path: `${ENV}/volumes/{name}`, summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', tag: 'volumes', params: Named, status: 202 }), async (c) => {
+  api.openapi(route({ method: 'delete', path: `${ENV}/volumes/{name}`, summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', permission: 'admin', tag: 'volumes', params: Named, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeVolume(deps, ref, name, 'delete', {}, c.get('actor')) }, 202);
   });
 
-  api.openapi(route({ method: 'delete', path: ENV, summary: 'Destroy an env: stop its instances and close its endpoints; history is kept', tag: 'envs', params: EnvParams, status: 202 }), async (c) =>
+  api.openapi(route({ method: 'delete', path: ENV, summary: 'Destroy an env: stop its instances and close its endpoints; history is kept', permission: 'admin', tag: 'envs', params: EnvParams, status: 202 }), async (c) =>
     c.json({ receipt: await destroyEnv(deps, c.req.valid('param'), c.get('actor')) }, 202),
   );
 }
