@@ -1,0 +1,1 @@
+export { ssmExecSession, type SsmExecOptions, type SsmSessionRef } from './session.ts';
