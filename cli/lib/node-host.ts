@@ -4,7 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Host } from '../core/command.ts';
 import { nodeTerminal, openNodeSocket } from './node-terminal.ts';
-import { packSnapshot } from './pack-snapshot.ts';
 
 export function nodeHost(cwd: string): Host {
   const interrupted = new Promise<void>((done) => {
@@ -15,7 +14,8 @@ export function nodeHost(cwd: string): Host {
     writeFile: (path, content, options) => writeFile(path, content, { mode: options?.mode, flag: options?.exclusive ? 'wx' : 'w' }),
     fileExists: async (path) => existsSync(path),
     resolvePath: (...parts) => resolve(cwd, ...parts),
-    packSnapshot,
+    // Only deploy packs; tar, gzip and crypto are not loaded for every command.
+    packSnapshot: async (dir) => (await import('./pack-snapshot.ts')).packSnapshot(dir),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
