@@ -1,9 +1,12 @@
 // Runs the real `berth` CLI and the real `npm start` entry as subprocesses, the way a user does.
+// `berth` is the published one: the bundle that test/support/cli-package.ts builds for this run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BERTH_BIN = `${ROOT}cli/bin/berth.js`;
+export const BERTH_BIN = join(inject('berthPackage'), 'cli/bin/berth.js');
 export const EMBEDDED_BIN = `${ROOT}cli/bin/embedded.js`;
 
 export interface CliResult {
