@@ -5,7 +5,7 @@
 import type { CommandEntry } from '../core/command.ts';
 
 export const COMMANDS: CommandEntry[] = [
-  { command: 'init', summary: 'Write a berth.yaml from a template', load: () => import('./init.ts') },
+  { command: 'init', summary: 'Write a berth.yaml and a starter program from a template (node-http, tcp, worker)', load: () => import('./init.ts') },
   { command: 'login', summary: 'Store an API token (and URL) for later commands', load: () => import('./login.ts') },
   { command: 'orgs create', summary: 'Create an org and select it for later commands', load: () => import('./orgs/create.ts') },
   { command: 'orgs list', summary: 'List orgs', load: () => import('./orgs/list.ts') },

@@ -1,12 +1,12 @@
-import type { CommandSpec } from '../core/command.ts';
+import type { CommandContext, CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
-import { TEMPLATES } from '../templates/manifests.ts';
+import { TEMPLATES, type Template } from '../templates/manifests.ts';
 
 export default {
   description: `Templates:\n${Object.entries(TEMPLATES).map(([name, t]) => `  ${name.padEnd(10)} ${t.summary}`).join('\n')}`,
   flags: {
     template: { type: 'string', short: 't', valueName: 'name', description: `One of ${Object.keys(TEMPLATES).join(', ')} (default node-http)` },
-    force: { type: 'boolean', description: 'Overwrite an existing berth.yaml' },
+    force: { type: 'boolean', description: 'Overwrite an existing berth.yaml (a starter program is never overwritten)' },
   },
   positionals: [{ name: 'app', description: 'App name (default: --app, BERTH_APP, or "my-app")' }],
   examples: ['berth init hello', 'berth init worker --template worker'],
@@ -22,6 +22,35 @@ export default {
       if ((err as { code?: string }).code === 'EEXIST') throw cliError('conflict', 'manifest-exists', `${file} already exists`, ['berth init --force (overwrites it)']);
       throw err;
     }
-    ctx.out.result({ file, template: name, app }, () => `Wrote ${file} (${name}).\nNext: berth apps create ${app}, berth envs create prod, berth deploy --wait`);
+    const starter = (await writeStarter(ctx.host, template)) ? template.starter.file : null;
+    // Onboarding goes on from wherever this machine is: nothing selected yet, or an org and project.
+    const selected = ctx.settings.read();
+    const next = [
+      ...(selected.org ? [] : ['berth orgs create <name>']),
+      ...(selected.project ? [] : ['berth projects create <name>']),
+      `berth apps create ${app}`,
+      'berth envs create prod',
+      'berth deploy --wait',
+    ];
+    ctx.out.result({ file, template: name, app, starter, next }, () =>
+      [
+        `Wrote ${file} (${name})${starter ? ` and ${starter}, a starter to replace with your app` : ''}.`,
+        ...(starter ? [] : [`Kept the existing ${template.starter.file}; the manifest runs it.`]),
+        '',
+        'Next:',
+        ...next.map((n) => `  ${n}`),
+      ].join('\n'),
+    );
   },
 } satisfies CommandSpec;
+
+/** Writes the template's starter program unless a file of that name exists; true when written. */
+async function writeStarter(host: CommandContext['host'], template: Template): Promise<boolean> {
+  try {
+    await host.writeFile(host.resolvePath(template.starter.file), template.starter.source, { exclusive: true });
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EEXIST') return false;
+    throw err;
+  }
+}

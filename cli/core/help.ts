@@ -1,19 +1,31 @@
 // Help text, generated from the command definitions (so it cannot drift from what is parsed).
+import { EXIT_CODES } from '../../functions/core/errors.ts';
 import type { CommandDefinition, CommandSummary, FlagSpec } from './command.ts';
 
-export function rootHelp(commands: CommandSummary[], version: string): string {
+/** `firstRun`: nothing is configured (no platform found, no token), so say where to begin. */
+export function rootHelp(commands: CommandSummary[], version: string, options: { firstRun?: boolean } = {}): string {
   const width = Math.max(...commands.map((c) => c.command.length));
+  const codes = Object.entries(EXIT_CODES).map(([category, code]) => `${code} ${category}`);
   return [
     `berth ${version}: deploy apps onto your own AWS account, or onto this machine.`,
+    ...(options.firstRun ? ['', ...FIRST_RUN] : []),
     '',
     'Usage: berth <command> [flags]',
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.command.padEnd(width)}  ${c.summary}`),
     '',
-    'Every command takes --help and --json. Exit codes: see `berth help exit-codes` in the README.',
+    'Every command takes --help and --json (JSON only on stdout, errors too).',
+    `Exit codes: 0 ok, ${codes.join(', ')}.`,
   ].join('\n');
 }
+
+const FIRST_RUN = [
+  'Nothing is set up here yet (no platform and no token found). To begin:',
+  '  npm start                      in the Berth checkout: runs the platform on this machine',
+  '  berth login --token <token>    or use a platform elsewhere (add --api <url>)',
+  '  berth init                     then write a berth.yaml (and a starter app) in your app\'s directory',
+];
 
 export function groupHelp(noun: string, commands: CommandSummary[]): string {
   const width = Math.max(...commands.map((c) => c.command.length));

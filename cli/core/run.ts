@@ -35,7 +35,8 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
         return argv.includes('--help') || argv.includes('-h') ? 0 : EXIT_CODES['invalid-input'];
       }
       if (words.length) throw cliError('invalid-input', 'unknown-command', `unknown command "${words.join(' ')}"`, ['berth --help']);
-      out.line(rootHelp(deps.commands, deps.version));
+      const settings = deps.settings.read();
+      out.line(rootHelp(deps.commands, deps.version, { firstRun: !settings.token && !settings.api }));
       return 0;
     }
     const command = await loadCommand(entry);
@@ -48,7 +49,7 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
     const parsed = parseArgs(rest, flagSpecs, command.positionals ?? [], usage);
     const settings = deps.settings.read();
     const api = new ApiClient((parsed.flags.api as string | undefined) ?? settings.api, settings.token, deps.fetch);
-    const manifestApp = (command.requires ?? []).includes('app') ? await appFromManifest(deps.host) : undefined;
+    const manifestApp = (command.requires ?? []).includes('app') ? await (await import('./manifest-app.ts')).appFromManifest(deps.host) : undefined;
     const target = {
       org: (parsed.flags.org as string | undefined) ?? settings.org ?? '',
       project: (parsed.flags.project as string | undefined) ?? settings.project ?? '',
@@ -77,19 +78,6 @@ function findCommand(commands: CommandEntry[], argv: string[]): { entry?: Comman
     if (found) return { entry: found, rest: argv.filter((_, i) => i >= n) };
   }
   return { rest: argv };
-}
-
-async function appFromManifest(host: Host): Promise<string | undefined> {
-  const file = host.resolvePath('berth.yaml');
-  if (!(await host.fileExists(file))) return undefined;
-  // Imported here, not at the top: only commands that need an app pay for the YAML parser.
-  const { parse: parseYaml } = await import('yaml');
-  try {
-    const doc = parseYaml(await host.readFile(file)) as { app?: unknown };
-    return typeof doc?.app === 'string' ? doc.app : undefined;
-  } catch {
-    return undefined; // `deploy` reports manifest errors properly; here it is only a default
-  }
 }
 
 const HOW_TO_SELECT: Record<Exclude<Precondition, 'auth'>, (v: string) => string[]> = {
