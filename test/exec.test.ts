@@ -8,7 +8,9 @@ import pty from 'node-pty';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceStatus } from '../functions/core/ports.ts';
+import { PayloadType } from '../cli/core/ssm/client-message.ts';
 import { BERTH_BIN, runBerth } from './support/cli-harness.ts';
+import { startFakeAgent } from './support/ssm-fake-agent.ts';
 import { createReadyEnv, envPath, serverSource, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'shell', env: 'prod' };
@@ -265,5 +267,47 @@ describe('exec WebSocket with a TTY', () => {
     const started = (res.body.events as { type: string; message: string }[]).filter((e) => e.type === 'exec.started');
     expect(started.length).toBeGreaterThan(0);
     expect(started.some((e) => e.message.includes('started sh') && !e.message.includes('echo $$'))).toBe(true);
+  });
+});
+
+describe('exec on AWS, through the real CLI', () => {
+  // The API answers with an ECS Exec session (as EcsExecGateway does); the CLI speaks the Session
+  // Manager protocol to a local agent that plays AWS's side byte for byte.
+  it('joins the Session Manager stream with the session token, prints the output and exits 0 on channel_closed', async () => {
+    const agent = await startFakeAgent();
+    const original = ops.platform.deps.exec;
+    const asked: { instance: string; argv: string[] }[] = [];
+    ops.platform.deps.exec = {
+      open: async (_env, instance, request) => {
+        asked.push({ instance: instance.id, argv: request.argv });
+        return { transport: 'ssm', sessionId: 'ecs-execute-command-0abc', streamUrl: agent.url, tokenValue: 'token-from-ecs', container: 'app' };
+      },
+    };
+    try {
+      const run = berth(['exec', '--instance', web[0].id, '--', 'echo', 'hi']);
+      const conn = await agent.connection;
+      const open = JSON.parse(await conn.receiveText()) as Record<string, string>;
+      expect(open.TokenValue).toBe('token-from-ecs');
+      conn.send({ type: 'output_stream_data', seq: 0, flags: 1, payloadType: PayloadType.HandshakeRequest, payload: JSON.stringify({ AgentVersion: '3.3.987.0', RequestedClientActions: [{ ActionType: 'SessionType', ActionParameters: { SessionType: 'InteractiveCommands', Properties: null } }] }) });
+      expect((await conn.receiveFrame()).type).toBe('acknowledge');
+      expect((await conn.receiveFrame()).payloadType).toBe(PayloadType.HandshakeResponse);
+      conn.send({ type: 'output_stream_data', seq: 1, payloadType: PayloadType.HandshakeComplete, payload: JSON.stringify({ HandshakeTimeToComplete: 1000, CustomerMessage: '' }) });
+      expect((await conn.receiveFrame()).type).toBe('acknowledge');
+      expect((await conn.receiveFrame()).payloadType).toBe(PayloadType.Size);
+      conn.send({ type: 'output_stream_data', seq: 2, payloadType: PayloadType.Output, payload: 'hi\r\n' });
+      // The CLI's stdin is empty: its end reaches the remote terminal as ^D, around the ack of the output.
+      const next = [await conn.receiveFrame(), await conn.receiveFrame()];
+      expect(next.map((f) => f.type).sort()).toEqual(['acknowledge', 'input_stream_data']);
+      expect(next.find((f) => f.type === 'input_stream_data')!.payload).toEqual(Buffer.of(0x04));
+      conn.send({ type: 'channel_closed', seq: 0, flags: 3, payloadType: 0, payload: JSON.stringify({ MessageId: crypto.randomUUID(), CreatedDate: new Date().toISOString(), DestinationId: 'ecs:berth', SessionId: 'ecs-execute-command-0abc', MessageType: 'channel_closed', SchemaVersion: 1, Output: '' }) });
+      const r = await run;
+      expect(asked).toEqual([{ instance: web[0].id, argv: ['echo', 'hi'] }]);
+      expect(r.stdout).toBe('hi\r\n');
+      expect(r.stderr).toContain(`Connected to ${web[0].id} (web, ${web[0].releaseId})`);
+      expect(r.code).toBe(0);
+    } finally {
+      ops.platform.deps.exec = original;
+      await agent.close();
+    }
   });
 });

@@ -11,7 +11,8 @@ const RUNNING = new Set(['healthy', 'unhealthy', 'starting']);
 export default {
   description:
     'Runs CMD in the instance’s working dir with its environment (config, PORT, BERTH_*, secrets in $BERTH_SECRETS_DIR) and exits with its exit code. ' +
-    'Always says which instance it is in. With several instances, --instance picks one; without it a terminal gets a numbered choice and a script gets an error listing the --instance commands.',
+    'Always says which instance it is in. With several instances, --instance picks one; without it a terminal gets a numbered choice and a script gets an error listing the --instance commands. ' +
+    'On AWS it is ECS Exec, spoken by the CLI itself (no session-manager-plugin to install); ECS runs every session on a terminal, so without -t output still comes as a terminal writes it (\\r\\n, stdout and stderr together) and the exit code is 0 unless the command could not start.',
   flags: {
     workload: { type: 'string', short: 'w', valueName: 'name', description: 'Only instances of this workload' },
     instance: { type: 'string', short: 'i', valueName: 'id', description: 'This instance (see `berth status`)' },
@@ -31,7 +32,8 @@ export default {
     const code =
       channel.transport === 'websocket'
         ? await execSession(ctx.host, { url: `${ctx.api.baseUrl!.replace(/\/$/, '').replace(/^http/, 'ws')}${channel.path}`, instance, argv: ctx.positionals, tty }, connected)
-        : await Promise.reject(cliError('internal', 'ssm-pending', `exec on AWS (Session Manager, session ${channel.sessionId}) is being wired in`));
+        : // AWS: ECS Exec, spoken by the CLI itself; loaded only here, so other commands never parse it.
+          await (await import('../core/ssm/session.ts')).ssmExecSession(ctx.host, channel, { tty, instance }, connected);
     if (code !== 0) await ctx.host.exit(code);
   },
 } satisfies CommandSpec;
