@@ -12,7 +12,7 @@ export default {
   description:
     'Runs CMD in the instance’s working dir with its environment (config, PORT, BERTH_*, secrets in $BERTH_SECRETS_DIR) and exits with its exit code. ' +
     'Always says which instance it is in. With several instances, --instance picks one; without it a terminal gets a numbered choice and a script gets an error listing the --instance commands. ' +
-    'On AWS it is ECS Exec, spoken by the CLI itself (no session-manager-plugin to install); ECS runs every session on a terminal, so without -t output still comes as a terminal writes it (\\r\\n, stdout and stderr together) and ECS does not carry the command's exit code back, so berth exits 0 when the session ends cleanly.',
+    'On AWS it is ECS Exec, spoken by the CLI itself (no session-manager-plugin to install); ECS runs every session on a terminal, so without -t output still comes as a terminal writes it (\\r\\n, stdout and stderr together) and ECS does not carry the command’s exit code back, so berth exits 0 when the session ends cleanly.',
   flags: {
     workload: { type: 'string', short: 'w', valueName: 'name', description: 'Only instances of this workload' },
     instance: { type: 'string', short: 'i', valueName: 'id', description: 'This instance (see `berth status`)' },
