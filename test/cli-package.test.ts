@@ -46,9 +46,9 @@ describe('the published berth', () => {
 describe('the bundle', () => {
   const metafile = JSON.parse(readFileSync(join(inject('berthPackage'), 'metafile.json'), 'utf8')) as Metafile;
 
-  /** Every input in the entry chunk and the chunks it imports statically: what `berth --help` loads. */
-  function startupInputs(): string[] {
-    const entry = Object.keys(metafile.outputs).find((o) => metafile.outputs[o].entryPoint === 'cli/main.ts')!;
+  /** Every input in a chunk and the chunks it imports statically: what loading it loads. */
+  function loadedWith(chunk: (output: Metafile['outputs'][string]) => boolean): string[] {
+    const entry = Object.keys(metafile.outputs).find((o) => chunk(metafile.outputs[o]))!;
     const seen = new Set<string>();
     const visit = (output: string) => {
       if (seen.has(output)) return;
@@ -59,6 +59,8 @@ describe('the bundle', () => {
     return [...seen].flatMap((o) => Object.keys(metafile.outputs[o].inputs));
   }
 
+  const startupInputs = () => loadedWith((o) => o.entryPoint === 'cli/main.ts');
+
   it('starts without zod, hono, the AWS SDK, the YAML parser or tar', () => {
     const heavy = startupInputs().filter((i) => /node_modules\/(zod|hono|@hono|@aws-sdk|yaml|tar-stream)\//.test(i));
     expect(heavy).toEqual([]);
@@ -67,5 +69,10 @@ describe('the bundle', () => {
   it('starts with the command table and no command', () => {
     const commands = startupInputs().filter((i) => i.startsWith('cli/commands/'));
     expect(commands).toEqual(['cli/commands/index.ts']);
+  });
+
+  it('shows deploy --help without zod: deploy imports the manifest parser when it runs', () => {
+    const deploy = loadedWith((o) => 'cli/commands/deploy.ts' in o.inputs);
+    expect(deploy.filter((i) => /node_modules\/zod\//.test(i))).toEqual([]);
   });
 });

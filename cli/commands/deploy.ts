@@ -1,4 +1,3 @@
-import { parseManifest } from '../../functions/contract/parse-manifest.ts';
 import type { CommandContext, CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { renderReceipt, type Receipt } from '../core/receipt.ts';
@@ -27,6 +26,8 @@ export default {
     }
     const manifest = await ctx.host.readFile(file);
     // Validate here too: a bad manifest should fail before a large upload, with the same message.
+    // Imported here, not at the top: zod and the schema are most of the bundle, and help needs neither.
+    const { parseManifest } = await import('../../functions/contract/parse-manifest.ts');
     try {
       parseManifest(manifest, file);
     } catch (err) {
