@@ -1,8 +1,9 @@
 // Shared by `wait` and `deploy --wait`: print the operation's events as they happen and end with
 // its outcome. A failed operation becomes the CLI error of its category (and its exit code).
-import type { BerthEvent } from '../../functions/contract/responses.ts';
+import type { BerthEvent, EnvStatus } from '../../functions/contract/responses.ts';
 import type { CommandContext } from './command.ts';
 import { CliError } from './errors.ts';
+import { envLine, workloadTable } from './status-view.ts';
 
 const POLL_MS = 200;
 
@@ -57,7 +58,14 @@ export async function settle(ctx: CommandContext, operationId: string): Promise<
 async function finish(ctx: CommandContext, operation: OperationBody['operation']): Promise<OperationBody['operation']> {
   if (operation.status === 'succeeded') {
     if (ctx.out.json) ctx.out.jsonLine({ operation });
-    else ctx.out.line(ctx.out.style.green(['deploy', 'rollback', 'reconcile'].includes(operation.kind) ? `${operation.id} succeeded: ${operation.releaseId} is live` : `${operation.kind} ${operation.id} succeeded`));
+    else {
+      ctx.out.line(ctx.out.style.green(['deploy', 'rollback', 'reconcile'].includes(operation.kind) ? `${operation.id} succeeded: ${operation.releaseId} is live` : `${operation.kind} ${operation.id} succeeded`));
+      // What runs now, desired beside current, so a --wait ends where `berth status` would start.
+      if (['deploy', 'rollback', 'reconcile', 'scale'].includes(operation.kind)) {
+        const { status } = await ctx.api.get<{ status: EnvStatus }>(ctx.api.envPath(ctx.target, '/status'));
+        ctx.out.line(`\n${envLine(status, ctx.out.style)}\n\n${workloadTable(status, ctx.out.style)}`);
+      }
+    }
     return operation;
   }
   const error = operation.error ?? { category: 'internal', code: 'unknown', message: 'the operation failed without an error record', step: operation.step ?? '?', next: [] };
