@@ -6,9 +6,18 @@ import type { CommandEntry } from '../core/command.ts';
 
 export const COMMANDS: CommandEntry[] = [
   { command: 'init', summary: 'Write a berth.yaml and a starter program from a template (node-http, tcp, worker)', load: () => import('./init.ts') },
-  { command: 'login', summary: 'Store an API token (and URL) for later commands', load: () => import('./login.ts') },
+  { command: 'login', summary: 'Log in through the browser (device code), or store a given --token, for later commands', load: () => import('./login.ts') },
+  { command: 'whoami', summary: 'Who the CLI acts as: principal, token name and kind, org, role, expiry', load: () => import('./whoami.ts') },
+  { command: 'logout', summary: 'Revoke the CLI\'s token on the server and forget it here', load: () => import('./logout.ts') },
   { command: 'orgs create', summary: 'Create an org and select it for later commands', load: () => import('./orgs/create.ts') },
   { command: 'orgs list', summary: 'List orgs', load: () => import('./orgs/list.ts') },
+  { command: 'members invite', summary: 'Invite someone to the org with a role; prints a one-time invite code', load: () => import('./members/invite.ts') },
+  { command: 'members list', summary: 'Members of the org and their roles', load: () => import('./members/list.ts') },
+  { command: 'members role', summary: "Change a member's role (owner only for owners)", load: () => import('./members/role.ts') },
+  { command: 'members remove', summary: 'Remove a member from the org; their login tokens stop working', load: () => import('./members/remove.ts') },
+  { command: 'tokens create', summary: 'Create a CI token with a role and an expiry (shown once)', load: () => import('./tokens/create.ts') },
+  { command: 'tokens list', summary: "The org's tokens: kind, who, role, state, expiry (never the token)", load: () => import('./tokens/list.ts') },
+  { command: 'tokens revoke', summary: 'Revoke a token of the org', load: () => import('./tokens/revoke.ts') },
   { command: 'projects create', summary: 'Create a project and select it for later commands', load: () => import('./projects/create.ts') },
   { command: 'projects list', summary: 'List projects of the selected org', load: () => import('./projects/list.ts') },
   { command: 'apps create', summary: 'Create an app and select it for later commands', load: () => import('./apps/create.ts') },
@@ -45,6 +54,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'volumes delete', summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', load: () => import('./volumes/delete.ts') },
   { command: 'envs destroy', summary: 'Destroy an env: stop its instances and close its endpoints; releases, events and logs are kept', load: () => import('./envs/destroy.ts') },
   { command: 'cost-tags activate', summary: 'Activate the berth:* tags as AWS cost allocation tags (group the bill by org, project, app, env)', load: () => import('./cost-tags/activate.ts') },
+  { command: 'audit', summary: 'Who changed what in the org, newest first; --format csv|json exports it (admin)', load: () => import('./audit.ts') },
   // Generated from this very table, so it can never offer a command that does not exist.
   { command: 'completion', summary: 'Print shell completion for bash, zsh or fish', load: () => import('./completion.ts') },
 ];

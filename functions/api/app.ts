@@ -7,13 +7,21 @@ import { formatIssuePath } from '../contract/parse-manifest.ts';
 import { BerthError, InvalidInputError } from '../core/errors.ts';
 import { ulid } from '../core/ids.ts';
 import type { PlatformDeps } from '../core/services/deps.ts';
+import { DeviceFlow, type DeviceFlowSettings } from '../core/services/device-flow.ts';
+import { auditMutations } from './audit.ts';
 import { bearerAuth, type AuthVariables } from './auth.ts';
+import { bodyLimits } from './body-limit.ts';
 import { idempotency } from './idempotency.ts';
+import { DEFAULT_RATE_LIMITS, limitBySource, limitByToken, TokenBuckets, type RateLimits } from './rate-limit.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
+import { DEVICE_ENDPOINTS, registerDeviceRoutes } from './routes/device.ts';
+import { DEVICE_PAGE_PATH, devicePages } from './routes/device-pages.ts';
 import { registerExecRoutes } from './routes/exec.ts';
 import { registerHierarchyRoutes } from './routes/hierarchy.ts';
+import { registerMemberRoutes } from './routes/members.ts';
 import { registerObserveRoutes } from './routes/observe.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 
@@ -29,6 +37,18 @@ export interface ApiOptions {
    * @default true
    */
   streaming?: boolean;
+  /**
+   * Token buckets per API token and per source ip (functions/api/rate-limit.ts); `false` turns
+   * them off (a benchmark of the API's own overhead). Tests pass small values.
+   * @default DEFAULT_RATE_LIMITS (20/s, bursts of 100, per token; 5/s, bursts of 20, per ip)
+   */
+  rateLimits?: RateLimits | false;
+  /**
+   * The device login's timing (RFC 8628): poll interval, code lifetime, slow_down step, clock.
+   * Test-only: tests shorten them; deployments keep the defaults.
+   * @default 5 s interval, 600 s lifetime, +5 s per slow_down
+   */
+  deviceFlow?: DeviceFlowSettings;
 }
 
 export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<ApiEnv> {
@@ -40,6 +60,13 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
     await next();
     c.header('x-request-id', requestId);
   });
+
+  // Before every route, so that everything (routes added later, the unauthenticated device-login
+  // endpoints and approval page too) is audited and limited per source. Audit is outermost: it
+  // records the outcome of whatever answered, a 429 or a 413 included.
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  app.use('*', auditMutations(deps.store));
+  if (limits) app.use('*', limitBySource(new TokenBuckets(limits.perSourceIp)));
 
   app.onError((err, c) => {
     const e = err instanceof BerthError ? err : new BerthError('internal', 'unexpected', `unexpected error (request ${c.get('requestId')}); the server log has the details`);
@@ -60,11 +87,16 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
+  // No token needed: health, the document, and the device-login endpoints `berth login` calls
+  // before it has a token.
+  const open = new Set([`/${API_VERSION}/health`, `/${API_VERSION}/openapi.json`, ...DEVICE_ENDPOINTS.map((p) => `/${API_VERSION}${p}`)]);
   app.use(`/${API_VERSION}/*`, async (c, next) => {
-    const path = new URL(c.req.url).pathname;
-    if (path === `/${API_VERSION}/health` || path === `/${API_VERSION}/openapi.json`) return next();
+    if (open.has(new URL(c.req.url).pathname)) return next();
     return bearerAuth(deps.store)(c, next);
   });
+  if (limits) app.use(`/${API_VERSION}/*`, limitByToken(new TokenBuckets(limits.perToken)));
+  // After auth, so a 413 is attributed to its token in the audit log; before anything reads a body.
+  app.use('*', bodyLimits());
   app.use(`/${API_VERSION}/*`, idempotency(deps.store));
 
   const v1 = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
@@ -75,7 +107,13 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   registerObserveRoutes(v1, deps, { streaming });
   registerResourceRoutes(v1, deps);
   registerExecRoutes(v1, deps);
+  registerMemberRoutes(v1, deps);
+  registerAuditRoutes(v1, deps);
+  const deviceFlow = new DeviceFlow(deps.store, options.deviceFlow);
+  registerDeviceRoutes(v1, deps, deviceFlow);
   app.route(`/${API_VERSION}`, v1);
+  // The approval page people open from `berth login` (HTML, outside /v1).
+  app.route(DEVICE_PAGE_PATH, devicePages(deps.store, deviceFlow));
   return app;
 }
 

@@ -2,43 +2,16 @@
 // their sha256 is stored, so a leaked table does not leak a usable token. Every route declares its
 // permission (route.ts); `authorize` checks it against the caller's role in the route's org, and a
 // caller with no role there gets exactly the answer a missing org gets, so orgs do not leak.
-import { createHash, randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { BerthError, NotFoundError, PermissionError } from '../core/errors.ts';
-import { tokenId } from '../core/ids.ts';
 import type { Role, TokenRecord } from '../core/model.ts';
+import { hashToken } from '../core/token-mint.ts';
 import { MINIMUM_ROLE, roleAllows, weaker, type Permission } from '../core/roles.ts';
 import type { Actor } from '../core/services/deps.ts';
 import { orgNotFound } from '../core/services/hierarchy.ts';
 import type { StateStore } from '../core/state-store.ts';
 
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
-/** The name the installer's bootstrap token acts under. */
-export const INSTALLER = 'owner';
-
-export interface NewToken {
-  name: string;
-  kind: TokenRecord['kind'];
-  principal: string;
-  org?: string;
-  role?: Role;
-  createdBy: string;
-  expiresAt?: string;
-}
-
-/** Mints a token and stores its hash; the token itself is returned once and never again. */
-export async function issueToken(store: StateStore, spec: NewToken): Promise<{ token: string; record: TokenRecord }> {
-  const token = `berth_${randomBytes(24).toString('base64url')}`;
-  const record: TokenRecord = { id: tokenId(), hash: hashToken(token), createdAt: new Date().toISOString(), ...spec };
-  await store.putToken(record);
-  return { token, record };
-}
-
-/** The installer's bootstrap token (first `npm start`; the stack's bootstrap on AWS). */
-export function issueOwnerToken(store: StateStore, label = 'bootstrap'): Promise<{ token: string; record: TokenRecord }> {
-  return issueToken(store, { name: label, kind: 'bootstrap', principal: INSTALLER, createdBy: INSTALLER });
-}
+export { hashToken, INSTALLER, issueOwnerToken, issueToken, type NewToken } from '../core/token-mint.ts';
 
 /** The token's record if it may be used now; otherwise the 401 that says why. */
 export async function verifyToken(store: StateStore, token: string, now = Date.now()): Promise<TokenRecord> {

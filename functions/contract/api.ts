@@ -114,3 +114,17 @@ export const ExecBody = z
     tty: z.boolean().default(false).describe('Interactive terminal (a PTY)'),
   })
   .strict();
+
+export const RoleName = z.enum(['viewer', 'deployer', 'admin', 'owner'], { message: 'must be one of viewer, deployer, admin, owner' });
+export const Email = z.string().max(254).regex(/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/, { message: 'must be an email address such as alice@example.com' });
+export const MemberParams = OrgParams.extend({ email: Email });
+export const InviteBody = z.object({ email: Email, role: RoleName }).strict();
+export const RoleBody = z.object({ role: RoleName }).strict();
+export const TokenParams = OrgParams.extend({ id: z.string().regex(/^tok-[0-9a-f]{12}$/, { message: 'must be a token id such as tok-0123456789ab (see `berth tokens list`)' }) });
+export const CreateTokenBody = z
+  .object({
+    name: Name.describe('A label: where the token is used, e.g. github-actions'),
+    role: RoleName,
+    expiresInDays: z.number().int().min(1).max(366).default(90).describe('Days until the token stops working (1–366, default 90)'),
+  })
+  .strict();

@@ -158,3 +158,27 @@ export interface BerthEvent {
   instance?: string;
   data?: Record<string, unknown>;
 }
+
+/** A member of an org as the API shows it. */
+export interface MemberView {
+  org: string;
+  email: string;
+  role: 'viewer' | 'deployer' | 'admin' | 'owner';
+  status: 'invited' | 'active';
+  invitedBy: string;
+  createdAt: string;
+}
+
+/** A token as the API lists it: never the token, never its hash. */
+export interface TokenView {
+  id: string;
+  name: string;
+  kind: 'bootstrap' | 'session' | 'ci';
+  principal: string;
+  org?: string;
+  role?: MemberView['role'];
+  createdAt: string;
+  createdBy: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}

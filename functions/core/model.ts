@@ -144,6 +144,17 @@ export interface Member {
   status: 'invited' | 'active';
   invitedBy: string;
   createdAt: string;
+  /** sha256 of the current invite code while invited; a newer invite replaces it. */
+  inviteHash?: string;
+}
+
+/** A one-time invite code (hash only), good for a week. */
+export interface Invite {
+  hash: string;
+  org: string;
+  email: string;
+  expiresAt: string;
+  usedAt?: string;
 }
 
 /**
@@ -167,4 +178,56 @@ export interface TokenRecord {
   createdBy: string;
   expiresAt?: string;
   revokedAt?: string;
+}
+
+/**
+ * A device authorization request of `berth login` (RFC 8628). The device code is a bearer secret
+ * of the CLI, so only its sha256 is stored; the user code is short, shown to a person, and good
+ * for ten minutes only. Decided once (approved or denied), exchanged for a token at most once.
+ */
+export interface DeviceGrant {
+  /** sha256 of the device code. */
+  deviceCodeHash: string;
+  /** 8 characters of USER_CODE_ALPHABET, stored without the dash. */
+  userCode: string;
+  clientId: string;
+  requestedAt: string;
+  /** The address the request came from, shown on the approval page. */
+  requestedFrom?: string;
+  /** Epoch seconds: the table's TTL attribute, and checked on every read (TTL deletes late). */
+  expiresAt: number;
+  /** Seconds the client must wait between polls; slow_down raises it. */
+  intervalSeconds: number;
+  /** Epoch milliseconds of the last poll. */
+  lastPolledAt?: number;
+  status: 'pending' | 'approved' | 'denied' | 'exchanged';
+  decidedAt?: string;
+  /** Who approved or denied it. */
+  decidedBy?: string;
+  /** What an approval grants: a session token for this principal, org and role. */
+  principal?: string;
+  org?: string;
+  role?: Role;
+}
+
+/**
+ * A browser session of the approval page: an opaque cookie value, stored hashed like API tokens.
+ * It can only approve device requests, for the orgs its sign-in proved membership of.
+ */
+export interface WebSession {
+  /** sha256 of the cookie value. */
+  hash: string;
+  /** The member's email, or the installer for the bootstrap token. */
+  principal: string;
+  /** How they signed in: an invite code, or an API token (the bootstrap or a login token). */
+  via: 'invite' | 'bootstrap' | 'session';
+  /** The orgs it may approve for; absent for the bootstrap token (every org the installer is in). */
+  orgs?: string[];
+  /** A token sign-in never yields more than that token had. */
+  maxRole?: Role;
+  /** sha256 of the token it signed in with: revoking that token ends the session too. */
+  viaTokenHash?: string;
+  createdAt: string;
+  /** Epoch seconds: the table's TTL attribute, and checked on every read. */
+  expiresAt: number;
 }

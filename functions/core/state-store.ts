@@ -2,8 +2,9 @@
 // (`functions/store/dynamo-state-store.ts`) serves both DynamoDB on AWS and dynalite embedded.
 // Every write is a single-item conditional write: dynalite has no transactions, and they are
 // not needed when the env item's `version` serialises changes and everything else is append-only.
-import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member } from './model.ts';
+import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member, Invite, DeviceGrant, WebSession } from './model.ts';
 import type { EnvRef } from './ports.ts';
+import type { AuditRecord } from '../contract/audit.ts';
 
 export interface IdempotencyRecord {
   requestHash: string;
@@ -26,6 +27,18 @@ export interface AppRef {
   org: string;
   project: string;
   app: string;
+}
+
+/** Audit query: newest first; `after` is the last id of the previous page (exclusive). */
+export interface AuditListQuery {
+  since?: string;
+  until?: string;
+  /** Exact principal. */
+  actor?: string;
+  /** Substring of the action. */
+  action?: string;
+  limit: number;
+  after?: string;
 }
 
 export type EnvPatch = Partial<Pick<Env, 'desiredReleaseId' | 'currentReleaseId' | 'activeOperationId' | 'lastOperationId' | 'scale' | 'endpoints' | 'volumes' | 'status'>>;
@@ -122,6 +135,37 @@ export interface StateStore {
   getMember(org: string, email: string): Promise<Member | undefined>;
   listMembers(org: string): Promise<Member[]>;
   listMemberships(email: string): Promise<Member[]>;
-  updateMember(org: string, email: string, patch: Partial<Pick<Member, 'role' | 'status'>>): Promise<Member>;
+  updateMember(org: string, email: string, patch: Partial<Pick<Member, 'role' | 'status' | 'inviteHash'>>): Promise<Member>;
+  putInvite(invite: Invite): Promise<void>;
+  getInvite(hash: string): Promise<Invite | undefined>;
+  /** Marks the invite used; false when it already was (two redemptions race, one wins). */
+  useInvite(hash: string, at: string): Promise<boolean>;
   deleteMember(org: string, email: string): Promise<void>;
+
+  /**
+   * The org's audit log, append-only: a duplicate id throws ConflictError, and there is
+   * deliberately no method that changes or removes a record.
+   */
+  appendAudit(record: AuditRecord): Promise<void>;
+  /** Newest first; `next` is the `after` of the following page, when there is one. */
+  listAudit(org: string, query: AuditListQuery): Promise<{ records: AuditRecord[]; next?: string }>;
+
+  /**
+   * Device authorization (RFC 8628). `createDeviceGrant` claims the user code first and throws
+   * ConflictError (code `user-code-taken`) while a live grant holds it; the caller draws another.
+   */
+  createDeviceGrant(grant: DeviceGrant): Promise<void>;
+  getDeviceGrant(deviceCodeHash: string): Promise<DeviceGrant | undefined>;
+  getDeviceGrantByUserCode(userCode: string): Promise<DeviceGrant | undefined>;
+  /** Records a poll unless another poll was recorded since `previous` was read; false then. */
+  recordDevicePoll(deviceCodeHash: string, previous: number | undefined, at: number, intervalSeconds: number): Promise<boolean>;
+  /** Approves or denies a pending grant; false when it was not pending any more. */
+  decideDeviceGrant(deviceCodeHash: string, decision: Pick<DeviceGrant, 'status' | 'decidedAt' | 'decidedBy' | 'principal' | 'org' | 'role'>): Promise<boolean>;
+  /** Moves an approved grant to `exchanged`; false when it was not approved (or already exchanged). */
+  exchangeDeviceGrant(deviceCodeHash: string): Promise<boolean>;
+
+  /** Sessions of the approval page (hash only). */
+  putWebSession(session: WebSession): Promise<void>;
+  getWebSession(hash: string): Promise<WebSession | undefined>;
+  deleteWebSession(hash: string): Promise<void>;
 }

@@ -5,24 +5,29 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { releaseSeq } from '../core/ids.ts';
-import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member } from '../core/model.ts';
+import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member, Invite, DeviceGrant, WebSession } from '../core/model.ts';
+import { DynamoDeviceGrants } from './dynamo-device.ts';
 import type { EnvRef } from '../core/ports.ts';
-import type { AppRef, EnvPatch, IdempotencyRecord, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
+import type { AppRef, AuditListQuery, EnvPatch, IdempotencyRecord, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
 
 /** Stripe keeps keys for 24 h; a retry after that is a new request. */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 import { keys, seq } from './table.ts';
+import { appendAudit, listAudit } from './dynamo-audit.ts';
+import type { AuditRecord } from '../contract/audit.ts';
 
 type Item = Record<string, unknown>;
 
 export class DynamoStateStore implements StateStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly devices: DynamoDeviceGrants;
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.devices = new DynamoDeviceGrants(this.doc, tableName);
   }
 
   createOrg(org: Org) {
@@ -265,7 +270,30 @@ export class DynamoStateStore implements StateStore {
   listMemberships(email: string) {
     return this.query<Member>({ pk: keys.user(email), prefix: 'ORG#' });
   }
-  async updateMember(org: string, email: string, patch: Partial<Pick<Member, 'role' | 'status'>>) {
+  async putInvite(invite: Invite) {
+    await this.create(keys.invite(invite.hash), 'INVITE', invite, 'invite already exists');
+  }
+  getInvite(hash: string) {
+    return this.get<Invite>(keys.invite(hash), 'INVITE');
+  }
+  async useInvite(hash: string, at: string) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: keys.invite(hash), sk: 'INVITE' },
+          UpdateExpression: 'SET usedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+  async updateMember(org: string, email: string, patch: Partial<Pick<Member, 'role' | 'status' | 'inviteHash'>>) {
     const updated = await this.update<Member>(keys.org(org), `MEMBER#${email}`, patch, `member ${email} of ${org}`);
     await this.put(keys.user(email), keys.org(org), updated);
     return updated;
@@ -273,6 +301,43 @@ export class DynamoStateStore implements StateStore {
   async deleteMember(org: string, email: string) {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.org(org), sk: `MEMBER#${email}` } }));
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.user(email), sk: keys.org(org) } }));
+  }
+
+  // Append-only (see dynamo-audit.ts): no update or delete of audit items exists anywhere.
+  appendAudit(record: AuditRecord) {
+    return appendAudit(this.doc, this.tableName, record);
+  }
+  listAudit(org: string, query: AuditListQuery) {
+    return listAudit(this.doc, this.tableName, org, query);
+  }
+
+  // Device authorization and approval-page sessions (dynamo-device.ts).
+  createDeviceGrant(grant: DeviceGrant) {
+    return this.devices.create(grant);
+  }
+  getDeviceGrant(hash: string) {
+    return this.devices.get(hash);
+  }
+  getDeviceGrantByUserCode(code: string) {
+    return this.devices.getByUserCode(code);
+  }
+  recordDevicePoll(hash: string, previous: number | undefined, at: number, intervalSeconds: number) {
+    return this.devices.recordPoll(hash, previous, at, intervalSeconds);
+  }
+  decideDeviceGrant(hash: string, decision: Pick<DeviceGrant, 'status' | 'decidedAt' | 'decidedBy' | 'principal' | 'org' | 'role'>) {
+    return this.devices.decide(hash, decision);
+  }
+  exchangeDeviceGrant(hash: string) {
+    return this.devices.exchange(hash);
+  }
+  putWebSession(session: WebSession) {
+    return this.devices.putSession(session);
+  }
+  getWebSession(hash: string) {
+    return this.devices.getSession(hash);
+  }
+  deleteWebSession(hash: string) {
+    return this.devices.deleteSession(hash);
   }
 
   private async put(pk: string, sk: string, item: object): Promise<void> {

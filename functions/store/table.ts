@@ -19,6 +19,11 @@
 //   ORG#<org>                  TOKENREF#<token id>        the org's tokens, for `tokens list` (hash + metadata)
 //   ORG#<org>                  MEMBER#<email>             member of the org, with role
 //   USER#<email>               ORG#<org>                  the same membership, by person (which orgs they are in)
+//   INVITE#<sha256>            INVITE                     one-time invite code of a member (hash only)
+//   AUDIT#<org>                aud-<ulid>                 audit record of one mutation (append-only: conditional put, never updated or deleted; dynamo-audit.ts)
+//   DEVICE#<sha256>            DEVICE                     device authorization grant of `berth login` (device code hash only; TTL; dynamo-device.ts)
+//   USERCODE#<user code>       USERCODE                   the user code a person types → its grant (TTL)
+//   WEBSESSION#<sha256>        WEBSESSION                 signed-in browser on the approval page (cookie hash only; TTL)
 //
 // The org is the first component of every key below ORGS, so tenancy is part of the key design.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -55,4 +60,5 @@ export const keys = {
   taskTokens: () => 'TASKTOKENS',
   token: (hash: string) => `TOKEN#${hash}`,
   user: (email: string) => `USER#${email}`,
+  invite: (hash: string) => `INVITE#${hash}`,
 };

@@ -1,0 +1,28 @@
+import type { MemberView as Member } from '../../../functions/contract/responses.ts';
+import type { CommandSpec } from '../../core/command.ts';
+import { cliError } from '../../core/errors.ts';
+
+export default {
+  description: 'Answers a one-time invite code (good for 7 days). Hand it to the person over a channel you trust; they run `berth login --api <url>` and sign in with it on the page that opens. Only an owner can invite an owner.',
+  positionals: [{ name: 'email', description: 'Their email: who they will be in the audit log', required: true }],
+  flags: { role: { type: 'string', short: 'r', valueName: 'role', description: 'viewer | deployer | admin | owner' } },
+  requires: ['auth', 'org'],
+  examples: ['berth members invite alice@example.com --role deployer'],
+  async handler(ctx) {
+    const role = ctx.flags.role as string | undefined;
+    if (!role) throw cliError('invalid-input', 'role-missing', 'give the role with --role viewer|deployer|admin|owner', [`berth members invite ${ctx.positionals[0]} --role deployer`]);
+    const created = await ctx.api.post<{ member: Member; invite: { code: string; expiresAt: string } }>(`/v1/orgs/${ctx.target.org}/members`, { email: ctx.positionals[0], role });
+    ctx.out.result(created, () =>
+      [
+        `Invited ${created.member.email} to ${ctx.target.org} as ${created.member.role}.`,
+        '',
+        `  invite code   ${created.invite.code}`,
+        `  good until    ${created.invite.expiresAt} (once)`,
+        '',
+        'Send them the code, and this:',
+        `  berth login --api ${ctx.api.baseUrl ?? '<api url>'}`,
+        '  then sign in with the invite code on the page it opens.',
+      ].join('\n'),
+    );
+  },
+} satisfies CommandSpec;
