@@ -140,6 +140,9 @@ describe('volumes through the CLI', () => {
     expect(show.stdout).toMatch(/^Size\s+1 GiB$/m);
     expect(show.stdout).toMatch(/^Zone\s+eu-west-1a$/m);
     expect(show.stdout).toContain('One Zone');
+    // Mounting needs the manifest to declare it too; show says exactly what to write.
+    expect(show.stdout).toMatch(/^Attached\s+not mounted$/m);
+    expect(show.stdout).toContain('  volumes:  { data: { sizeGiB: 1, zone: eu-west-1a } }\n  workloads.<name>.volumes:  [{ volume: data, path: /data }]');
     expect(show.stdout).toMatch(/^Operations:\n {2}berth volumes resize data --size <GiB>$/m);
     expect(show.stdout).toContain('berth volumes snapshot data');
     expect(list.stdout).toMatch(/^NAME\s+SIZE\s+ZONE\s+ATTACHED\s+SNAPSHOTS\ndata\s+1 GiB\s+eu-west-1a\s+-\s+0$/m);

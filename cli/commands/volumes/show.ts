@@ -15,8 +15,10 @@ export default {
         `${st.bold('Size')}       ${v.sizeGiB} GiB`,
         `${st.bold('Zone')}       ${zoneOf(v)}`,
         `${st.bold('Created')}    ${v.createdAt}`,
-        `${st.bold('Attached')}   ${attachedOf(v) || 'not mounted (mount it under workloads.<name>.volumes in berth.yaml, then deploy)'}`,
+        `${st.bold('Attached')}   ${attachedOf(v) || 'not mounted'}`,
         `${st.bold('Snapshots')}  ${snapshots}${snapshots ? ` (latest ${v.snapshots!.at(-1)!.id})` : ''}`,
+        // A mount needs the volume declared in the manifest too; the same name adopts this one, data and all.
+        ...(attachedOf(v) ? [] : ['', 'To mount it, declare it in berth.yaml and mount it in a workload, then deploy:', `  volumes:  { ${v.name}: { sizeGiB: ${v.sizeGiB}${v.zone ? `, zone: ${v.zone}` : ''} } }`, `  workloads.<name>.volumes:  [{ volume: ${v.name}, path: /${v.name} }]`]),
         '',
         `Placement: ${v.placement}`,
         '',
