@@ -31,6 +31,14 @@ export type { BerthStackProps } from './berth-props.ts';
 /** The tag on every resource of the stack itself. */
 export const PLATFORM_TAG = { key: 'berth:platform', value: 'berth' } as const;
 
+/**
+ * The HTTP API stage's throttling: the account-wide guard in front of every Lambda container.
+ * The API also limits each token (functions/api/rate-limit.ts), but those buckets live in each
+ * container, so only this bounds the total. Far above a team's control-plane traffic; it caps
+ * what a flood can cost in Lambda and DynamoDB.
+ */
+export const API_STAGE_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
+
 /** The ECS events that move rollouts forward (health waiters, drift). */
 export const ECS_EVENT_TYPES = ['ECS Deployment State Change', 'ECS Service Action', 'ECS Task State Change'];
 
@@ -192,6 +200,7 @@ export class BerthStack extends Stack {
     api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
+      throttle: API_STAGE_THROTTLE,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(

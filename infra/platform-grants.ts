@@ -46,6 +46,10 @@ export class PlatformGrants {
   stateStore(role: Role): void {
     const { table, tableKey } = this.p;
     // Item reads and writes only: the key design serves every request with GetItem or Query, never Scan.
+    // The audit log (AUDIT#<org>) needs only PutItem and Query from this list. IAM cannot make it
+    // append-only: `dynamodb:LeadingKeys` allows or denies whole partitions, and no condition key
+    // sees a ConditionExpression, so a role that may append may also overwrite; the code's
+    // conditional put is the guard (functions/store/dynamo-audit.ts).
     allow(role, {
       sid: 'StateStore',
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],

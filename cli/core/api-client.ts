@@ -3,6 +3,9 @@
 import type { EnvRef } from '../../functions/core/ports.ts';
 import { CliError, cliError } from './errors.ts';
 
+/** Longest Retry-After the client waits out by itself. */
+const MAX_RETRY_AFTER_SECONDS = 5;
+
 export class ApiClient {
   constructor(
     readonly baseUrl: string | undefined,
@@ -69,6 +72,15 @@ export class ApiClient {
       res = await this.send(method, path, body, contentType, undefined, key);
     } catch (err) {
       if (!key || !(err instanceof CliError) || err.body.code !== 'api-unreachable' || !/ECONNRESET|socket hang up|other side closed/i.test(err.message)) throw err;
+      res = await this.send(method, path, body, contentType, undefined, key);
+    }
+    // Rate limited (429): wait as the API says and try again, a couple of times, when the wait is
+    // short; a longer one is the user's call, so the error says how long.
+    for (let attempt = 0; res.status === 429 && attempt < 2; attempt++) {
+      const seconds = Number(res.headers.get('retry-after'));
+      if (!(seconds > 0 && seconds <= MAX_RETRY_AFTER_SECONDS)) break;
+      await res.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
       res = await this.send(method, path, body, contentType, undefined, key);
     }
     if (!res.ok) throw await toCliError(res);

@@ -16,13 +16,18 @@ export function ulid(now = Date.now()): string {
     lastTime = now;
   }
   lastRandom = random;
+  return ulidTime(now) + random.map((d) => ALPHABET[d]).join('');
+}
+
+/** The 10-character time part of a ULID made at `ms`: a sort-key bound for "since"/"until" queries. */
+export function ulidTime(ms: number): string {
   let time = '';
-  let t = now;
+  let t = ms;
   for (let i = 0; i < 10; i++) {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  return time + random.map((d) => ALPHABET[d]).join('');
+  return time;
 }
 
 function increment(digits: number[]): number[] {
