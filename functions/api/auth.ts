@@ -57,7 +57,7 @@ export async function roleIn(store: StateStore, token: TokenRecord, org: string)
 export function authorize(permission: Permission): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const token = c.get('token');
-    if (permission === 'authenticated') return next();
+    if (permission === 'authenticated' || permission === 'public') return next();
     if (permission === 'platform') {
       if (token.kind !== 'bootstrap') {
         throw new PermissionError('platform-token-required', 'this needs the installer’s bootstrap token (printed by the first `npm start`, or the stack’s bootstrap secret on AWS); org tokens cannot do it', {

@@ -12,8 +12,9 @@ export const ROLES: readonly Role[] = ['viewer', 'deployer', 'admin', 'owner'];
  * - owner: hand out or take away ownership   owner
  * - platform: the installer's bootstrap token only (create orgs, account-wide billing settings)
  * - authenticated: any valid token (whoami, logout, the orgs it can see)
+ * - public: no token at all (the device-login endpoints, which hand tokens out)
  */
-export type Permission = 'read' | 'deploy' | 'admin' | 'owner' | 'platform' | 'authenticated';
+export type Permission = 'read' | 'deploy' | 'admin' | 'owner' | 'platform' | 'authenticated' | 'public';
 
 export const MINIMUM_ROLE: Record<'read' | 'deploy' | 'admin' | 'owner', Role> = { read: 'viewer', deploy: 'deployer', admin: 'admin', owner: 'owner' };
 
