@@ -86,6 +86,11 @@ export interface Host {
   openSocket(url: string, headers: Record<string, string>, events: SocketEvents): HostSocket;
   /** Ends the CLI with this exit code once output is flushed (`exec` passes on the remote code). */
   exit(code: number): Promise<never>;
+  /**
+   * Opens `url` in the user's browser (`berth login`); false when there is none to open (a server
+   * over SSH, CI). Optional: the console is the browser already.
+   */
+  openBrowser?(url: string): Promise<boolean>;
 }
 
 export interface Terminal {

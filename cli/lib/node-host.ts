@@ -29,5 +29,6 @@ export function nodeHost(cwd: string): Host {
     openSocket: openNodeSocket,
     // Let stdout and stderr drain first: the remote command's last output must not be cut.
     exit: (code) => new Promise<never>(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))),
+    openBrowser: async (url) => (await import('./open-browser.ts')).openBrowser(url),
   };
 }

@@ -12,7 +12,8 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function idempotency(store: StateStore): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
-    if (!key || !MUTATING.has(c.req.method)) return next();
+    // Without a token (the device-login endpoints) there is no caller to scope a key to.
+    if (!key || !MUTATING.has(c.req.method) || !c.get('actor')) return next();
     if (key.length > 255) throw new InvalidInputError('idempotency-key-invalid', 'Idempotency-Key must be at most 255 characters; a UUID is a good choice');
     const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
     const requestHash = createHash('sha256').update(`${c.req.method} ${new URL(c.req.url).pathname}\n`).update(body).digest('hex');

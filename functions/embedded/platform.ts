@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { createApi } from '../api/app.ts';
+import { createApi, type ApiOptions } from '../api/app.ts';
 import { EventLog } from '../core/event-log.ts';
 import type { PlatformDeps } from '../core/services/deps.ts';
 import type { ComputeDriver, LogStore } from '../core/ports.ts';
@@ -50,6 +50,8 @@ export interface EmbeddedOptions {
    * instances are healthy at once, so that it measures the platform's own overhead.
    */
   compute?: (parts: { dataDir: string; logs: LogStore; restartBackoffMs?: number[] }) => EmbeddedCompute;
+  /** Test-only: the device login's interval, code lifetime and clock (see ApiOptions). */
+  deviceFlow?: ApiOptions['deviceFlow'];
 }
 
 /** What the embedded platform needs of its compute driver: the port, exec, and startup cleanup. */
@@ -101,7 +103,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const reconcileMs = options.reconcileIntervalMs ?? 5000;
   const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, reconcileMs, (err) => console.error('reconcile:', err)) : async () => undefined;
 
-  const app = createApi(deps, { version: options.version });
+  const app = createApi(deps, { version: options.version, deviceFlow: options.deviceFlow });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);
