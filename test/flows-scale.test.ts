@@ -147,7 +147,13 @@ describe('scale through the CLI', () => {
     expect(none.json.workloads[0].instances).toEqual([]);
 
     // Back up, then a new release: the env keeps its scale (count, range, cpu, memory) across it.
-    expect((await flow.berth(['scale', 'count', '1', '--wait'])).code).toBe(0);
+    // With --json, --wait prints JSON lines only: the receipt, each event, the operation.
+    const up = await flow.berth(['scale', 'count', '1', '--wait', '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    const lines = up.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].receipt).toMatchObject({ workload: 'web', desired: { count: 1 } });
+    expect(lines.slice(1, -1).every((l) => l.event?.type)).toBe(true);
+    expect(lines.at(-1).operation).toMatchObject({ kind: 'scale', status: 'succeeded' });
     await deployOrThrow(flow);
     const after = await status();
     expect(row(after.text)).toMatch(/^web\s+1 \(min 0, max 4\)\s+1\/1 healthy\s+512\/1024\s+rel-2$/);

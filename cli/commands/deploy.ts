@@ -43,10 +43,7 @@ export default {
     });
     if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
     else ctx.out.result({ receipt }, () => renderReceipt(receipt, ctx.out.style));
-    if (ctx.flags.wait && receipt.operationId) {
-      ctx.out.line();
-      await watchOperation(ctx, receipt.operationId);
-    }
+    if (ctx.flags.wait && receipt.operationId) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },
 } satisfies CommandSpec;
 

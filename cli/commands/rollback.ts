@@ -17,6 +17,6 @@ export default {
       ctx.out.result({ receipt }, () =>
         renderReceipt(receipt, ctx.out.style).replace(/^.*\n/, `${ctx.out.style.green('Rollback')} to ${ctx.out.style.bold(receipt.releaseId)} accepted for ${receipt.env}; rolling out as ${receipt.operationId}\n  restores  code, config v${receipt.configVersion} and secret versions pinned by ${receipt.releaseId}\n`),
       );
-    if (ctx.flags.wait && receipt.operationId) await watchOperation(ctx, receipt.operationId);
+    if (ctx.flags.wait && receipt.operationId) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },
 } satisfies CommandSpec;

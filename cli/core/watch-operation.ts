@@ -17,7 +17,9 @@ export function formatEvent(e: EventItem): string {
   return `${e.at}  ${e.type.padEnd(20)} ${e.message}`;
 }
 
-export async function watchOperation(ctx: CommandContext, operationId: string, options: { timeoutMs?: number } = {}): Promise<OperationBody['operation']> {
+/** `afterReceipt`: the command just printed its receipt; a blank line (never in --json) sets the events apart. */
+export async function watchOperation(ctx: CommandContext, operationId: string, options: { timeoutMs?: number; afterReceipt?: boolean } = {}): Promise<OperationBody['operation']> {
+  if (options.afterReceipt && !ctx.out.json) ctx.out.line();
   const deadline = options.timeoutMs ? ctx.host.now() + options.timeoutMs : Infinity;
   let after: string | undefined;
   let interrupted = false;

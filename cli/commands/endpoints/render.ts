@@ -43,5 +43,5 @@ export async function reportEndpointChange(ctx: CommandContext, receipt: Endpoin
       lines.push('', 'Next:', ...receipt.next.map((n) => `  ${n}`));
       return lines.join('\n');
     });
-  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
+  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
 }

@@ -25,6 +25,6 @@ export default {
       ctx.out.result({ receipt }, () =>
         [`Destroy of ${receipt.env} accepted; applying as ${receipt.operationId}`, '  stops     every instance (logs stay readable)', '  closes    every endpoint', '  keeps     releases, events and logs', '', 'Next:', ...receipt.next.map((n) => `  ${elsewhere && n.startsWith('berth wait') ? `${n} --env ${ctx.target.env}` : n}`)].join('\n'),
       );
-    if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
+    if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },
 } satisfies CommandSpec;

@@ -30,5 +30,5 @@ export async function submitScale(ctx: CommandContext, workload: string, setting
     ctx.out.result({ receipt }, () =>
       [`Scale of ${receipt.workload} accepted for ${receipt.env}; applying as ${receipt.operationId}`, `  from  ${describe(receipt.previous)}`, `  to    ${describe(receipt.desired)}`, '', 'Next:', ...receipt.next.map((n) => `  ${n}`)].join('\n'),
     );
-  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
+  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
 }

@@ -44,5 +44,5 @@ export async function reportVolumeChange(ctx: CommandContext, receipt: VolumeRec
       lines.push('', 'Next:', ...receipt.next.map((n) => `  ${n}`));
       return lines.join('\n');
     });
-  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId);
+  if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
 }
