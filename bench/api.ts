@@ -1,0 +1,107 @@
+// Figure 3: the API under load. One server in this process serves both the Berth app (built by
+// createApi from the embedded platform's deps, as `npm start` does) and the floors: a bare hono
+// route, and a bare route making the same store reads as GET status (on the same client and
+// dynalite). autocannon drives it from another process (two cores: one each). Rounds alternate
+// between the routes so that a burst of noise from the neighbours hits all of them alike.
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createApi } from '../functions/api/app.ts';
+import { progress, runAsScript, type FigureResult } from './lib/figure.ts';
+import { makeRow } from './lib/report.ts';
+import { benchManifest, createReadyEnv, envPath, freePort, startBenchPlatform, uploadApp } from './support/bench-platform.ts';
+import { bareRoundTrips, countRoundTrips, minus } from './support/round-trips.ts';
+
+const ROUNDS = 3;
+const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 2);
+const CONNECTIONS = 10;
+const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+
+interface Load {
+  rps: number;
+  p99: number;
+}
+
+/** One autocannon run in its own process; throws on any error or non-2xx answer. */
+function autocannon(url: string, token: string, seconds: number): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), '-H', `authorization=Bearer ${token}`, url];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err}`));
+      const r = JSON.parse(out) as { requests: { average: number }; latency: { p99: number }; errors: number; timeouts: number; non2xx: number };
+      if (r.errors || r.timeouts || r.non2xx) return reject(new Error(`autocannon ${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`));
+      resolve({ rps: r.requests.average, p99: r.latency.p99 });
+    });
+  });
+}
+
+export async function measure(): Promise<FigureResult> {
+  const bp = await startBenchPlatform();
+  let server: ServerType | undefined;
+  try {
+    const ref = { org: 'bench', project: 'shop', app: 'web', env: 'prod' };
+    await createReadyEnv(bp, ref);
+    const digest = await uploadApp(bp, ref.org);
+    await bp.call('POST', `${envPath(ref)}/deploys`, { manifest: benchManifest(ref.app, await freePort()), artifactDigest: digest }, 202);
+    await bp.platform.orchestrator.idle();
+
+    // What one `GET status` costs the store: the second floor does the same reads behind a bare route.
+    const trips = countRoundTrips(bp.platform.dynamo.client);
+    const before = trips.read();
+    await bp.call('GET', `${envPath(ref)}/status`, undefined, 200);
+    const perStatus = minus(trips.read(), before);
+    const { client } = bp.platform.dynamo;
+    await bareRoundTrips(client, { reads: 0, writes: 16 });
+
+    // Without the per-token rate limit (20/s by default): it is a policy, and it would be the figure.
+    const api = createApi(bp.platform.deps, { version: 'bench', rateLimits: false });
+    const bare = new Hono()
+      .get('/bare', (c) => c.json({ ok: true }))
+      .get('/bare-store', async (c) => {
+        await bareRoundTrips(client, perStatus);
+        return c.json({ ok: true });
+      });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: (req, env) => (/\/bare(-store)?$/.test(req.url) ? bare.fetch(req, env) : api.fetch(req, env)), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const routes = { bare: `${base}/bare`, bareStore: `${base}/bare-store`, health: `${base}/v1/health`, status: `${base}${envPath(ref)}/status` };
+
+    progress(`figure 3: autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${SECONDS} s per route`);
+    // One short unmeasured run warms Berth's request path (and the server's), so round 1 is not the JIT's.
+    await autocannon(routes.status, bp.token, 1);
+    const loads: Record<keyof typeof routes, Load[]> = { bare: [], bareStore: [], health: [], status: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of Object.entries(routes) as [keyof typeof routes, string][]) loads[name].push(await autocannon(url, bp.token, SECONDS));
+    }
+    const floor = (name: keyof typeof routes, label: string, pick: (l: Load) => number) => ({ label, samples: loads[name].map(pick) });
+    const storeLabel = `bare route + ${perStatus.reads} GetItems`;
+    const rows = [
+      makeRow({
+        figure: 3,
+        measure: 'GET status: requests/s',
+        unit: 'req/s',
+        samples: loads.status.map((l) => l.rps),
+        floor: floor('bare', 'bare hono route', (l) => l.rps),
+        note: `each GET status makes ${perStatus.reads} store reads${perStatus.writes ? ` and ${perStatus.writes} writes` : ''}, one after another; dynalite runs in the same process as the API (as in npm start)`,
+      }),
+      makeRow({ figure: 3, measure: 'GET status: p99 latency', unit: 'ms', samples: loads.status.map((l) => l.p99), spread: 'worst', floor: floor('bare', 'bare hono route', (l) => l.p99) }),
+      makeRow({ figure: 3, measure: 'GET status vs its store reads alone: requests/s', unit: 'req/s', samples: loads.status.map((l) => l.rps), floor: floor('bareStore', storeLabel, (l) => l.rps) }),
+      makeRow({ figure: 3, measure: 'GET /v1/health (Berth middleware, no store): requests/s', unit: 'req/s', samples: loads.health.map((l) => l.rps), floor: floor('bare', 'bare hono route', (l) => l.rps) }),
+    ];
+    return { rows, details: { connections: CONNECTIONS, seconds: SECONDS, rounds: loads, storeCallsPerStatus: perStatus } };
+  } finally {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await bp.close();
+  }
+}
+
+await runAsScript(import.meta.url, measure);
