@@ -51,7 +51,7 @@ describe('onboarding through the CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Nothing is set up here yet (no platform and no token found). To begin:');
     expect(help.stdout).toMatch(/^ {2}npm start +in the Berth checkout/m);
-    expect(help.stdout).toMatch(/^ {2}berth login --token <token> /m);
+    expect(help.stdout).toMatch(/^ {2}berth login --api <url> +or log in to a platform elsewhere/m);
     expect(help.stdout).toMatch(/^ {2}berth init +then write a berth\.yaml/m);
     expect(help.stdout).toContain('Exit codes: 0 ok, 1 internal, 2 invalid-input, 3 config-missing, 4 not-found, 5 conflict, 6 permission');
 

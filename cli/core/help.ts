@@ -23,7 +23,7 @@ export function rootHelp(commands: CommandSummary[], version: string, options: {
 const FIRST_RUN = [
   'Nothing is set up here yet (no platform and no token found). To begin:',
   '  npm start                      in the Berth checkout: runs the platform on this machine',
-  '  berth login --token <token>    or use a platform elsewhere (add --api <url>)',
+  '  berth login --api <url>        or log in to a platform elsewhere (in a browser; --token in scripts)',
   '  berth init                     then write a berth.yaml (and a starter app) in your app\'s directory',
 ];
 
