@@ -192,6 +192,10 @@ describe('berth login through the browser', () => {
     expect((await api('GET', '/v1/orgs/globex/projects', saved.token)).status).toBe(200);
     expect((await api('GET', '/v1/orgs/acme/projects', saved.token)).status).toBe(404);
 
+    // The approval is in the org's audit log, by the member who signed in on the page.
+    const audit = await api('GET', '/v1/orgs/globex/audit', bootstrap);
+    expect(audit.body.records.find((r: { action: string }) => r.action === 'POST /device/decide')).toMatchObject({ actor: 'owner', org: 'globex', outcome: 'success', tokenId: 'device-page' });
+
     const human = await berth(home, ['whoami']);
     expect(human.stdout).toMatch(/^principal +owner$/m);
     expect(human.stdout).toMatch(/^org +globex$/m);

@@ -13,8 +13,8 @@
 //   token (none, a bad one, the device-login endpoints and the approval page under /device, whose
 //   forms use a cookie session rather than a token) are nobody in any org as far as this
 //   middleware can tell; storing their attempts under an org they name would let anyone fill any
-//   org's log. (The approval page knows who approved for which org: it could hand that to this
-//   middleware so approvals land in the org's log; not done yet.)
+//   org's log. The approval page is the exception: it names the member and the org a login was
+//   approved for (`auditSubject`), so approvals land in that org's log.
 //
 // Never recorded: request bodies (they carry secret values) and query strings. The resource is the
 // path with its parameters; a parameter whose name says it is a credential stays `{name}`.
@@ -49,20 +49,28 @@ export function auditMutations(store: StateStore): MiddlewareHandler<{ Variables
     await next();
     const token = c.get('token') as TokenRecord | undefined;
     const facts = { id: `aud-${ulid(arrived)}`, time: new Date(arrived).toISOString(), ...describeRequest(c), ...(await outcomeOf(c)) };
+    const subject = token ? undefined : c.get('auditSubject');
+    if (subject) {
+      // A member acting through a signed-in page (approving a device login) rather than a token.
+      return append(store, { ...facts, ...subject, outcome: facts.status < 400 ? 'success' : 'failed' });
+    }
     const { org, outsider } = token ? await auditOrg(c, store, token) : { org: undefined, outsider: false };
     const outcome: AuditRecord['outcome'] = facts.status < 400 ? 'success' : outsider || facts.errorCategory === 'permission' || facts.errorCategory === 'quota' ? 'denied' : 'failed';
     if (!token || !org) {
       console.info(JSON.stringify({ level: 'info', msg: 'audit', ...facts, outcome, actor: token?.principal ?? 'anonymous', tokenId: token?.id, tokenKind: token?.kind }));
       return;
     }
-    const record: AuditRecord = { ...facts, org, actor: token.principal, tokenId: token.id, tokenKind: token.kind, outcome };
-    try {
-      await store.appendAudit(record);
-    } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'audit-write-failed', record, error: String(err) }));
-      throw auditWriteFailed(record, err);
-    }
+    await append(store, { ...facts, org, actor: token.principal, tokenId: token.id, tokenKind: token.kind, outcome });
   };
+}
+
+async function append(store: StateStore, record: AuditRecord): Promise<void> {
+  try {
+    await store.appendAudit(record);
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', msg: 'audit-write-failed', record, error: String(err) }));
+    throw auditWriteFailed(record, err);
+  }
 }
 
 function describeRequest(c: AuditContext) {

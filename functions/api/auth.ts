@@ -24,7 +24,15 @@ export async function verifyToken(store: StateStore, token: string, now = Date.n
   return record;
 }
 
-export type AuthVariables = { actor: Actor; token: TokenRecord; requestId: string; store: StateStore; role?: Role };
+export type AuthVariables = {
+  actor: Actor;
+  token: TokenRecord;
+  requestId: string;
+  store: StateStore;
+  role?: Role;
+  /** Who acted, for the audit log, when it was not an API token (the approval page's signed-in member). */
+  auditSubject?: { org: string; actor: string; tokenId: string; tokenKind: TokenRecord['kind'] };
+};
 
 export function bearerAuth(store: StateStore): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {

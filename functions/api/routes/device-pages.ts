@@ -7,6 +7,7 @@
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { BerthError } from '../../core/errors.ts';
+import type { AuthVariables } from '../auth.ts';
 import type { DeviceGrant } from '../../core/model.ts';
 import { formatUserCode, type DeviceFlow } from '../../core/services/device-flow.ts';
 import type { StateStore } from '../../core/state-store.ts';
@@ -93,6 +94,8 @@ export function devicePages(store: StateStore, flow: DeviceFlow): Hono {
     const choice = (await approvalChoices(store, session)).find((ch) => ch.org === form.org);
     if (!choice) return c.html(messagePage('Refused', `You cannot approve a login for org "${form.org ?? ''}" with this sign-in.`, back(form.user_code)), 403);
     if (!(await flow.approve(grant, { principal: session.principal, org: choice.org, role: choice.role }))) return alreadyDecided(c, grant);
+    // The org's audit log records who approved a login into it (the session is not an API token).
+    (c as unknown as Context<{ Variables: AuthVariables }>).set('auditSubject', { org: choice.org, actor: session.principal, tokenId: 'device-page', tokenKind: 'session' });
     return c.html(donePage('approved', grant, choice.org));
   });
 
