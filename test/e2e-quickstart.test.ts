@@ -144,6 +144,10 @@ describe('quick start through the CLI', () => {
     expect(r.stderr).toContain('failed at step WaitForBatchHealthy');
     expect(r.stderr).toMatch(/berth logs --instance i-[0-9a-f]{8}/);
     expect(r.stderr).toContain('Cannot find module');
+    // The instance's output is shown once, under "Last log lines"; the progress lines stay one line each.
+    expect(r.stderr.match(/Error: Cannot find module/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/Last log lines of i-[0-9a-f]{8}:\n/);
+    expect(r.stdout).not.toContain('Cannot find module');
 
     const res = await get('/after-failure');
     expect(JSON.parse(res.body).release).toBe('rel-1');

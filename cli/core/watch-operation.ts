@@ -6,6 +6,13 @@ import { CliError } from './errors.ts';
 import { envLine, workloadTable } from './status-view.ts';
 
 const POLL_MS = 200;
+/** Lines of the failing instance's log shown with a failed operation: enough for a stack trace. */
+const LOG_TAIL = 20;
+
+const firstLine = (text: string) => {
+  const [first, ...rest] = text.split('\n');
+  return rest.length ? `${first.replace(/[:;,]\s*$/, '')} (…)` : first;
+};
 
 interface OperationBody {
   operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; error?: { category: string; code: string; message: string; step: string; next: string[] } };
@@ -29,7 +36,8 @@ export async function watchOperation(ctx: CommandContext, operationId: string, o
     const { events } = await ctx.api.get<{ events: EventItem[] }>(ctx.api.envPath(ctx.target, `/events?${query}`));
     for (const e of events) {
       if (ctx.out.json) ctx.out.jsonLine({ event: e });
-      else ctx.out.line(formatEvent(e));
+      // Progress: one line per event. A failure's full text (a stack trace) comes once, at the end.
+      else ctx.out.line(formatEvent({ ...e, message: firstLine(e.message) }));
       after = e.id;
     }
     const { operation } = await ctx.api.get<OperationBody>(ctx.api.envPath(ctx.target, `/operations/${operationId}`));
@@ -72,15 +80,16 @@ async function finish(ctx: CommandContext, operation: OperationBody['operation']
   }
   const error = operation.error ?? { category: 'internal', code: 'unknown', message: 'the operation failed without an error record', step: operation.step ?? '?', next: [] };
   const instance = error.next.map((n) => /--instance (\S+)/.exec(n)?.[1]).find(Boolean);
-  let tail = '';
+  let message = error.message;
   if (instance) {
-    const { lines } = await ctx.api.get<{ lines: { ts: string; level: string; message: string }[] }>(ctx.api.envPath(ctx.target, `/logs?instance=${instance}&limit=10`));
-    if (lines.length) tail = `\n\nLast log lines of ${instance}:\n${lines.map((l) => `  ${l.ts} ${l.level} ${l.message}`).join('\n')}`;
+    const { lines } = await ctx.api.get<{ lines: { ts: string; level: string; message: string }[] }>(ctx.api.envPath(ctx.target, `/logs?instance=${instance}&limit=${LOG_TAIL}`));
+    // The instance's own lines say the same as the message's stderr excerpt, and more: show them once.
+    if (lines.length) message = `${firstLine(error.message)}\n\nLast log lines of ${instance}:\n${lines.map((l) => `  ${l.ts} ${l.level.padEnd(5)} ${l.message}`).join('\n')}`;
   }
   throw new CliError({
     category: error.category as never,
     code: error.code,
-    message: `${operation.id} failed at step ${error.step}: ${error.message}${tail}`,
+    message: `${operation.id} failed at step ${error.step}: ${message}`,
     details: { operationId: operation.id, step: error.step },
     next: [...error.next, 'berth releases', `berth deploy (retry after fixing)`],
   });
