@@ -46,6 +46,9 @@ function autocannon(url: string, token: string, seconds: number): Promise<Load> 
 export async function measure(): Promise<FigureResult> {
   const bp = await startBenchPlatform();
   let server: ServerType | undefined;
+  // Requests autocannon gave up on at the end of a run may still be reading the store; the store
+  // must not close under them.
+  let inFlight = 0;
   try {
     const ref = { org: 'bench', project: 'shop', app: 'web', env: 'prod' };
     await createReadyEnv(bp, ref);
@@ -69,8 +72,17 @@ export async function measure(): Promise<FigureResult> {
         await bareRoundTrips(client, perStatus);
         return c.json({ ok: true });
       });
+    const route = (req: Request, env: unknown) => (/\/bare(-store)?$/.test(req.url) ? bare.fetch(req, env) : api.fetch(req, env));
+    const fetchCounted = async (req: Request, env: unknown) => {
+      inFlight++;
+      try {
+        return await route(req, env);
+      } finally {
+        inFlight--;
+      }
+    };
     server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: (req, env) => (/\/bare(-store)?$/.test(req.url) ? bare.fetch(req, env) : api.fetch(req, env)), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+      const s = serve({ fetch: fetchCounted, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const routes = { bare: `${base}/bare`, bareStore: `${base}/bare-store`, health: `${base}/v1/health`, status: `${base}${envPath(ref)}/status` };
@@ -100,6 +112,7 @@ export async function measure(): Promise<FigureResult> {
     return { rows, details: { connections: CONNECTIONS, seconds: SECONDS, rounds: loads, storeCallsPerStatus: perStatus } };
   } finally {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (let waited = 0; inFlight > 0 && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     await bp.close();
   }
 }
