@@ -1,9 +1,12 @@
 // Flow 3 (logs) through the CLI as a subprocess against `npm start`'s entry: app and system
 // sources, filters by workload, instance, level and time (durations and ISO times), `--json`
-// lines, and the logs of a crashed instance, readable after it restarted and after it is gone.
+// lines, -f until Ctrl-C, and the logs of a crashed instance, readable after it restarted and
+// after it is gone.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BERTH_BIN } from './support/cli-harness.ts';
 import { freePort } from './support/free-port.ts';
 import { createSelected, deployOrThrow, httpGet, jsonLines, startFlow, until, writeFiles, type Flow } from './support/cli-flow.ts';
 
@@ -150,6 +153,26 @@ describe('logs through the CLI', () => {
     for (const line of lines) expect(Object.keys(JSON.parse(line)).sort()).toEqual(['instance', 'level', 'message', 'source', 'ts', 'workload']);
     const all = await logs([]);
     expect(lines.map((l) => JSON.parse(l))).toEqual(all.slice(-3));
+  });
+
+  it('follows new lines with -f until Ctrl-C, through the same filters', async () => {
+    const child = spawn(process.execPath, [BERTH_BIN, 'logs', '-f', '--source', 'app', '--workload', 'web', '--json'], { cwd: join(flow.dir, 'app'), env: { ...process.env, NO_COLOR: '1', BERTH_HOME: flow.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // First the history (the newest lines), then what happens while it runs.
+      await until('the history', async () => out.includes('INFO GET /hello'));
+      expect((await httpGet('::1', port, '/while-following')).status).toBe(200);
+      await until('the new line', async () => out.includes('INFO GET /while-following'));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const lines = jsonLines(out);
+    expect(new Set(lines.map((l) => `${l.source} ${l.workload}`))).toEqual(new Set(['app web']));
+    expect(lines.filter((l) => l.message === 'INFO GET /while-following')).toHaveLength(1);
   });
 
   it('keeps the logs of a crashed instance readable after it restarted, and after it is gone', async () => {

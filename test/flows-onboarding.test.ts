@@ -110,13 +110,7 @@ describe('onboarding through the CLI', () => {
     expect(existsSync(join(dirOf('existing'), 'worker.js'))).toBe(false);
   });
 
-  it('deploys each template from its directory, and each runs', async () => {
-    // The user's edit: public ports this machine has free (the templates say 8080 and 7000).
-    const web = join(dirOf('web'), 'berth.yaml');
-    writeFileSync(web, readFileSync(web, 'utf8').replace(/(workload: web\n {4})port: 8080(.*)\n/, `$1port: ${httpPort}$2\n    targetPort: 8080\n`));
-    const tcp = join(dirOf('echo'), 'berth.yaml');
-    writeFileSync(tcp, readFileSync(tcp, 'utf8').replace(/(workload: server\n {4})port: 7000(.*)\n/, `$1port: ${tcpPort}$2\n    targetPort: 7000\n`));
-
+  it('creates the org and project, then an app and an env for each template', async () => {
     for (const r of [await berth(['orgs', 'create', 'acme'], dirOf('web')), await berth(['projects', 'create', 'shop'], dirOf('web'))]) expect(r.code, r.stderr).toBe(0);
     for (const name of ['web', 'echo', 'jobs']) {
       const app = parse(readFileSync(join(dirOf(name), 'berth.yaml'), 'utf8')).app;
@@ -125,6 +119,15 @@ describe('onboarding through the CLI', () => {
         expect(r.code, r.stderr).toBe(0);
       }
     }
+  }, 120_000); // eight CLI runs in a row (or three deploys side by side) on a busy 2-core machine
+
+  it('deploys each template from its directory, and each runs', async () => {
+    // The user's edit: public ports this machine has free (the templates say 8080 and 7000).
+    const web = join(dirOf('web'), 'berth.yaml');
+    writeFileSync(web, readFileSync(web, 'utf8').replace(/(workload: web\n {4})port: 8080(.*)\n/, `$1port: ${httpPort}$2\n    targetPort: 8080\n`));
+    const tcp = join(dirOf('echo'), 'berth.yaml');
+    writeFileSync(tcp, readFileSync(tcp, 'utf8').replace(/(workload: server\n {4})port: 7000(.*)\n/, `$1port: ${tcpPort}$2\n    targetPort: 7000\n`));
+
     const deploys = await Promise.all(['web', 'echo', 'jobs'].map((name) => berth(['deploy', '--wait'], dirOf(name))));
     for (const d of deploys) {
       expect(d.code, `${d.stdout}\n${d.stderr}`).toBe(0);
@@ -149,7 +152,7 @@ describe('onboarding through the CLI', () => {
     expect(jobsStatus.stdout).toContain('converged');
     expect(jobsLogs.stdout).toMatch(/app +worker\/i-[0-9a-f]{8} info  INFO worker started/);
     expect(JSON.parse(jobsEndpoints.stdout)).toEqual([]);
-  });
+  }, 120_000); // eight CLI runs in a row (or three deploys side by side) on a busy 2-core machine
 
   it('serves the tcp endpoint on [::1] only, then on 127.0.0.1 too once ipv4 is on, and not after it is off again', async () => {
     const file = join(dirOf('echo'), 'berth.yaml');
