@@ -124,7 +124,7 @@ describe('scale through the CLI', () => {
     firstThree = now;
   });
 
-  it('scales down to 2 and to 0: the stopped processes are gone, the rest keep serving, and the scale outlives a new release', async () => {
+  it('scales down to 2 and to 0: the stopped processes are gone and the rest keep serving', async () => {
     const below = await flow.berth(['scale', 'count', '1']);
     expect(below.code).toBe(2);
     expect(below.stderr).toContain('count 1 is below min 2');
@@ -145,15 +145,17 @@ describe('scale through the CLI', () => {
     const none = await status();
     expect(row(none.text)).toMatch(/^web\s+0 \(min 0, max 4\)\s+0\/0 healthy\s+512\/1024\s+rel-1$/);
     expect(none.json.workloads[0].instances).toEqual([]);
+  });
 
-    // Back up, then a new release: the env keeps its scale (count, range, cpu, memory) across it.
-    // With --json, --wait prints JSON lines only: the receipt, each event, the operation.
+  it('scales back up (--wait --json prints JSON lines only), and a new release keeps the scale', async () => {
+    // The receipt, each event, the operation: one JSON document per line, nothing else.
     const up = await flow.berth(['scale', 'count', '1', '--wait', '--json']);
     expect(up.code, up.stderr).toBe(0);
     const lines = up.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines[0].receipt).toMatchObject({ workload: 'web', desired: { count: 1 } });
     expect(lines.slice(1, -1).every((l) => l.event?.type)).toBe(true);
     expect(lines.at(-1).operation).toMatchObject({ kind: 'scale', status: 'succeeded' });
+    // The env keeps its scale (count, range, cpu, memory) across a new release.
     await deployOrThrow(flow);
     const after = await status();
     expect(row(after.text)).toMatch(/^web\s+1 \(min 0, max 4\)\s+1\/1 healthy\s+512\/1024\s+rel-2$/);
