@@ -55,6 +55,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'envs destroy', summary: 'Destroy an env: stop its instances and close its endpoints; releases, events and logs are kept', load: () => import('./envs/destroy.ts') },
   { command: 'cost-tags activate', summary: 'Activate the berth:* tags as AWS cost allocation tags (group the bill by org, project, app, env)', load: () => import('./cost-tags/activate.ts') },
   { command: 'audit', summary: 'Who changed what in the org, newest first; --format csv|json exports it (admin)', load: () => import('./audit.ts') },
+  { command: 'mcp', summary: 'Serve deploy, status, logs, rollback, scale… as MCP tools to an AI agent on stdio, with this CLI\'s token', load: () => import('./mcp.ts') },
   // Generated from this very table, so it can never offer a command that does not exist.
   { command: 'completion', summary: 'Print shell completion for bash, zsh or fish', load: () => import('./completion.ts') },
 ];

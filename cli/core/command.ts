@@ -91,6 +91,11 @@ export interface Host {
    * over SSH, CI). Optional: the console is the browser already.
    */
   openBrowser?(url: string): Promise<boolean>;
+  /**
+   * Serves an MCP server on stdin/stdout until the client closes stdin (`berth mcp`). Optional:
+   * only a process has a stdio to serve on; an MCP client reaches the console's API at /v1/mcp.
+   */
+  serveMcp?(server: import('@modelcontextprotocol/sdk/server/index.js').Server): Promise<void>;
 }
 
 export interface Terminal {

@@ -30,5 +30,7 @@ export function nodeHost(cwd: string): Host {
     // Let stdout and stderr drain first: the remote command's last output must not be cut.
     exit: (code) => new Promise<never>(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))),
     openBrowser: async (url) => (await import('./open-browser.ts')).openBrowser(url),
+    // Only `berth mcp` loads the SDK's stdio transport.
+    serveMcp: async (server) => (await import('./mcp-stdio.ts')).serveOverStdio(server),
   };
 }

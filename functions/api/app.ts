@@ -21,6 +21,7 @@ import { DEVICE_ENDPOINTS, registerDeviceRoutes } from './routes/device.ts';
 import { DEVICE_PAGE_PATH, devicePages } from './routes/device-pages.ts';
 import { registerExecRoutes } from './routes/exec.ts';
 import { registerHierarchyRoutes } from './routes/hierarchy.ts';
+import { registerMcpRoutes } from './routes/mcp.ts';
 import { registerMemberRoutes } from './routes/members.ts';
 import { registerObserveRoutes } from './routes/observe.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
@@ -109,6 +110,8 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   registerExecRoutes(v1, deps);
   registerMemberRoutes(v1, deps);
   registerAuditRoutes(v1, deps);
+  // Tool calls re-enter through `app`, so they pass every middleware above, as a client's request does.
+  registerMcpRoutes(v1, { version: options.version, dispatch: (request, env) => app.fetch(request, env) });
   const deviceFlow = new DeviceFlow(deps.store, options.deviceFlow);
   registerDeviceRoutes(v1, deps, deviceFlow);
   app.route(`/${API_VERSION}`, v1);

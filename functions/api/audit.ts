@@ -25,6 +25,7 @@
 // the error says so, and a retry with the same Idempotency-Key (the CLI always sends one) replays
 // the original answer and records it. An unaudited change must never look like a normal success.
 import type { Context, MiddlewareHandler } from 'hono';
+import { API_VERSION } from '../contract/api.ts';
 import type { AuditRecord } from '../contract/audit.ts';
 import { Name } from '../contract/manifest.ts';
 import { BerthError, isErrorCategory, type ErrorCategory } from '../core/errors.ts';
@@ -37,6 +38,14 @@ import { resourcePath, routeTemplate, sourceIp } from './request-facts.ts';
 /** Not mutations: reads, and CORS preflights. Everything else is audited. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * POSTs that only carry other requests: MCP's JSON-RPC envelopes (initialize, tools/list,
+ * tools/call). A tool call is an API request of its own, audited with the same token, so an
+ * envelope that got through is not recorded again (it would log every read an agent makes as a
+ * mutation); one that was refused (401, 429, 413…) is, like any refused request.
+ */
+const ENVELOPES = new Set([`/${API_VERSION}/mcp`]);
+
 /** Path parameters that must not appear in a record (one-time codes in a path). */
 const CREDENTIAL_PARAM = /token|code|secret|password|ticket/i;
 
@@ -47,6 +56,7 @@ export function auditMutations(store: StateStore): MiddlewareHandler<{ Variables
     if (READS.has(c.req.method)) return next();
     const arrived = Date.now();
     await next();
+    if (c.res.status < 400 && ENVELOPES.has(new URL(c.req.url).pathname)) return;
     const token = c.get('token') as TokenRecord | undefined;
     const facts = { id: `aud-${ulid(arrived)}`, time: new Date(arrived).toISOString(), ...describeRequest(c), ...(await outcomeOf(c)) };
     const subject = token ? undefined : c.get('auditSubject');

@@ -1,0 +1,185 @@
+// The MCP tools: one table, served by `berth mcp` (stdio) and `POST /v1/mcp` (streamable HTTP).
+// A tool is an HTTP API call and nothing more: its arguments are the route's path parameters plus
+// its body or query schema, taken from the contract (functions/contract/api.ts), and the call goes
+// through the API's door (token, role, audit, rate limits, validation) like any other client's.
+// Only the contract and zod are imported here, so the CLI can serve these tools too (SPEC §6: a
+// client shares the contract, never server internals), and nothing here needs Node.
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { DeployBody, EnvParams, EventsQuery, LogsQuery, ReleasesQuery, RollbackBody, ScaleBody } from '../contract/api.ts';
+import type { DeployReceipt, ScaleReceipt } from '../contract/responses.ts';
+import type { EnvRef, LogLine } from '../core/ports.ts';
+
+/** Most log lines one call returns: an agent's context is small, and `logs` has no follow here. */
+export const MAX_LOG_LINES = 500;
+/** Most events one call returns; page on with `after`. */
+export const MAX_EVENTS = 200;
+
+export interface ApiRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+export interface McpTool {
+  name: string;
+  title: string;
+  description: string;
+  /** The arguments; their JSON Schema is what `tools/list` shows. */
+  input: z.ZodObject;
+  annotations: ToolAnnotations;
+  /** The API call the (validated) arguments make. */
+  request(args: Record<string, unknown>): ApiRequest;
+  /** A short text for the answer (a receipt's gist); the answer's JSON follows it. */
+  summary?(body: Record<string, unknown>): string;
+  /** Text that stands in for the JSON (log lines in their stable format); structured content still has it all. */
+  render?(body: Record<string, unknown>): string;
+}
+
+const READ: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
+
+// The Idempotency-Key header the API honours for every mutation (functions/api/idempotency.ts).
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .optional()
+  .describe('Any unique string (a UUID). A retry with the same key answers with the first receipt instead of acting twice.');
+
+/**
+ * The env a tool acts on: EnvParams' fields, each defaulting to the caller's selection when there is
+ * one (`berth mcp`: the CLI's org/project/app/env; `/v1/mcp`: the token's org).
+ */
+function envFields(defaults: Partial<EnvRef>, optional = false) {
+  const field = (key: keyof EnvRef) => {
+    const base = EnvParams.shape[key];
+    const value = defaults[key];
+    return value ? base.default(value) : optional ? base.optional() : base;
+  };
+  return { org: field('org'), project: field('project'), app: field('app'), env: field('env') };
+}
+
+const seg = encodeURIComponent;
+const envPath = (a: Record<string, unknown>, suffix: string) => `/v1/orgs/${seg(String(a.org))}/projects/${seg(String(a.project))}/apps/${seg(String(a.app))}/envs/${seg(String(a.env))}${suffix}`;
+
+/** The arguments minus the env's names and the idempotency key: the body or query of the call. */
+function rest(a: Record<string, unknown>): Record<string, unknown> {
+  const { org: _o, project: _p, app: _a, env: _e, idempotencyKey: _k, all: _all, ...others } = a;
+  return others;
+}
+
+function deploySummary(r: DeployReceipt, verb: string): string {
+  if (r.dryRun) return `Dry run: ${r.releaseId} would be created for ${r.env}; nothing was applied.`;
+  return `${verb} ${r.releaseId} accepted for ${r.env}; rolling out as ${r.operationId}. It continues in the background: call events with operation ${r.operationId}, then status.`;
+}
+
+export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
+  const env = envFields(defaults);
+  return [
+    {
+      name: 'deploy',
+      title: 'Deploy a release',
+      description:
+        'Create a release from a berth.yaml manifest and an uploaded snapshot (artifactDigest, embedded) or an image pinned by digest (AWS), and roll it out. ' +
+        'Answers at once with the receipt (release id, operation id, diff, next steps); refused with config-missing when the env lacks config keys or secret bundles the manifest requires. ' +
+        'dryRun shows the diff without applying it. Not idempotent: each call makes a new release (pass idempotencyKey to retry safely).',
+      input: z.object({ ...env, ...DeployBody.shape, idempotencyKey: IdempotencyKey }).strict(),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      request: (a) => ({ method: 'POST', path: envPath(a, '/deploys'), body: rest(a), idempotencyKey: a.idempotencyKey as string | undefined }),
+      summary: (body) => deploySummary(body.receipt as DeployReceipt, 'Release'),
+    },
+    {
+      name: 'status',
+      title: 'Env status',
+      description: 'Desired and current state of an env side by side: release, per-workload counts and health, instances, endpoints, the active and last operation.',
+      input: z.object(env).strict(),
+      annotations: READ,
+      request: (a) => ({ method: 'GET', path: envPath(a, '/status') }),
+    },
+    {
+      name: 'releases',
+      title: 'List releases',
+      description: 'Releases of an env, newest first: id, status, when, who, artifact digest, config and secret versions; and which release is current and desired.',
+      input: z.object({ ...env, ...ReleasesQuery.shape }).strict(),
+      annotations: READ,
+      request: (a) => ({ method: 'GET', path: envPath(a, '/releases'), query: rest(a) as ApiRequest['query'] }),
+    },
+    {
+      name: 'rollback',
+      title: 'Roll back',
+      description:
+        'Point the env at an earlier release (its snapshot, config and secret versions as they were; nothing is rebuilt) and roll it out; answers with the receipt. ' +
+        'Without releaseId: the release before the current one that went live, so a second call goes further back (not idempotent); with releaseId a repeat is refused as already-current.',
+      input: z.object({ ...env, ...RollbackBody.shape, idempotencyKey: IdempotencyKey }).strict(),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      request: (a) => ({ method: 'POST', path: envPath(a, '/rollbacks'), body: rest(a), idempotencyKey: a.idempotencyKey as string | undefined }),
+      summary: (body) => deploySummary(body.receipt as DeployReceipt, 'Rollback to'),
+    },
+    {
+      name: 'scale',
+      title: 'Scale a workload',
+      description:
+        "Set a workload's count (and autoscaling min/max) or cpu/memory; kept across releases and reversible. Answers with the receipt (previous and desired scale). " +
+        'Idempotent: the same settings again change nothing. A lower count stops instances.',
+      input: z.object({ ...env, ...ScaleBody.shape, idempotencyKey: IdempotencyKey }).strict(),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      request: (a) => ({ method: 'POST', path: envPath(a, '/scale'), body: rest(a), idempotencyKey: a.idempotencyKey as string | undefined }),
+      summary: (body) => {
+        const r = body.receipt as ScaleReceipt;
+        return `Scale of ${r.workload} in ${r.env} accepted as ${r.operationId}: count ${r.previous.count} → ${r.desired.count}, cpu ${r.desired.cpu}, memory ${r.desired.memory}. Call events with operation ${r.operationId}, then status.`;
+      },
+    },
+    {
+      name: 'logs',
+      title: 'Read logs',
+      description: `The latest log lines of an env (app and system; at most ${MAX_LOG_LINES}, no follow), oldest first, as \`timestamp source workload/instance level message\`. Filters: workload, instance, minimum level, source, since/until (ISO-8601). Logs of crashed instances stay readable.`,
+      input: z
+        .object({ ...env, ...LogsQuery.omit({ follow: true, limit: true }).shape, limit: LogsQuery.shape.limit.unwrap().max(MAX_LOG_LINES).default(100).describe(`How many of the latest lines (1–${MAX_LOG_LINES}, default 100).`) })
+        .strict(),
+      annotations: READ,
+      request: (a) => ({ method: 'GET', path: envPath(a, '/logs'), query: rest(a) as ApiRequest['query'] }),
+      render: (body) => {
+        const lines = body.lines as LogLine[];
+        return lines.length ? lines.map((l) => `${l.ts} ${l.source} ${l.workload}/${l.instance} ${l.level} ${l.message}`).join('\n') : 'No log lines match.';
+      },
+    },
+    {
+      name: 'events',
+      title: 'Read events',
+      description: `What happened to an env (operations, steps, instances, endpoints), oldest first: the latest ${MAX_EVENTS} at most, or the ones after an event id (after), optionally of one operation. No follow: call again with after set to the last id to see new ones.`,
+      input: z
+        .object({ ...env, ...EventsQuery.omit({ follow: true, limit: true }).shape, limit: EventsQuery.shape.limit.unwrap().max(MAX_EVENTS).default(50).describe(`How many events (1–${MAX_EVENTS}, default 50).`) })
+        .strict(),
+      annotations: READ,
+      request: (a) => ({ method: 'GET', path: envPath(a, '/events'), query: rest(a) as ApiRequest['query'] }),
+    },
+    {
+      name: 'endpoints',
+      title: 'List endpoints',
+      description:
+        "Endpoints of an env with their IPv6 (and IPv4 when enabled) addresses, ports, targets and notes (PROXY protocol; TLS is the app's job). " +
+        'all: every endpoint of every env of the org, which answers "what is exposed to the internet?" (project, app and env are then not needed).',
+      input: z
+        .object({ ...envFields(defaults, true), all: z.boolean().default(false).describe('Every env of the org instead of one env.') })
+        .strict()
+        .superRefine((a, ctx) => {
+          if (a.all) return;
+          for (const key of ['project', 'app', 'env'] as const) {
+            if (!a[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is needed unless all is true (the endpoints of one env)` });
+          }
+        }),
+      annotations: READ,
+      request: (a) => ({ method: 'GET', path: a.all ? `/v1/orgs/${seg(String(a.org))}/endpoints` : envPath(a, '/endpoints') }),
+    },
+    {
+      name: 'volumes',
+      title: 'List volumes',
+      description: 'Volumes of an env: size, zone, where they are mounted, placement constraints, snapshots, and the operations (resize, snapshot) available.',
+      input: z.object(env).strict(),
+      annotations: READ,
+      request: (a) => ({ method: 'GET', path: envPath(a, '/volumes') }),
+    },
+  ];
+}
