@@ -1,7 +1,8 @@
 // Figure 3: the API under load. One server in this process serves both the Berth app (built by
 // createApi from the embedded platform's deps, as `npm start` does) and the floors: a bare hono
 // route, and a bare route making the same store reads as GET status (on the same client and
-// dynalite). autocannon drives it from another process (two cores: one each). Rounds alternate
+// dynalite). autocannon drives it from another process (bench/support/load-driver.ts; two cores:
+// one each). Rounds alternate
 // between the routes so that a burst of noise from the neighbours hits all of them alike.
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -13,33 +14,23 @@ import { progress, runAsScript, type FigureResult } from './lib/figure.ts';
 import { makeRow } from './lib/report.ts';
 import { benchManifest, createReadyEnv, envPath, freePort, startBenchPlatform, uploadApp } from './support/bench-platform.ts';
 import { bareRoundTrips, countRoundTrips, minus } from './support/round-trips.ts';
+import type { Load, LoadPlan } from './support/load-driver.ts';
 
 const ROUNDS = 3;
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 2);
 const CONNECTIONS = 10;
-const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+const DRIVER = fileURLToPath(new URL('./support/load-driver.ts', import.meta.url));
 
-interface Load {
-  rps: number;
-  p99: number;
-}
-
-/** One autocannon run in its own process; throws on any error or non-2xx answer. */
-function autocannon(url: string, token: string, seconds: number): Promise<Load> {
+/** Runs the whole plan in one load-generator process; throws on any error or non-2xx answer. */
+function drive(plan: LoadPlan): Promise<Record<string, Load[]>> {
   return new Promise((resolve, reject) => {
-    const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), '-H', `authorization=Bearer ${token}`, url];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', DRIVER, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err}`));
-      const r = JSON.parse(out) as { requests: { average: number }; latency: { p99: number }; errors: number; timeouts: number; non2xx: number };
-      if (r.errors || r.timeouts || r.non2xx) return reject(new Error(`autocannon ${url}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`));
-      resolve({ rps: r.requests.average, p99: r.latency.p99 });
-    });
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, Load[]>) : reject(new Error(`the load generator exited ${code}: ${err}`))));
   });
 }
 
@@ -89,11 +80,8 @@ export async function measure(): Promise<FigureResult> {
 
     progress(`figure 3: autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${SECONDS} s per route`);
     // One short unmeasured run warms Berth's request path (and the server's), so round 1 is not the JIT's.
-    await autocannon(routes.status, bp.token, 1);
-    const loads: Record<keyof typeof routes, Load[]> = { bare: [], bareStore: [], health: [], status: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, url] of Object.entries(routes) as [keyof typeof routes, string][]) loads[name].push(await autocannon(url, bp.token, SECONDS));
-    }
+    const plan: LoadPlan = { routes, warm: ['status'], rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, headers: { authorization: `Bearer ${bp.token}` } };
+    const loads = (await drive(plan)) as Record<keyof typeof routes, Load[]>;
     const floor = (name: keyof typeof routes, label: string, pick: (l: Load) => number) => ({ label, samples: loads[name].map(pick) });
     const storeLabel = `bare route + ${perStatus.reads} GetItems`;
     const rows = [
