@@ -10,7 +10,9 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string | undefined,
     private readonly token: string | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
+    // Called through a closure: a browser's fetch called as a method of another object throws
+    // "Illegal invocation" (the web console runs this client).
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
   envPath(r: EnvRef, suffix = ''): string {
