@@ -66,7 +66,8 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
   }
 }
 
-function findCommand(commands: CommandEntry[], argv: string[]): { entry?: CommandEntry; rest: string[] } {
+/** The table entry `argv` names (the longest match of its leading words) and the arguments after it. */
+export function findCommand(commands: CommandEntry[], argv: string[]): { entry?: CommandEntry; rest: string[] } {
   const byName = new Map(commands.map((c) => [c.command, c]));
   const words: string[] = [];
   for (const a of argv) {

@@ -18,6 +18,7 @@ import { registerAuditRoutes } from './routes/audit.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
 import { DEVICE_ENDPOINTS, registerDeviceRoutes } from './routes/device.ts';
+import { consolePages, type ConsoleAssets } from './routes/console-pages.ts';
 import { DEVICE_PAGE_PATH, devicePages } from './routes/device-pages.ts';
 import { registerExecRoutes } from './routes/exec.ts';
 import { registerHierarchyRoutes } from './routes/hierarchy.ts';
@@ -50,6 +51,12 @@ export interface ApiOptions {
    * @default 5 s interval, 600 s lifetime, +5 s per slow_down
    */
   deviceFlow?: DeviceFlowSettings;
+  /**
+   * The web console's files, served at `/` (console/server/assets.ts): built from the sources
+   * embedded, shipped beside the bundle on AWS.
+   * @default none: `/` answers not-found
+   */
+  console?: ConsoleAssets;
 }
 
 export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<ApiEnv> {
@@ -117,6 +124,8 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   app.route(`/${API_VERSION}`, v1);
   // The approval page people open from `berth login` (HTML, outside /v1).
   app.route(DEVICE_PAGE_PATH, devicePages(deps.store, deviceFlow));
+  // The web console: a static page and its files; it calls /v1 with the token it holds.
+  if (options.console) app.route('/', consolePages(options.console));
   return app;
 }
 

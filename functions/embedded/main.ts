@@ -64,6 +64,7 @@ writeCredentials(home, { api: platform.url, token });
 process.stdout.write(`Berth ${VERSION} (embedded) is running.
 
   API        ${platform.url}/v1   (OpenAPI: ${platform.url}/v1/openapi.json)
+  console    ${platform.url}/   (the CLI in a browser tab; sign in with the owner token)
   data dir   ${home}
   token      ${credentialsPath(home)}${firstToken ? `\n             owner token: ${token}` : ''}
 

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApi, type ApiOptions } from '../api/app.ts';
+import type { ConsoleAssets } from '../api/routes/console-pages.ts';
+import { embeddedConsole } from '../../console/server/assets.ts';
 import { EventLog } from '../core/event-log.ts';
 import type { PlatformDeps } from '../core/services/deps.ts';
 import type { ComputeDriver, LogStore } from '../core/ports.ts';
@@ -52,6 +54,11 @@ export interface EmbeddedOptions {
   compute?: (parts: { dataDir: string; logs: LogStore; restartBackoffMs?: number[] }) => EmbeddedCompute;
   /** Test-only: the device login's interval, code lifetime and clock (see ApiOptions). */
   deviceFlow?: ApiOptions['deviceFlow'];
+  /**
+   * The web console served at `/`; `false` serves none.
+   * @default embeddedConsole(): built from console/ on the first request in a checkout, dist/console/ when installed
+   */
+  console?: ConsoleAssets | false;
 }
 
 /** What the embedded platform needs of its compute driver: the port, exec, and startup cleanup. */
@@ -103,7 +110,8 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const reconcileMs = options.reconcileIntervalMs ?? 5000;
   const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, reconcileMs, (err) => console.error('reconcile:', err)) : async () => undefined;
 
-  const app = createApi(deps, { version: options.version, deviceFlow: options.deviceFlow });
+  const consoleAssets = options.console === false ? undefined : (options.console ?? embeddedConsole());
+  const app = createApi(deps, { version: options.version, deviceFlow: options.deviceFlow, console: consoleAssets });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);

@@ -1,0 +1,83 @@
+// Where the API finds the console's files (functions/api/routes/console-pages.ts serves them).
+// - `liveConsole()`, in a checkout: built in memory by esbuild on the first request for the page,
+//   and again when any source that went in has changed since; no build step, nothing to go stale.
+// - `prebuiltConsole(dir)`: files a build wrote (dist/console/ in a packed install, the `console/`
+//   folder beside the API Lambda's bundle on AWS).
+// - `embeddedConsole()`: the first of those that this install can use.
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConsoleAsset, ConsoleAssets } from '../../functions/api/routes/console-pages.ts';
+import type { ConsoleBuild } from '../build.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function liveConsole(): ConsoleAssets {
+  let current: { build: ConsoleBuild; at: number } | undefined;
+  let previous: ConsoleBuild | undefined;
+  let building: Promise<ConsoleBuild> | undefined;
+
+  const rebuild = () =>
+    (building ??= (async () => {
+      const at = Date.now();
+      const { buildConsole } = await import('../build.ts');
+      const build = await buildConsole();
+      previous = current?.build;
+      current = { build, at };
+      return build;
+    })().finally(() => (building = undefined)));
+
+  const stale = async (): Promise<boolean> => {
+    if (!current) return true;
+    const since = current.at;
+    const times = await Promise.all(current.build.inputs.map((p) => stat(p).then((s) => s.mtimeMs, () => Infinity)));
+    return times.some((t) => t >= since);
+  };
+
+  return {
+    async get(name) {
+      // The page is where a new build is noticed; its hashed files are then served from that build
+      // (or the one before, for a tab that loaded the page just before the rebuild).
+      if (name === 'index.html' && (await stale())) await rebuild();
+      const build = current?.build ?? (await rebuild());
+      return build.files.get(name) ?? previous?.files.get(name);
+    },
+  };
+}
+
+export function prebuiltConsole(dir: string): ConsoleAssets {
+  const cache = new Map<string, Promise<ConsoleAsset | undefined>>();
+  const load = async (name: string): Promise<ConsoleAsset | undefined> => {
+    try {
+      const [body, gzip] = await Promise.all([readFile(join(dir, name)), readFile(join(dir, `${name}.gz`)).catch(() => undefined)]);
+      return { body, gzip, type: contentType(name), immutable: name !== 'index.html' };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+  return {
+    get(name) {
+      if (!/^[\w.-]+$/.test(name) || name.endsWith('.gz')) return Promise.resolve(undefined);
+      let found = cache.get(name);
+      if (!found) cache.set(name, (found = load(name)));
+      return found;
+    },
+  };
+}
+
+/** A checkout with esbuild builds from its sources; an installed package serves what prepack built. */
+export function embeddedConsole(): ConsoleAssets | undefined {
+  const sources = existsSync(join(ROOT, 'console/src/main.ts')) && existsSync(join(ROOT, 'node_modules/esbuild')) && existsSync(join(ROOT, 'node_modules/ghostty-web'));
+  if (sources) return liveConsole();
+  const dist = join(ROOT, 'dist/console');
+  return existsSync(join(dist, 'index.html')) ? prebuiltConsole(dist) : undefined;
+}
+
+function contentType(name: string): string {
+  if (name.endsWith('.html')) return 'text/html; charset=utf-8';
+  if (name.endsWith('.js')) return 'text/javascript; charset=utf-8';
+  if (name.endsWith('.css')) return 'text/css; charset=utf-8';
+  return 'application/octet-stream';
+}
