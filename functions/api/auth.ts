@@ -82,7 +82,8 @@ export function authorize(permission: Permission): MiddlewareHandler<{ Variables
       const needed = MINIMUM_ROLE[permission];
       throw new PermissionError('role-insufficient', `${c.req.method} ${new URL(c.req.url).pathname} needs the role ${needed} or higher in org "${org}"; ${token.principal} has ${role}`, {
         details: { needed, role, org },
-        next: [`ask an admin of ${org}: berth members role ${token.principal} ${needed}`, 'berth whoami'],
+        // A CI token's role is fixed: the fix is another token, not a member's role.
+        next: token.kind === 'ci' ? [`ask an admin of ${org} for a token with that role: berth tokens create <name> --role ${needed}`, 'berth whoami'] : [`ask an admin of ${org}: berth members role ${token.principal} ${needed}`, 'berth whoami'],
         httpStatus: 403,
       });
     }
