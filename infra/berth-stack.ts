@@ -157,7 +157,16 @@ export class BerthStack extends Stack {
       new PlatformFunction(this, id, { ...props, environment, logRetention });
     return {
       // API Gateway gives an integration 30 s at most.
-      api: fn('Api', { entry: 'api.ts', serviceName: 'berth-api', description: 'The Berth HTTP API (the hono app)', memorySize: 1024, timeout: Duration.seconds(29) }),
+      api: fn('Api', {
+        entry: 'api.ts',
+        serviceName: 'berth-api',
+        description: 'The Berth HTTP API (the hono app) and the web console at /',
+        memorySize: 1024,
+        timeout: Duration.seconds(29),
+        // The web console is built into the API's own asset (console/build.ts), so a deploy always
+        // ships the console of the same commit as the API it calls; the Lambda serves it at `/`.
+        afterBundling: (outputDir) => [`node --import tsx console/build.ts "${outputDir}/console"`],
+      }),
       // A step may wait for ECS or EFS to settle (bounded polls of a few minutes).
       steps: fn('Steps', { entry: 'steps.ts', serviceName: 'berth-steps', description: 'Task steps of every Berth state machine', memorySize: 512, timeout: Duration.minutes(15) }),
       ecsEvents: fn('EcsEvents', { entry: 'ecs-events.ts', serviceName: 'berth-ecs-events', description: 'ECS events: completes rollout steps waiting for healthy tasks', memorySize: 512, timeout: Duration.minutes(1) }),

@@ -29,6 +29,12 @@ export interface PlatformFunctionProps {
   readonly timeout: Duration;
   /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Shell commands run (in the repository root) after esbuild bundled the entry, given the asset
+   * directory, e.g. to put files beside the bundle.
+   * @default none
+   */
+  readonly afterBundling?: (outputDir: string) => string[];
 }
 
 export class PlatformFunction extends Construct {
@@ -74,6 +80,9 @@ export class PlatformFunction extends Construct {
         mainFields: ['module', 'main'],
         // Some CommonJS dependencies call require() for Node built-ins; an ESM bundle needs one.
         banner: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+        ...(props.afterBundling && {
+          commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir: string, outputDir: string) => props.afterBundling!(outputDir) },
+        }),
       },
     });
   }

@@ -5,8 +5,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeConsole } from '../console/build.ts';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { startLocalDynamo, type LocalDynamo } from '../functions/embedded/local-dynamo.ts';
 import { DynamoStateStore } from '../functions/store/dynamo-state-store.ts';
@@ -67,6 +69,8 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   bundleBytes = statSync(outfile).size;
+  // What the CDK app puts beside the bundle (infra/berth-stack.ts, afterBundling).
+  await writeConsole(join(dir, 'console'));
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -121,6 +125,19 @@ describe('the bundled API Lambda, invoked with API Gateway v2 events', () => {
     const r = await invoke('GET', '/v1/orgs', undefined, false);
     expect(r.status).toBe(401);
     expect(r.body.error.category).toBe('permission');
+  });
+
+  it('serves the web console at / from the files beside the bundle, gzipped, with its CSP', async () => {
+    const page = await handler({ ...httpEvent('GET', '/'), headers: { host: 'api.example.com', 'accept-encoding': 'gzip, br' } }, {});
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.['content-encoding']).toBe('gzip');
+    expect(page.headers?.['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    const html = gunzipSync(Buffer.from(page.body, (page as { isBase64Encoded?: boolean }).isBase64Encoded ? 'base64' : 'utf8')).toString();
+    const script = /src="\/console\/(console-[\w]+\.js)"/.exec(html)![1]!;
+    const js = await handler(httpEvent('GET', `/console/${script}`), {});
+    expect(js.statusCode).toBe(200);
+    expect(js.headers?.['cache-control']).toContain('immutable');
+    expect(js.body).toContain('ghostty');
   });
 
   it('serves an authenticated write and read against DynamoDB', async () => {

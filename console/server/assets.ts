@@ -1,15 +1,14 @@
-// Where the API finds the console's files (functions/api/routes/console-pages.ts serves them).
-// - `liveConsole()`, in a checkout: built in memory by esbuild on the first request for the page,
-//   and again when any source that went in has changed since; no build step, nothing to go stale.
-// - `prebuiltConsole(dir)`: files a build wrote (dist/console/ in a packed install, the `console/`
-//   folder beside the API Lambda's bundle on AWS).
-// - `embeddedConsole()`: the first of those that this install can use.
+// Where the embedded API finds the console's files (functions/api/routes/console-pages.ts serves
+// them): in a checkout, built in memory by esbuild on the first request for the page and again
+// when any source that went in has changed since (no build step, nothing to go stale); in an
+// installed package, which has no esbuild, what `prepack` wrote to dist/console/.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConsoleAsset, ConsoleAssets } from '../../functions/api/routes/console-pages.ts';
+import type { ConsoleAssets } from '../../functions/api/routes/console-pages.ts';
 import type { ConsoleBuild } from '../build.ts';
+import { prebuiltConsole } from './prebuilt.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -46,38 +45,10 @@ export function liveConsole(): ConsoleAssets {
   };
 }
 
-export function prebuiltConsole(dir: string): ConsoleAssets {
-  const cache = new Map<string, Promise<ConsoleAsset | undefined>>();
-  const load = async (name: string): Promise<ConsoleAsset | undefined> => {
-    try {
-      const [body, gzip] = await Promise.all([readFile(join(dir, name)), readFile(join(dir, `${name}.gz`)).catch(() => undefined)]);
-      return { body, gzip, type: contentType(name), immutable: name !== 'index.html' };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  };
-  return {
-    get(name) {
-      if (!/^[\w.-]+$/.test(name) || name.endsWith('.gz')) return Promise.resolve(undefined);
-      let found = cache.get(name);
-      if (!found) cache.set(name, (found = load(name)));
-      return found;
-    },
-  };
-}
-
 /** A checkout with esbuild builds from its sources; an installed package serves what prepack built. */
 export function embeddedConsole(): ConsoleAssets | undefined {
   const sources = existsSync(join(ROOT, 'console/src/main.ts')) && existsSync(join(ROOT, 'node_modules/esbuild')) && existsSync(join(ROOT, 'node_modules/ghostty-web'));
   if (sources) return liveConsole();
   const dist = join(ROOT, 'dist/console');
   return existsSync(join(dist, 'index.html')) ? prebuiltConsole(dist) : undefined;
-}
-
-function contentType(name: string): string {
-  if (name.endsWith('.html')) return 'text/html; charset=utf-8';
-  if (name.endsWith('.js')) return 'text/javascript; charset=utf-8';
-  if (name.endsWith('.css')) return 'text/css; charset=utf-8';
-  return 'application/octet-stream';
 }
