@@ -29,7 +29,10 @@ function wallMs(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }
 }
 
 /** Builds dist/cli when the project has a build step for it; says which entry berth.js will take. */
-function prepareEntry(): { entry: string; buildMs?: number } {
+function prepareEntry(): { entry: string; buildMs?: number; builtHere: boolean } {
+  // A bundle this run builds is removed again afterwards: left in the checkout, it would shadow
+  // the sources for every later `berth` (cli/bin/berth.js prefers dist/cli).
+  const builtHere = !existsSync(join(ROOT, 'dist/cli'));
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
   let buildMs: number | undefined;
   if (scripts['build:cli']) {
@@ -40,11 +43,11 @@ function prepareEntry(): { entry: string; buildMs?: number } {
     buildMs = performance.now() - start;
   }
   const prefersBundle = readFileSync(BERTH, 'utf8').includes('dist/cli') && existsSync(join(ROOT, 'dist/cli'));
-  return { entry: prefersBundle ? 'dist/cli bundle' : 'tsx sources', buildMs };
+  return { entry: prefersBundle ? 'dist/cli bundle' : 'tsx sources', buildMs, builtHere };
 }
 
 export async function measure(): Promise<FigureResult> {
-  const { entry, buildMs } = prepareEntry();
+  const { entry, buildMs, builtHere } = prepareEntry();
   const bp = await startBenchPlatform();
   const cwd = mkdtempSync(join(tmpdir(), 'berth-bench-cli-'));
   try {
@@ -90,6 +93,7 @@ export async function measure(): Promise<FigureResult> {
     return { rows, details: { entry, buildCliMs: buildMs ?? null, samples } };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
+    if (builtHere) rmSync(join(ROOT, 'dist/cli'), { recursive: true, force: true });
     await bp.close();
   }
 }

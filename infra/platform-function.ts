@@ -77,6 +77,9 @@ export class PlatformFunction extends Construct {
         externalModules: [],
         minify: true,
         sourceMap: true,
+        // Stack traces keep file and line; leaving the sources out of the map makes it a third of
+        // the size, and Node parses the whole map at cold start (--enable-source-maps).
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         // Some CommonJS dependencies call require() for Node built-ins; an ESM bundle needs one.
         banner: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
