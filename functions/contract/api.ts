@@ -128,3 +128,12 @@ export const CreateTokenBody = z
     expiresInDays: z.number().int().min(1).max(366).default(90).describe('Days until the token stops working (1–366, default 90)'),
   })
   .strict();
+
+export const OrgEndpointsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).optional().describe('Apps per page (default 100, at most 500)'),
+  after: z
+    .string()
+    .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, { message: 'must be the `next` of the previous page (project/app)' })
+    .optional()
+    .describe('The `next` of the previous page'),
+});

@@ -24,7 +24,13 @@ export default {
 } satisfies CommandSpec;
 
 async function listAll(ctx: CommandContext): Promise<void> {
-  const { endpoints } = await ctx.api.get<{ endpoints: (EndpointView & { env: string })[] }>(`/v1/orgs/${ctx.target.org}/endpoints`);
+  const endpoints: (EndpointView & { env: string })[] = [];
+  // Every page: the question is "what is exposed", so the answer is the whole list.
+  for (let after: string | null = null, first = true; first || after; first = false) {
+    const page: { endpoints: (EndpointView & { env: string })[]; next: string | null } = await ctx.api.get(`/v1/orgs/${ctx.target.org}/endpoints${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+    endpoints.push(...page.endpoints);
+    after = page.next;
+  }
   ctx.out.result(endpoints, () => {
     if (!endpoints.length) return `Nothing of org ${ctx.target.org} is exposed: no env has an endpoint.`;
     const rows = endpoints.map((e) => [e.env, e.name, addresses(e), workloadTargets(e), e.endpoint.ipv4 ? 'IPv6+IPv4' : 'IPv6 only', e.endpoint.proxyProtocol ? `PROXY ${e.endpoint.proxyProtocol}` : '-']);

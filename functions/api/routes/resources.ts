@@ -1,6 +1,6 @@
 // Endpoints and volumes of an env, and destroying an env: each change is an operation (202).
 import { z } from 'zod';
-import { EnvParams, OrgParams } from '../../contract/api.ts';
+import { EnvParams, OrgEndpointsQuery, OrgParams } from '../../contract/api.ts';
 import { Endpoint, Name, Volume } from '../../contract/manifest.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
@@ -14,8 +14,9 @@ const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
 const Named = EnvParams.extend({ name: Name });
 
 export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/endpoints', summary: 'What is exposed to the internet: every endpoint of every env of the org', permission: 'read', tag: 'endpoints', params: OrgParams }), async (c) =>
-    c.json({ endpoints: await listOrgEndpoints(deps, c.req.valid('param').org) }, 200),
+  api.openapi(
+    route({ method: 'get', path: '/orgs/{org}/endpoints', summary: 'What is exposed to the internet: every endpoint of every env of the org, a page of apps at a time (`next` → `after`)', permission: 'read', tag: 'endpoints', params: OrgParams, query: OrgEndpointsQuery }),
+    async (c) => c.json(await listOrgEndpoints(deps, c.req.valid('param').org, c.req.valid('query')), 200),
   );
   api.openapi(route({ method: 'get', path: `${ENV}/endpoints`, summary: 'Endpoints of the env (manifest and API), with addresses and targets', permission: 'read', tag: 'endpoints', params: EnvParams }), async (c) =>
     c.json({ endpoints: await listEndpoints(deps, c.req.valid('param')) }, 200),

@@ -5,6 +5,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { endpointNotes } from '../../contract/endpoint-notes.ts';
 import type { EndpointReceipt, EndpointView } from '../../contract/responses.ts';
 import { effectiveEndpoints } from '../desired.ts';
+import type { Env } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv, requireOrg } from './hierarchy.ts';
@@ -13,7 +14,10 @@ import { envLabel, startOperation } from './operations.ts';
 export type { EndpointView };
 
 export async function listEndpoints(deps: PlatformDeps, ref: EnvRef): Promise<EndpointView[]> {
-  const env = await requireEnv(deps.store, ref);
+  return endpointsOfEnv(deps, ref, await requireEnv(deps.store, ref));
+}
+
+async function endpointsOfEnv(deps: PlatformDeps, ref: EnvRef, env: Env): Promise<EndpointView[]> {
   const release = env.currentReleaseId ? await deps.store.getRelease(ref, env.currentReleaseId) : undefined;
   const live = new Map((await deps.endpoints.list(ref)).map((e) => [e.name, e]));
   const declared = { ...(env.endpoints ?? {}), ...effectiveEndpoints(release, env) };
@@ -68,17 +72,48 @@ export async function changeEndpoint(deps: PlatformDeps, ref: EnvRef, name: stri
 }
 
 /** "What is exposed to the internet?": every endpoint of every env of the org, with its env. */
-export async function listOrgEndpoints(deps: PlatformDeps, org: string): Promise<(EndpointView & { env: string })[]> {
+/** Apps whose endpoints one page of the org-wide list covers, and how many are read at once. */
+export const ORG_ENDPOINTS_PAGE = { default: 100, max: 500 };
+const APPS_AT_ONCE = 8;
+
+/**
+ * Every endpoint of every live env of the org, a page of apps at a time (ordered by project, then
+ * app); `next` is the cursor (`project/app`) of the following page, null on the last.
+ */
+export async function listOrgEndpoints(deps: PlatformDeps, org: string, page: { limit?: number; after?: string } = {}): Promise<{ endpoints: (EndpointView & { env: string })[]; next: string | null }> {
   await requireOrg(deps.store, org);
-  const out: (EndpointView & { env: string })[] = [];
-  for (const project of await deps.store.listProjects(org)) {
-    for (const app of await deps.store.listApps(org, project.name)) {
-      for (const env of await deps.store.listEnvs({ org, project: project.name, app: app.name })) {
-        if (env.status === 'destroyed') continue;
-        const ref = { org, project: project.name, app: app.name, env: env.env };
-        for (const view of await listEndpoints(deps, ref)) out.push({ env: envLabel(ref), ...view });
+  const limit = page.limit ?? ORG_ENDPOINTS_PAGE.default;
+  const apps: { project: string; app: string }[] = [];
+  let more = false;
+  for (const project of [...(await deps.store.listProjects(org))].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (page.after && project.name < page.after.split('/')[0]) continue;
+    for (const app of [...(await deps.store.listApps(org, project.name))].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (page.after && `${project.name}/${app.name}` <= page.after) continue;
+      if (apps.length === limit) {
+        more = true;
+        break;
       }
+      apps.push({ project: project.name, app: app.name });
     }
+    if (more) break;
   }
-  return out;
+  const perApp: (EndpointView & { env: string })[][] = [];
+  for (let i = 0; i < apps.length; i += APPS_AT_ONCE) {
+    perApp.push(
+      ...(await Promise.all(
+        apps.slice(i, i + APPS_AT_ONCE).map(async ({ project, app }) => {
+          const out: (EndpointView & { env: string })[] = [];
+          // The env items come with the listing: no second read per env.
+          for (const env of await deps.store.listEnvs({ org, project, app })) {
+            if (env.status === 'destroyed') continue;
+            const ref = { org, project, app, env: env.env };
+            for (const view of await endpointsOfEnv(deps, ref, env)) out.push({ env: envLabel(ref), ...view });
+          }
+          return out;
+        }),
+      )),
+    );
+  }
+  const last = apps.at(-1);
+  return { endpoints: perApp.flat(), next: more && last ? `${last.project}/${last.app}` : null };
 }
