@@ -68,7 +68,7 @@ export function authorize(permission: Permission): MiddlewareHandler<{ Variables
     if (permission === 'authenticated' || permission === 'public') return next();
     if (permission === 'platform') {
       if (token.kind !== 'bootstrap') {
-        throw new PermissionError('platform-token-required', 'this needs the installer’s bootstrap token (printed by the first `npm start`, or the stack’s bootstrap secret on AWS); org tokens cannot do it', {
+        throw new PermissionError('platform-token-required', 'this needs the installer’s bootstrap token (printed by the first `npm start`; on AWS the one created under “First login” in infra/README.md); org tokens cannot do it', {
           next: ['berth whoami'],
           httpStatus: 403,
         });
