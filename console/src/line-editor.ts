@@ -80,6 +80,10 @@ export class LineEditor {
     this.paused = true;
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   resume(): void {
     this.paused = false;
     const pending = this.pending;

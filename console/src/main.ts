@@ -24,6 +24,12 @@ export interface ConsoleHandle {
   /** The transcript as ghostty's buffer holds it. */
   text(): string;
   panels(): { id: number; title: string; kind: string; status: string; text: string }[];
+  /** How `text` is drawn where it first appears in the transcript. */
+  styleOf(text: string): { bold: boolean; fg: string } | undefined;
+  /** The line being edited at the prompt. */
+  line(): string;
+  /** True while the guided tour types a command (keys wait). */
+  typing(): boolean;
   /** True while the prompt waits for a line. */
   atPrompt(): boolean;
   /** Types a line at the prompt and presses Enter. */
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
   const workspace = new Workspace(localStorage);
   const view = new TerminalView(document.getElementById('transcript')!);
   const session: TerminalSession = new TerminalSession(view, (before, word) => shell.complete(before, word));
-  const panels = new Panels(document.getElementById('panels')!, () => view.refit());
+  const panels = new Panels(document.getElementById('panels')!, () => view.refit(), () => view.focus());
   const bar = headerBar(settings);
   const shell: Shell = new Shell(session, {
     workspace,
@@ -77,7 +83,10 @@ async function main(): Promise<void> {
     version: VERSION,
     text: () => view.text(),
     panels: () => [...panels.all.values()].map((p) => ({ id: p.id, title: p.title, kind: p.kind, status: p.status, text: p.session.view.text() })),
+    styleOf: (text) => view.styleOf(text),
+    line: () => session.editor.line,
     atPrompt: () => session.editor.active,
+    typing: () => session.editor.isPaused,
     submit: (line) => session.submit(line),
     workspace,
   };

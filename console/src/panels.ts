@@ -17,16 +17,23 @@ export class Panels {
   constructor(
     private readonly container: HTMLElement,
     private readonly changed: () => void,
+    /** Where the keyboard goes back to after a click on a panel's buttons. */
+    private readonly focusTranscript: () => void,
   ) {}
 
   open(title: string, kind: PanelKind): Panel {
+    // A terminal takes the keyboard when it opens; a stream panel must leave it where it was (the
+    // transcript's prompt), an exec panel keeps it.
+    const focused = document.activeElement as HTMLElement | null;
     const panel = new Panel(this.next++, title, kind, this.container, () => {
       this.all.delete(panel.id);
       this.update();
     });
+    panel.element.querySelector('.close')!.addEventListener('click', () => this.focusTranscript());
     this.all.set(panel.id, panel);
     this.update();
-    if (kind === 'exec') panel.session.view.focus();
+    // After ghostty's own deferred focus (Terminal.focus() focuses again in a timeout).
+    if (kind !== 'exec') setTimeout(() => focused?.focus(), 0);
     return panel;
   }
 
@@ -41,6 +48,7 @@ export class Panels {
     const close = () => {
       el.remove();
       this.update();
+      this.focusTranscript();
     };
     el.querySelector('.save')!.addEventListener('click', () => {
       save(area.value);
@@ -67,6 +75,7 @@ export class Panel {
   private readonly bannerEl: HTMLElement;
   private run?: RunControl;
   private done = false;
+  private stopping = false;
   status = 'running';
 
   constructor(
@@ -102,12 +111,14 @@ export class Panel {
   /** The command ended with `code`. */
   ended(code: number): void {
     this.done = true;
-    this.setStatus(code === 0 ? 'ended' : code === 130 ? 'stopped' : `exit ${code}`);
+    this.setStatus(this.stopping || code === 130 ? 'stopped' : code === 0 ? 'ended' : `exit ${code}`);
     this.element.querySelector<HTMLButtonElement>('.close')!.title = 'Close the panel';
   }
 
   close(): void {
     if (!this.done) {
+      this.stopping = true;
+      this.setStatus('stopping');
       this.run?.abort();
       return;
     }

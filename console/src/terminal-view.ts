@@ -84,9 +84,25 @@ export class TerminalView {
     this.term.dispose();
   }
 
+  /** How the first cell of the first occurrence of `text` is drawn (the tests check colours). */
+  styleOf(text: string): { bold: boolean; fg: string } | undefined {
+    const buffer = this.term.buffer.active;
+    for (let y = 0; y < buffer.length; y++) {
+      const line = buffer.getLine(y);
+      if (!line) continue;
+      const { text: shown, cellAt } = lineText(line);
+      const at = shown.indexOf(text);
+      if (at < 0) continue;
+      const cell = line.getCell(cellAt[at]!)!;
+      return { bold: Boolean(cell.isBold()), fg: `#${cell.getFgColor().toString(16).padStart(6, '0')}` };
+    }
+    return undefined;
+  }
+
   /**
    * What the terminal holds, as text: one string per line, soft-wrapped rows joined, trailing
-   * blanks trimmed, the screen's empty rows below the cursor left out.
+   * blanks trimmed, the screen's empty rows below the cursor left out. Rows that scrolled off the
+   * screen come back one per row: ghostty-web does not say which of those were soft-wrapped.
    */
   text(): string {
     const buffer = this.term.buffer.active;
@@ -94,12 +110,7 @@ export class TerminalView {
     for (let y = 0; y < buffer.length; y++) {
       const line = buffer.getLine(y);
       if (!line) continue;
-      let text = '';
-      for (let x = 0; x < line.length; x++) {
-        const cell = line.getCell(x);
-        if (!cell || cell.getWidth() === 0) continue;
-        text += cell.getChars() || ' ';
-      }
+      const { text } = lineText(line);
       if (line.isWrapped && lines.length) lines[lines.length - 1] += text;
       else lines.push(text);
     }
@@ -107,4 +118,20 @@ export class TerminalView {
     while (trimmed.length && trimmed[trimmed.length - 1] === '') trimmed.pop();
     return trimmed.join('\n');
   }
+}
+
+type BufferLine = NonNullable<ReturnType<Terminal['buffer']['active']['getLine']>>;
+
+/** A row as text (a blank cell is a space; the spacer after a wide character is nothing), and which cell each character came from. */
+function lineText(line: BufferLine): { text: string; cellAt: number[] } {
+  let text = '';
+  const cellAt: number[] = [];
+  for (let x = 0; x < line.length; x++) {
+    const cell = line.getCell(x);
+    if (!cell || cell.getWidth() === 0) continue;
+    const chars = cell.getChars() || ' ';
+    text += chars;
+    for (let i = 0; i < chars.length; i++) cellAt.push(x);
+  }
+  return { text, cellAt };
 }
