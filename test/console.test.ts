@@ -109,6 +109,32 @@ describe('the web console', () => {
     await page.context().close();
   });
 
+  it('signs an invited member in through the approval page (the device flow), opened in a new tab', async () => {
+    expect((await ops.call('POST', '/v1/orgs', { name: 'inviteco' })).status).toBe(201);
+    const invite = await ops.call('POST', '/v1/orgs/inviteco/members', { email: 'alice@example.com', role: 'deployer' });
+    expect(invite.status).toBe(201);
+    const context = await browser.newContext({ viewport: { width: 1500, height: 900 } });
+    await context.addInitScript(() => localStorage.setItem('berth.toured', 'skipped by the test'));
+    const page = await context.newPage();
+    await page.goto(`${ops.platform.url}/`);
+    const [approval] = await Promise.all([context.waitForEvent('page'), page.click('#sign-in .device')]);
+    await approval.waitForLoadState();
+    expect(new URL(approval.url()).pathname).toBe('/device');
+    const code = new URL(approval.url()).searchParams.get('user_code')!;
+    // The console shows the same code the page does: the person checks they match.
+    await page.waitForFunction((c) => window.berthConsole!.text().includes(c), code);
+    await approval.fill('#invite', invite.body.invite.code);
+    await approval.click('button:has-text("Sign in with the invite")');
+    await approval.click('button[value="approve"]');
+    await approval.waitForSelector('text=approved');
+    // The console polls at the interval the API asks for (5 s) and then holds a login token.
+    await page.waitForSelector('#sign-in', { state: 'detached', timeout: 20_000 });
+    expect(await transcript(page)).toMatch(/Logged in to \S+ as alice@example\.com: org inviteco, role deployer\./);
+    expect(await type(page, 'whoami')).toMatch(/alice@example\.com/);
+    await page.screenshot({ path: join(SHOTS, 'console-device-login.png') });
+    await context.close();
+  });
+
   describe('a first visit', () => {
     let page: Page;
     let port: number;
