@@ -1,6 +1,7 @@
 // The console's bundle: console/src/main.ts and everything it imports (the CLI's command table and
-// command layer, zod, yaml, ghostty-web with its WebAssembly inlined) as one ES module and one
-// stylesheet, named by content hash, plus the index.html that loads them, each also gzipped.
+// command layer, zod, yaml, ghostty-web with its WebAssembly inlined) as ES modules (the page's,
+// and a chunk per command) and a stylesheet, named by content hash, plus the index.html that loads
+// them, each also gzipped.
 //
 // Who builds it, so that it is never stale:
 // - a checkout (`npm start`, tests): the API builds it in memory on the first request for the
@@ -38,24 +39,30 @@ export async function buildConsole(): Promise<ConsoleBuild> {
     outdir: 'console-out',
     write: false,
     bundle: true,
+    // Every command is its own chunk, as in the CLI's bundle: the page loads the terminal and the
+    // dispatcher, and a command's code (zod, yaml, ...) when it first runs.
+    splitting: true,
     format: 'esm',
     platform: 'browser',
     target: ['es2022', 'chrome111', 'firefox115', 'safari16.4'],
     minify: true,
     entryNames: '[name]-[hash]',
+    chunkNames: '[name]-[hash]',
     metafile: true,
     legalComments: 'eof',
     logLevel: 'warning',
   });
   const files = new Map<string, BuiltFile>();
-  const names: Record<string, string> = {};
+  const outDir = join(ROOT, 'console-out');
   for (const out of result.outputFiles) {
-    const name = relative(join(ROOT, 'console-out'), out.path);
+    const name = relative(outDir, out.path);
     const type = name.endsWith('.js') ? 'text/javascript; charset=utf-8' : name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/plain; charset=utf-8';
     files.set(name, file(out.contents, type, true));
-    names[name.split('.').pop()!] = name;
   }
-  files.set('index.html', file(new TextEncoder().encode(indexHtml(names.js!, names.css)), 'text/html; charset=utf-8', false));
+  const [entry, meta] = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'console/src/main.ts')!;
+  const js = relative('console-out', entry);
+  const css = meta.cssBundle ? relative('console-out', meta.cssBundle) : undefined;
+  files.set('index.html', file(new TextEncoder().encode(indexHtml(js, css)), 'text/html; charset=utf-8', false));
   return { files, inputs: Object.keys(result.metafile.inputs).map((p) => join(ROOT, p)) };
 }
 
