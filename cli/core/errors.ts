@@ -1,5 +1,5 @@
 // The CLI's one error handler: a BerthError-shaped body becomes text (or JSON) and an exit code.
-import { EXIT_CODES, isErrorCategory, type ErrorBody, type ErrorCategory } from '../../functions/core/errors.ts';
+import { BerthError, EXIT_CODES, isErrorCategory, type ErrorBody, type ErrorCategory } from '../../functions/core/errors.ts';
 import type { Output } from './output.ts';
 
 /** An error as the CLI shows it: the API's envelope, or one the CLI raises itself. */
@@ -16,11 +16,15 @@ export function cliError(category: ErrorCategory, code: string, message: string,
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError && isErrorCategory(err.body.category)) return EXIT_CODES[err.body.category];
+  if (err instanceof BerthError) return EXIT_CODES[err.category];
   return EXIT_CODES.internal;
 }
 
 export function reportError(out: Output, err: unknown): number {
-  const body: ErrorBody = err instanceof CliError ? err.body : { category: 'internal', code: 'cli-crashed', message: (err as Error)?.stack ?? String(err), next: [] };
+  // A BerthError raised on this side (the snapshot packer's, shared with the server) is shown as
+  // the API would answer it, not as a crash with a stack.
+  const body: ErrorBody =
+    err instanceof CliError ? err.body : err instanceof BerthError ? err.toBody() : { category: 'internal', code: 'cli-crashed', message: (err as Error)?.stack ?? String(err), next: [] };
   if (out.json) {
     out.errorJson({ error: body });
   } else {
