@@ -19,12 +19,14 @@ export interface ConsoleAssets {
 
 // The token lives in the page's localStorage, so no script but the console's own may run: no
 // inline script, nothing from elsewhere. ghostty-web compiles its WebAssembly from a data: URL
-// (connect-src data:, 'wasm-unsafe-eval'); exec opens a WebSocket to this origin.
+// (connect-src data:, 'wasm-unsafe-eval'); exec opens a WebSocket to this origin embedded, and on
+// AWS to ECS Exec's Session Manager endpoint (wss://ssmmessages.<region>.amazonaws.com; a CSP
+// wildcard may only stand for the leftmost labels).
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
-  "connect-src 'self' data:",
+  "connect-src 'self' data: wss://*.amazonaws.com",
   'img-src data:',
   "frame-ancestors 'none'",
   "base-uri 'none'",
