@@ -46,9 +46,18 @@ export function liveConsole(): ConsoleAssets {
 }
 
 /** A checkout with esbuild builds from its sources; an installed package serves what prepack built. */
-export function embeddedConsole(): ConsoleAssets | undefined {
+export function embeddedConsole(): ConsoleAssets {
   const sources = existsSync(join(ROOT, 'console/src/main.ts')) && existsSync(join(ROOT, 'node_modules/esbuild')) && existsSync(join(ROOT, 'node_modules/ghostty-web'));
   if (sources) return liveConsole();
   const dist = join(ROOT, 'dist/console');
-  return existsSync(join(dist, 'index.html')) ? prebuiltConsole(dist) : undefined;
+  return existsSync(join(dist, 'index.html')) ? prebuiltConsole(dist) : unbuiltConsole();
+}
+
+/** Neither esbuild (dev dependencies left out) nor a prebuilt console: `/` says how to get one. */
+function unbuiltConsole(): ConsoleAssets {
+  const page = new TextEncoder().encode(
+    '<!doctype html><meta charset="utf-8"><title>Berth console</title><h1>The web console is not built here</h1>' +
+      '<p>This install has neither the console\'s build tools (the dev dependencies) nor a prebuilt console. Run <code>npm install</code> (with dev dependencies) and restart, or <code>npm run build:console</code>. The API works without it: <code>npx berth --help</code>.</p>',
+  );
+  return { get: async (name) => (name === 'index.html' ? { body: page, type: 'text/html; charset=utf-8', immutable: false } : undefined) };
 }
