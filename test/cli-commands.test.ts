@@ -61,6 +61,14 @@ describe('the command table', () => {
 });
 
 describe('help', () => {
+  // The help of every command, and the root help, as users read them: a change to any of them
+  // shows up in review as a change to test/__snapshots__/cli-commands.test.ts.snap.
+  it.each(['', ...COMMANDS.map((c) => c.command)])('snapshot: berth %s --help', async (command) => {
+    const r = await run([...command.split(' ').filter(Boolean), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatchSnapshot();
+  });
+
   it('is generated from the definition', async () => {
     const r = await run(['scale', 'count', '--help']);
     expect(r.stdout).toMatchInlineSnapshot(`
