@@ -194,7 +194,7 @@ describe('the MCP server over streamable HTTP (/v1/mcp)', () => {
     expect(refused.isError).toBe(true);
     const error = structured(refused).error;
     expect(error).toMatchObject({ category: 'permission', code: 'role-insufficient', details: { needed: 'deployer', role: 'viewer', org: REF.org } });
-    expect(error.next).toContain(`ask an admin of ${REF.org}: berth members role token:agent-viewer deployer`);
+    expect(error.next).toContain(`ask an admin of ${REF.org} for a token with that role: berth tokens create <name> --role deployer`);
     expect((refused.content[0] as { text: string }).text).toMatch(/^Error \(permission\/role-insufficient\): POST \/v1\/orgs\/acme\/.*\/deploys needs the role deployer/);
 
     const denied = (await audit('token:agent-viewer')).filter((r) => r.action === DEPLOY_ACTION);
