@@ -2,7 +2,6 @@
 // state machines and endpoint listeners, with the instant compute driver and no reconcile loop
 // (nothing should run that the figure did not ask for). Plus the few calls every figure needs.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packSnapshot } from '../../cli/lib/pack-snapshot.ts';
@@ -94,14 +93,5 @@ export function benchManifest(app: string, port: number, workloads = 1, count = 
   return lines.join('\n');
 }
 
-/** A port that was free a moment ago on [::] (the endpoint listener binds [::1]). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '::', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// The tests' helper: a port the OS just handed out and took back.
+export { freePort } from '../../test/support/free-port.ts';
