@@ -61,8 +61,8 @@ describe('the bundle', () => {
 
   const startupInputs = () => loadedWith((o) => o.entryPoint === 'cli/main.ts');
 
-  it('starts without zod, hono, the AWS SDK, the YAML parser or tar', () => {
-    const heavy = startupInputs().filter((i) => /node_modules\/(zod|hono|@hono|@aws-sdk|yaml|tar-stream)\//.test(i));
+  it('starts without zod, hono, the AWS SDK, the YAML parser, tar or the WebSocket client', () => {
+    const heavy = startupInputs().filter((i) => /node_modules\/(zod|hono|@hono|@aws-sdk|yaml|tar-stream|ws)\//.test(i));
     expect(heavy).toEqual([]);
   });
 

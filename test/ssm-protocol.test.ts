@@ -17,7 +17,7 @@ import { IncomingSequence, OutgoingSequence } from '../cli/core/ssm/sequencer.ts
 import { ssmExecSession } from '../cli/core/ssm/session.ts';
 import { sha256 } from '../cli/core/ssm/sha256.ts';
 import { parseExitCode } from '../cli/core/ssm/stream-payloads.ts';
-import { openNodeSocket } from '../cli/lib/node-terminal.ts';
+import { openNodeSocket } from '../cli/lib/node-socket.ts';
 import { agentFrame, startFakeAgent, type AgentConnection } from './support/ssm-fake-agent.ts';
 
 // The message of TestSerializeAndDeserializeClientMessage (messageparser_test.go).

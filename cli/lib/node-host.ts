@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Host } from '../core/command.ts';
-import { nodeTerminal, openNodeSocket } from './node-terminal.ts';
+import type { Host, HostSocket, SocketEvents } from '../core/command.ts';
+import { nodeTerminal } from './node-terminal.ts';
 
 export function nodeHost(cwd: string): Host {
   const interrupted = new Promise<void>((done) => {
@@ -26,11 +26,32 @@ export function nodeHost(cwd: string): Host {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     interrupted,
     terminal: nodeTerminal(),
-    openSocket: openNodeSocket,
+    openSocket: openSocketLazily,
     // Let stdout and stderr drain first: the remote command's last output must not be cut.
     exit: (code) => new Promise<never>(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))),
     openBrowser: async (url) => (await import('./open-browser.ts')).openBrowser(url),
     // Only `berth mcp` loads the SDK's stdio transport.
     serveMcp: async (server) => (await import('./mcp-stdio.ts')).serveOverStdio(server),
+  };
+}
+
+/** `ws` loads when a command opens a socket (exec), not at every start of the CLI. */
+function openSocketLazily(url: string, headers: Record<string, string>, events: SocketEvents): HostSocket {
+  let socket: HostSocket | undefined;
+  let closed = false;
+  import('./node-socket.ts').then(
+    ({ openNodeSocket }) => {
+      if (!closed) socket = openNodeSocket(url, headers, events);
+    },
+    (err: unknown) => events.error(err instanceof Error ? err : new Error(String(err))),
+  );
+  // Callers send only after `open`, which comes from the real socket, so nothing is lost here.
+  return {
+    send: (text) => socket?.send(text),
+    sendBytes: (bytes) => socket?.sendBytes(bytes),
+    close: () => {
+      closed = true;
+      socket?.close();
+    },
   };
 }
