@@ -5,7 +5,8 @@ import { ECSClient, ExecuteCommandCommand, TargetNotConnectedException } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EnvRef, InstanceStatus } from '../functions/core/ports.ts';
-import { EcsExecGateway, shellCommand } from '../functions/drivers/aws/ecs-exec.ts';
+import { shellWords } from '../functions/contract/exec.ts';
+import { EcsExecGateway } from '../functions/drivers/aws/ecs-exec.ts';
 
 const env: EnvRef = { org: 'acme', project: 'shop', app: 'api', env: 'prod' };
 const CLUSTER = 'arn:aws:ecs:eu-west-1:123456789012:cluster/berth';
@@ -56,9 +57,9 @@ describe('GIVEN a running Fargate task', () => {
   });
 });
 
-describe('shellCommand', () => {
+describe('shellWords', () => {
   it('keeps plain words and single-quotes the rest, so the shell sees each argument as typed', () => {
-    expect(shellCommand(['ls', '-la', '/data'])).toBe('ls -la /data');
-    expect(shellCommand(['echo', "it's $HOME", ''])).toBe(`echo 'it'\\''s $HOME' ''`);
+    expect(shellWords(['ls', '-la', '/data'])).toBe('ls -la /data');
+    expect(shellWords(['echo', "it's $HOME", ''])).toBe(`echo 'it'\\''s $HOME' ''`);
   });
 });

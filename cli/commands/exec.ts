@@ -1,12 +1,10 @@
+import { JOINABLE_STATES, shellWords } from '../../functions/contract/exec.ts';
 import type { EnvStatus, ExecSessionReceipt, InstanceSummary } from '../../functions/contract/responses.ts';
 import type { CommandContext, CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { execSession } from '../core/exec-client.ts';
 
 type Candidate = InstanceSummary & { workload: string };
-
-// Instances a command can run in; crashed, stopping and stopped ones have no process to join.
-const RUNNING = new Set(['healthy', 'unhealthy', 'starting']);
 
 export default {
   description:
@@ -47,7 +45,7 @@ async function chooseInstance(ctx: CommandContext, workload: string | undefined)
   }
   const candidates: Candidate[] = workloads
     .flatMap((w) => w.instances.map((i) => ({ ...i, workload: w.name })))
-    .filter((i) => RUNNING.has(i.state))
+    .filter((i) => JOINABLE_STATES.has(i.state))
     // Healthy first: the likeliest place to look, and the first choice in the picker.
     .sort((a, b) => Number(b.state === 'healthy') - Number(a.state === 'healthy'));
   if (!candidates.length) {
@@ -68,9 +66,4 @@ async function chooseInstance(ctx: CommandContext, workload: string | undefined)
   const picked = answer?.trim() === '' ? candidates[0] : candidates[Number(answer) - 1];
   if (!picked) throw cliError('invalid-input', 'instance-choice-invalid', `${JSON.stringify(answer ?? '')} is not one of 1-${candidates.length}`, candidates.map((c) => `berth exec --instance ${c.id} -- ${shellWords(ctx.positionals)}`));
   return picked.id;
-}
-
-/** The command as it can be pasted back into a shell. */
-function shellWords(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -1,20 +1,18 @@
 // `berth exec`: checks the instance is running in this env, then asks the platform's exec gateway
 // for a session (a WebSocket ticket embedded, an ECS Exec session on AWS).
+import { JOINABLE_STATES } from '../../contract/exec.ts';
 import type { ExecSessionReceipt } from '../../contract/responses.ts';
 import { NotFoundError } from '../errors.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
 
-// Crashed, stopping and stopped instances have no process to join.
-const JOINABLE = new Set(['healthy', 'unhealthy', 'starting']);
-
 export async function openExecSession(deps: PlatformDeps, ref: EnvRef, request: { instance: string; argv: string[]; tty: boolean }, actor: Actor): Promise<ExecSessionReceipt> {
   await requireEnv(deps.store, ref);
   const instances = await deps.compute.list(ref);
   const instance = instances.find((i) => i.id === request.instance);
-  if (!instance || !JOINABLE.has(instance.state)) {
-    const running = instances.filter((i) => JOINABLE.has(i.state)).map((i) => i.id);
+  if (!instance || !JOINABLE_STATES.has(instance.state)) {
+    const running = instances.filter((i) => JOINABLE_STATES.has(i.state)).map((i) => i.id);
     throw new NotFoundError('instance-not-running', `instance ${request.instance} is not running in ${ref.env}${running.length ? ` (running: ${running.join(', ')})` : ' (no instance is running)'}`, {
       details: { instance: request.instance, running },
       next: running.length ? running.map((id) => `berth exec --instance ${id} -- ${request.argv[0]}`) : ['berth status', 'berth deploy --wait'],

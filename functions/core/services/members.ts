@@ -2,7 +2,7 @@
 // code the invitee uses once to sign in (`berth login` → approval page), after which they log in
 // like everyone else. Owners alone hand out or take away ownership, and an org keeps an owner.
 import { createHash, randomBytes } from 'node:crypto';
-import { ConflictError, InvalidInputError, NotFoundError, PermissionError } from '../errors.ts';
+import { ConflictError, NotFoundError, PermissionError } from '../errors.ts';
 import type { Member, Role } from '../model.ts';
 import { rank } from '../roles.ts';
 import type { StateStore } from '../state-store.ts';
@@ -105,9 +105,5 @@ async function keepAnOwner(store: StateStore, org: string, leaving: string): Pro
 /** A member as the API shows it: never the invite hash. */
 function publicMember({ inviteHash: _hash, ...m }: Member): Member {
   return m;
-}
-
-export function assertEmail(email: string): void {
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new InvalidInputError('email-invalid', `${JSON.stringify(email)} is not an email address`, { next: ['berth members invite alice@example.com --role deployer'] });
 }
 

@@ -4,6 +4,7 @@
 // (cli/core/ssm/), so nobody installs session-manager-plugin.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ExecuteCommand.html
 import { ExecuteCommandCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { shellWords } from '../../contract/exec.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { EnvRef, ExecChannel, ExecGateway, InstanceStatus } from '../../core/ports.ts';
 import { attempt, isAwsError } from './aws-errors.ts';
@@ -25,7 +26,8 @@ export class EcsExecGateway implements ExecGateway {
             cluster: this.config.clusterArn,
             task: instance.id,
             container: APP_CONTAINER,
-            command: shellCommand(request.argv),
+            // One command string, which the SSM agent runs through the container's shell.
+            command: shellWords(request.argv),
             // ECS Exec supports interactive sessions only; without -t the CLI simply does not go raw.
             interactive: true,
           }),
@@ -46,12 +48,4 @@ export class EcsExecGateway implements ExecGateway {
     }
     return { transport: 'ssm', sessionId: session.sessionId, streamUrl: session.streamUrl, tokenValue: session.tokenValue, container: out.containerName ?? APP_CONTAINER };
   }
-}
-
-/**
- * ExecuteCommand takes one command string, which the SSM agent runs through the container's shell:
- * every argument is single-quoted so it arrives as the user typed it.
- */
-export function shellCommand(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
