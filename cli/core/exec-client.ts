@@ -3,6 +3,7 @@
 // Uses no Node API, so the console can run it over its own socket and terminal.
 import type { Host } from './command.ts';
 import { CliError, cliError } from './errors.ts';
+import { settleOnce } from './settle-once.ts';
 
 export interface ExecRequest {
   /** ws(s):// URL of the exec socket with its one-time ticket (from `POST …/exec-sessions`). */
@@ -34,13 +35,7 @@ export function execSession(host: Host, req: ExecRequest, onStarted: (s: Started
   const cleanups: (() => void)[] = [];
 
   return new Promise<number>((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      for (const c of cleanups.splice(0).reverse()) c();
-      fn();
-    };
+    const { settle } = settleOnce(cleanups);
     const send = (m: object) => socket.send(JSON.stringify(m));
     const relay = () => {
       if (req.tty) {

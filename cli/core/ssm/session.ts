@@ -16,6 +16,7 @@ import { encodeClientMessage, MessageType, parseClientMessage, PayloadType, type
 import { answerHandshake, openDataChannelFrame, type HandshakeComplete, type HandshakeRequest } from './handshake.ts';
 import { IncomingSequence, OutgoingSequence, RESEND_MAX_ATTEMPTS } from './sequencer.ts';
 import { parseChannelClosed, parseExitCode, sizePayload, type ChannelClosed } from './stream-payloads.ts';
+import { settleOnce } from '../settle-once.ts';
 
 /** What ECS ExecuteCommand returns as `session`. */
 export interface SsmSessionRef {
@@ -57,13 +58,8 @@ export function ssmExecSession(host: Host, session: SsmSessionRef, options: SsmE
   let lastSize = '';
 
   return new Promise<number>((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      for (const c of cleanups.splice(0).reverse()) c();
-      fn();
-    };
+    const ending = settleOnce(cleanups);
+    const settle = (fn: () => void) => ending.settle(fn);
     const fail = (err: CliError) => settle(() => reject(err));
 
     const sendInput = (payloadType: number, payload: Uint8Array) => {
@@ -162,7 +158,7 @@ export function ssmExecSession(host: Host, session: SsmSessionRef, options: SsmE
     };
 
     const onFrame = (frame: Uint8Array) => {
-      if (settled) return;
+      if (ending.settled) return;
       const parsed = parseClientMessage(frame);
       // Dropped unacknowledged, as the plugin does (OutputMessageHandler): the agent sends it again.
       if ('invalid' in parsed) return;
@@ -170,7 +166,7 @@ export function ssmExecSession(host: Host, session: SsmSessionRef, options: SsmE
       if (m.messageType === MessageType.OutputStreamData) {
         const { acknowledge, deliver } = incoming.accept(m);
         if (acknowledge) socket.sendBytes(encodeClientMessage(acknowledgement(m, crypto.randomUUID(), host.now())));
-        for (const d of deliver) if (!settled) onStream(d);
+        for (const d of deliver) if (!ending.settled) onStream(d);
       } else if (m.messageType === MessageType.Acknowledge) {
         const sequence = acknowledgedSequence(m);
         if (sequence !== undefined) outgoing.acknowledged(sequence, host.now());
