@@ -8,12 +8,15 @@ import { packSnapshot } from '../../cli/lib/pack-snapshot.ts';
 import { issueOwnerToken } from '../../functions/api/auth.ts';
 import type { EnvRef } from '../../functions/core/ports.ts';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../functions/embedded/platform.ts';
+import { createReadyEnv as createOpsReadyEnv } from '../../test/support/ops-harness.ts';
 import { InstantCompute } from './instant-compute.ts';
 
 export interface BenchPlatform {
   platform: EmbeddedPlatform;
   home: string;
   token: string;
+  /** An API call with the owner token: status and body text. */
+  raw(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>;
   /** An API call with the owner token; throws unless the status is `expect`. */
   call(method: string, path: string, body: unknown, expect: number): Promise<Record<string, any>>;
   close(): Promise<void>;
@@ -23,20 +26,24 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   const home = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const platform = await startEmbeddedPlatform({ home, port: 0, version: 'bench', reconcileIntervalMs: 0, compute: ({ logs }) => new InstantCompute(logs) });
   const { token } = await issueOwnerToken(platform.deps.store, 'bench');
-  const call = async (method: string, path: string, body: unknown, expect: number): Promise<Record<string, any>> => {
+  const raw = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await res.text();
-    if (res.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${res.status} ${text}`);
+    return { status: res.status, text: await res.text() };
+  };
+  const call = async (method: string, path: string, body: unknown, expect: number): Promise<Record<string, any>> => {
+    const { status, text } = await raw(method, path, body);
+    if (status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${status} ${text}`);
     return text ? (JSON.parse(text) as Record<string, any>) : {};
   };
   return {
     platform,
     home,
     token,
+    raw,
     call,
     async close() {
       await platform.close();
@@ -45,24 +52,12 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   };
 }
 
-export const envPath = (r: EnvRef): string => `/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs/${r.env}`;
+// The tests' helpers: the env path, and a ready env (org…env, the config and secret bundle the
+// manifest requires), so the bench measures the same setup the tests run.
+export { envPath } from '../../test/support/ops-harness.ts';
 
-/** Creates what is missing of org/project/app, then the env with the config and secret bundle the manifest requires. */
-export async function createReadyEnv(bp: BenchPlatform, r: EnvRef): Promise<void> {
-  const steps: [string, string][] = [
-    ['/v1/orgs', r.org],
-    [`/v1/orgs/${r.org}/projects`, r.project],
-    [`/v1/orgs/${r.org}/projects/${r.project}/apps`, r.app],
-    [`/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs`, r.env],
-  ];
-  for (const [path, name] of steps) {
-    const res = await fetch(`${bp.platform.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${bp.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
-    if (res.status !== 201 && res.status !== 409) throw new Error(`POST ${path} ${name}: ${res.status} ${await res.text()}`);
-  }
-  // Creating an env provisions it through the env machine; it is ready once that has finished.
-  await bp.platform.orchestrator.idle();
-  await bp.call('PATCH', `${envPath(r)}/config`, { set: { GREETING: 'ahoy' } }, 200);
-  await bp.call('PUT', `${envPath(r)}/secrets/db`, { values: { PASSWORD: 'correct-horse' } }, 200);
+export function createReadyEnv(bp: BenchPlatform, r: EnvRef): Promise<void> {
+  return createOpsReadyEnv({ call: bp.raw, platform: bp.platform }, r);
 }
 
 /** Uploads a one-file app snapshot (the bench never runs it) and returns its digest. */

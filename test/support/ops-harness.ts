@@ -43,7 +43,10 @@ export async function startOpsPlatform(home: string, faultInjector?: FaultInject
 export const envPath = (r: EnvRef): string => `/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs/${r.env}`;
 
 /** Creates whatever of org/project/app does not exist yet, then the env, its config and a secret bundle. */
-export async function createReadyEnv(ops: OpsPlatform, r: EnvRef): Promise<void> {
+/** What creating a ready env needs: an API call with the owner token, and a way to wait for operations. */
+export type EnvSetup = { call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>; platform: { orchestrator: { idle(): Promise<void> } } };
+
+export async function createReadyEnv(ops: EnvSetup, r: EnvRef): Promise<void> {
   const steps: [string, string][] = [
     ['/v1/orgs', r.org],
     [`/v1/orgs/${r.org}/projects`, r.project],
