@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogLine } from '../functions/core/ports.ts';
 import { BERTH_BIN } from './support/cli-harness.ts';
 import { freePort } from './support/free-port.ts';
 import { createSelected, deployOrThrow, httpGet, jsonLines, startFlow, until, writeFiles, type Flow } from './support/cli-flow.ts';
@@ -28,25 +29,16 @@ console.log(JSON.stringify({ level: 'warn', msg: 'queue is empty' }));
 setInterval(() => {}, 60_000);
 `;
 
-interface Line {
-  ts: string;
-  source: string;
-  workload: string;
-  instance: string;
-  level: string;
-  message: string;
-}
-
 let flow: Flow;
 let port: number;
 let webId: string;
 let workerId: string;
-const logs = async (args: string[]): Promise<Line[]> => {
+const logs = async (args: string[]): Promise<LogLine[]> => {
   const r = await flow.berth(['logs', ...args, '--json']);
   expect(r.code, r.stderr).toBe(0);
   return jsonLines(r.stdout);
 };
-const messages = (lines: Line[]) => lines.map((l) => l.message);
+const messages = (lines: LogLine[]) => lines.map((l) => l.message);
 
 beforeAll(async () => {
   flow = await startFlow('logs');

@@ -1,17 +1,10 @@
+import type { LogLine } from '../../functions/core/ports.ts';
 import type { CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import type { Style } from '../core/output.ts';
 import { follow } from '../core/follow.ts';
 import { parseTimeArg } from '../core/time-arg.ts';
 
-interface LogLine {
-  ts: string;
-  source: string;
-  workload: string;
-  instance: string;
-  level: string;
-  message: string;
-}
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 

@@ -1,11 +1,11 @@
 // One embedded platform (`npm start`'s entry) per flow test file, driven by the real CLI as a
 // subprocess; plus the plain sockets a user would use to reach what it exposes.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBerth, startPlatformProcess, type CliResult, type RunningPlatform } from './cli-harness.ts';
+import { httpGet as portFirstHttpGet } from './ops-harness.ts';
 
 export interface Flow {
   dir: string;
@@ -57,17 +57,9 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
 }
 
+/** GET host:port/path, host first (the ops harness's httpGet takes the port first). */
 export function httpGet(host: string, port: number, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, family: host.includes(':') ? 6 : 4, port, path, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${host}:${port}${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return portFirstHttpGet(port, path, host);
 }
 
 /** 'connected', or the error code of the attempt ('ECONNREFUSED' when nothing listens there). */
