@@ -1,0 +1,222 @@
+#!/bin/sh
+# Starts one command in a sandbox of its own: new mount and PID namespaces (plus a user namespace
+# when the platform is not root), a root made of read-only system dirs, the instance's release as
+# a copy-on-write overlay, its volumes and secret files, a private /tmp, and nothing else of the
+# host's files. sandbox.ts builds the argument list; the stages re-run this file:
+#
+#   launch.sh outer [--cgroup FILE]... [--userns] -- <inner args>
+#       on the host: joins the instance's cgroups, then enters the namespaces (util-linux unshare)
+#       and runs `launch.sh inner` as PID 1 there; dies with the platform (PR_SET_PDEATHSIG).
+#   launch.sh inner --root DIR --scratch DIR --scratch-mib N [--app RELEASE DST] [--ro SRC DST]...
+#                   [--rw SRC DST]... [--bind-same DIR]... --chdir DIR (--uid UID | --userns-uid UID)
+#                   -- NAME=VALUE... COMMAND [ARG]...
+#       builds the root, pivots into it, drops every capability and becomes the init that runs the
+#       command with exactly the given environment.
+#   launch.sh exec [--cgroup FILE]... --target PID --chdir DIR (--uid UID | --userns-uid UID)
+#                  -- NAME=VALUE... COMMAND [ARG]...
+#       runs a command (berth exec) inside the sandbox whose init is PID: its namespaces, its root,
+#       its cgroups, as the same user as the instance.
+#
+# Why a shell script over util-linux rather than bubblewrap: util-linux (unshare, nsenter, setpriv,
+# mount, pivot_root) is on every Debian and Ubuntu system, so the sandbox needs no package of its
+# own; the steps are the ones bubblewrap takes (bubblewrap.c setup_newroot, pivot_root, umount2).
+set -eu
+IFS=' 	
+'
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+die() {
+  echo "berth sandbox: $*" >&2
+  exit 125
+}
+
+# Mount targets are made inside the new root; a symlink in a release must not point one outside.
+inside() {
+  resolved=$(readlink -f -- "$1") || die "cannot resolve $1"
+  case "$resolved/" in
+    "$ROOT"/*) ;;
+    *) die "mount point $2 leaves the sandbox (it resolves to $resolved)" ;;
+  esac
+}
+
+target_dir() {
+  mkdir -p -- "$ROOT$1" || die "cannot create mount point $1"
+  inside "$ROOT$1" "$1"
+}
+
+bind_ro() {
+  mount --bind -- "$1" "$2"
+  mount -o remount,bind,ro,nosuid,nodev -- "$2"
+}
+
+stage_outer() {
+  userns=
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --cgroup) echo $$ >"$2" || die "cannot join cgroup $2"; shift 2 ;;
+      --userns) userns=--user; shift ;;
+      --) shift; break ;;
+      *) die "unknown outer option $1" ;;
+    esac
+  done
+  # --kill-child: the namespace's init gets SIGKILL when unshare dies, and the kernel then kills
+  # every process left in the PID namespace (setsid or double-forked ones too).
+  if [ -n "$userns" ]; then
+    exec setpriv --pdeathsig KILL -- unshare --user --map-root-user --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
+  fi
+  exec setpriv --pdeathsig KILL -- unshare --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
+}
+
+stage_inner() {
+  ROOT= SCRATCH= SCRATCH_MIB=64 CHDIR=/ DROP_UID= USERNS_UID=
+  # Parsed twice: first the dirs everything else is placed in, then the mounts in order.
+  args_root "$@"
+  [ -n "$ROOT" ] && [ -n "$SCRATCH" ] || die "--root and --scratch are required"
+
+  mount -t tmpfs -o mode=0755,nosuid,nodev,size=1m berth-root "$ROOT"
+  ROOT=$(readlink -f -- "$ROOT")
+  mount -t tmpfs -o mode=0755,nosuid,nodev,size="${SCRATCH_MIB}m" berth-scratch "$SCRATCH"
+  mkdir "$SCRATCH/upper" "$SCRATCH/work" "$SCRATCH/lower" "$SCRATCH/tmp" "$SCRATCH/run" "$SCRATCH/shm"
+  chmod 1777 "$SCRATCH/tmp" "$SCRATCH/shm"
+  # The instance owns what it may write: the overlay's upper layer (the root of /app) and /run.
+  [ -z "$DROP_UID" ] || chown "$DROP_UID:$DROP_UID" "$SCRATCH/upper" "$SCRATCH/run"
+
+  for dir in usr bin sbin lib lib32 lib64 libx32 etc; do
+    if [ -L "/$dir" ]; then
+      ln -s -- "$(readlink "/$dir")" "$ROOT/$dir"
+    elif [ -d "/$dir" ]; then
+      mkdir "$ROOT/$dir"
+      mount --rbind -- "/$dir" "$ROOT/$dir"
+      mount -o remount,bind,ro,nosuid,nodev -- "$ROOT/$dir"
+    fi
+  done
+
+  mkdir "$ROOT/proc" "$ROOT/dev" "$ROOT/tmp" "$ROOT/run"
+  mount -t proc -o nosuid,nodev,noexec proc "$ROOT/proc"
+  mount --bind -- "$SCRATCH/tmp" "$ROOT/tmp"
+  mount --bind -- "$SCRATCH/run" "$ROOT/run"
+  mount -t tmpfs -o mode=0755,nosuid,size=64k berth-dev "$ROOT/dev"
+  for node in null zero full random urandom tty; do
+    touch "$ROOT/dev/$node"
+    mount --bind -- "/dev/$node" "$ROOT/dev/$node"
+  done
+  mkdir "$ROOT/dev/pts" "$ROOT/dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"
+  ln -s pts/ptmx "$ROOT/dev/ptmx"
+  mount --bind -- "$SCRATCH/shm" "$ROOT/dev/shm"
+  ln -s /proc/self/fd "$ROOT/dev/fd"
+  ln -s /proc/self/fd/0 "$ROOT/dev/stdin"
+  ln -s /proc/self/fd/1 "$ROOT/dev/stdout"
+  ln -s /proc/self/fd/2 "$ROOT/dev/stderr"
+
+  args_mounts "$@"
+  shift "$CONSUMED"
+
+  cd "$ROOT"
+  mkdir .old
+  pivot_root . .old
+  cd /
+  umount -l /.old
+  rmdir /.old
+  mount -o remount,bind,ro,nosuid,nodev /
+  cd -- "$CHDIR" || die "cannot enter $CHDIR"
+
+  # PID 1 of the namespace: passes the stop signals on, reaps orphans (dash's wait reaps any
+  # child), and exits with the command's status, which ends the namespace and all left in it.
+  init='"$@" & c=$!
+trap "kill -TERM $c 2>/dev/null || :" TERM
+trap "kill -INT $c 2>/dev/null || :" INT
+trap "kill -HUP $c 2>/dev/null || :" HUP
+while :; do
+  if wait $c; then rc=0; else rc=$?; fi
+  kill -0 $c 2>/dev/null || exit $rc
+done'
+  # env --default-signal: an asynchronous list of a non-interactive shell ignores SIGINT and
+  # SIGQUIT; the command gets the default dispositions a container's process starts with.
+  if [ -n "$DROP_UID" ]; then
+    exec setpriv --reuid="$DROP_UID" --regid="$DROP_UID" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all -- \
+      /bin/sh -c "$init" init env --default-signal -i -- "$@"
+  fi
+  # Without root on the host the command gets a user namespace nested in this one, where it is an
+  # ordinary uid (database servers refuse to run as root). Writing that namespace's uid map takes
+  # capabilities this init must keep (Linux 6.x limits a new namespace's to its creator's bounding
+  # set); they are worth nothing outside the sandbox's own namespaces, and the command, in the
+  # nested namespace, can neither ptrace the init nor read its /proc entries.
+  exec /bin/sh -c "$init" init unshare --user --map-user="$USERNS_UID" --map-group="$USERNS_UID" -- \
+    setpriv --no-new-privs -- env --default-signal -i -- "$@"
+}
+
+args_root() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --root) ROOT=$2; shift 2 ;;
+      --scratch) SCRATCH=$2; shift 2 ;;
+      --scratch-mib) SCRATCH_MIB=$2; shift 2 ;;
+      --chdir) CHDIR=$2; shift 2 ;;
+      --uid) DROP_UID=$2; shift 2 ;;
+      --userns-uid) USERNS_UID=$2; shift 2 ;;
+      --app | --ro | --rw) shift 3 ;;
+      --bind-same) shift 2 ;;
+      --) return ;;
+      *) die "unknown inner option $1" ;;
+    esac
+  done
+}
+
+args_mounts() {
+  CONSUMED=0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --root | --scratch | --scratch-mib | --chdir | --uid | --userns-uid) shift 2; CONSUMED=$((CONSUMED + 2)) ;;
+      --app)
+        # The release is the overlay's read-only lower layer; writes land in the scratch tmpfs and
+        # vanish with the instance, as a container's do. Relative option paths (resolved from the
+        # cwd) keep the data dir's name, whatever characters it has, out of the option string.
+        target_dir "$3"
+        mount --bind -- "$2" "$SCRATCH/lower"
+        mount -o remount,bind,ro,nosuid,nodev -- "$SCRATCH/lower"
+        (cd "$SCRATCH" && mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work,nosuid,nodev berth-app "$ROOT$3")
+        shift 3; CONSUMED=$((CONSUMED + 3)) ;;
+      --ro) target_dir "$3"; bind_ro "$2" "$ROOT$3"; shift 3; CONSUMED=$((CONSUMED + 3)) ;;
+      --rw)
+        target_dir "$3"
+        mount --bind -- "$2" "$ROOT$3"
+        mount -o remount,bind,nosuid,nodev -- "$ROOT$3"
+        shift 3; CONSUMED=$((CONSUMED + 3)) ;;
+      --bind-same) target_dir "$2"; bind_ro "$2" "$ROOT$2"; shift 2; CONSUMED=$((CONSUMED + 2)) ;;
+      --) CONSUMED=$((CONSUMED + 1)); return ;;
+      *) die "unknown inner option $1" ;;
+    esac
+  done
+}
+
+stage_exec() {
+  target= drop_uid= userns_uid= chdir=/
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --cgroup) echo $$ >"$2" || die "cannot join cgroup $2"; shift 2 ;;
+      --target) target=$2; shift 2 ;;
+      --uid) drop_uid=$2; shift 2 ;;
+      --userns-uid) userns_uid=$2; shift 2 ;;
+      --chdir) chdir=$2; shift 2 ;;
+      --) shift; break ;;
+      *) die "unknown exec option $1" ;;
+    esac
+  done
+  [ -n "$target" ] || die "--target is required"
+  if [ -n "$drop_uid" ]; then
+    exec nsenter --target "$target" --mount --pid --ipc --uts --root --wd -- \
+      setpriv --reuid="$drop_uid" --regid="$drop_uid" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all -- \
+      env --default-signal -i -- "$@"
+  fi
+  exec nsenter --target "$target" --user --preserve-credentials --mount --pid --ipc --uts --root --wd -- \
+    unshare --user --map-user="$userns_uid" --map-group="$userns_uid" -- setpriv --no-new-privs -- env --default-signal -i -- "$@"
+}
+
+case "${1-}" in
+  outer) shift; stage_outer "$@" ;;
+  exec) shift; stage_exec "$@" ;;
+  inner) shift; stage_inner "$@" ;;
+  *) die "usage: launch.sh outer|inner|exec ..." ;;
+esac
