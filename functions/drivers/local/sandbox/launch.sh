@@ -7,8 +7,8 @@
 #   launch.sh outer [--cgroup FILE]... [--userns] -- <inner args>
 #       on the host: joins the instance's cgroups, then enters the namespaces (util-linux unshare)
 #       and runs `launch.sh inner` as PID 1 there; dies with the platform (PR_SET_PDEATHSIG).
-#   launch.sh inner --root DIR --scratch DIR --scratch-mib N [--app RELEASE DST] [--ro SRC DST]...
-#                   [--rw SRC DST]... [--bind-same DIR]... --chdir DIR (--uid UID | --userns-uid UID)
+#   launch.sh inner ROOT SCRATCH SCRATCH_MIB (uid=UID | userns=UID) [--app RELEASE DST]
+#                   [--ro SRC DST]... [--rw SRC DST]... [--chdir DIR]
 #                   -- NAME=VALUE... COMMAND [ARG]...
 #       builds the root, pivots into it, drops every capability and becomes the init that runs the
 #       command with exactly the given environment.
@@ -55,24 +55,26 @@ stage_outer() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --cgroup) echo $$ >"$2" || die "cannot join cgroup $2"; shift 2 ;;
-      --userns) userns=--user; shift ;;
+      --userns) userns='--user --map-root-user'; shift ;;
       --) shift; break ;;
       *) die "unknown outer option $1" ;;
     esac
   done
   # --kill-child: the namespace's init gets SIGKILL when unshare dies, and the kernel then kills
   # every process left in the PID namespace (setsid or double-forked ones too).
-  if [ -n "$userns" ]; then
-    exec setpriv --pdeathsig KILL -- unshare --user --map-root-user --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
-  fi
-  exec setpriv --pdeathsig KILL -- unshare --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
+  # shellcheck disable=SC2086 # $userns is zero or two words
+  exec setpriv --pdeathsig KILL -- unshare $userns --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
 }
 
 stage_inner() {
-  ROOT= SCRATCH= SCRATCH_MIB=64 CHDIR=/ DROP_UID= USERNS_UID=
-  # Parsed twice: first the dirs everything else is placed in, then the mounts in order.
-  args_root "$@"
-  [ -n "$ROOT" ] && [ -n "$SCRATCH" ] || die "--root and --scratch are required"
+  [ $# -ge 4 ] || die "inner needs ROOT SCRATCH SCRATCH_MIB USER"
+  ROOT=$1 SCRATCH=$2 SCRATCH_MIB=$3 CHDIR=/ DROP_UID= USERNS_UID=
+  case "$4" in
+    uid=*) DROP_UID=${4#uid=} ;;
+    userns=*) USERNS_UID=${4#userns=} ;;
+    *) die "USER is uid=N or userns=N, not $4" ;;
+  esac
+  shift 4
 
   mount -t tmpfs -o mode=0755,nosuid,nodev,size=1m berth-root "$ROOT"
   ROOT=$(readlink -f -- "$ROOT")
@@ -110,8 +112,27 @@ stage_inner() {
   ln -s /proc/self/fd/1 "$ROOT/dev/stdout"
   ln -s /proc/self/fd/2 "$ROOT/dev/stderr"
 
-  args_mounts "$@"
-  shift "$CONSUMED"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --chdir) CHDIR=$2; shift 2 ;;
+      --app)
+        # The release is the overlay's read-only lower layer; writes land in the scratch tmpfs and
+        # vanish with the instance, as a container's do. Relative option paths (resolved from the
+        # cwd) keep the data dir's name, whatever characters it has, out of the option string.
+        target_dir "$3"
+        bind_ro "$2" "$SCRATCH/lower"
+        (cd "$SCRATCH" && mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work,nosuid,nodev berth-app "$ROOT$3")
+        shift 3 ;;
+      --ro) target_dir "$3"; bind_ro "$2" "$ROOT$3"; shift 3 ;;
+      --rw)
+        target_dir "$3"
+        mount --bind -- "$2" "$ROOT$3"
+        mount -o remount,bind,nosuid,nodev -- "$ROOT$3"
+        shift 3 ;;
+      --) shift; break ;;
+      *) die "unknown inner option $1" ;;
+    esac
+  done
 
   cd "$ROOT"
   mkdir .old
@@ -145,50 +166,6 @@ done'
   # nested namespace, can neither ptrace the init nor read its /proc entries.
   exec /bin/sh -c "$init" init unshare --user --map-user="$USERNS_UID" --map-group="$USERNS_UID" -- \
     setpriv --no-new-privs -- env --default-signal -i -- "$@"
-}
-
-args_root() {
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --root) ROOT=$2; shift 2 ;;
-      --scratch) SCRATCH=$2; shift 2 ;;
-      --scratch-mib) SCRATCH_MIB=$2; shift 2 ;;
-      --chdir) CHDIR=$2; shift 2 ;;
-      --uid) DROP_UID=$2; shift 2 ;;
-      --userns-uid) USERNS_UID=$2; shift 2 ;;
-      --app | --ro | --rw) shift 3 ;;
-      --bind-same) shift 2 ;;
-      --) return ;;
-      *) die "unknown inner option $1" ;;
-    esac
-  done
-}
-
-args_mounts() {
-  CONSUMED=0
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --root | --scratch | --scratch-mib | --chdir | --uid | --userns-uid) shift 2; CONSUMED=$((CONSUMED + 2)) ;;
-      --app)
-        # The release is the overlay's read-only lower layer; writes land in the scratch tmpfs and
-        # vanish with the instance, as a container's do. Relative option paths (resolved from the
-        # cwd) keep the data dir's name, whatever characters it has, out of the option string.
-        target_dir "$3"
-        mount --bind -- "$2" "$SCRATCH/lower"
-        mount -o remount,bind,ro,nosuid,nodev -- "$SCRATCH/lower"
-        (cd "$SCRATCH" && mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work,nosuid,nodev berth-app "$ROOT$3")
-        shift 3; CONSUMED=$((CONSUMED + 3)) ;;
-      --ro) target_dir "$3"; bind_ro "$2" "$ROOT$3"; shift 3; CONSUMED=$((CONSUMED + 3)) ;;
-      --rw)
-        target_dir "$3"
-        mount --bind -- "$2" "$ROOT$3"
-        mount -o remount,bind,nosuid,nodev -- "$ROOT$3"
-        shift 3; CONSUMED=$((CONSUMED + 3)) ;;
-      --bind-same) target_dir "$2"; bind_ro "$2" "$ROOT$2"; shift 2; CONSUMED=$((CONSUMED + 2)) ;;
-      --) CONSUMED=$((CONSUMED + 1)); return ;;
-      *) die "unknown inner option $1" ;;
-    esac
-  done
 }
 
 stage_exec() {

@@ -95,11 +95,10 @@ export interface InstanceLaunch {
 /** `/bin/sh` and these arguments start the instance; spawn it with `{ env: { PATH: SANDBOX_PATH } }`. */
 export function instanceArgs(support: Pick<SandboxSupport, 'kind'>, launch: InstanceLaunch): string[] {
   const outer = ['outer', ...launch.cgroupProcs.flatMap((f) => ['--cgroup', f]), ...(support.kind === 'user-namespaces' ? ['--userns'] : [])];
-  const inner = ['--root', launch.rootDir, '--scratch', launch.scratchDir, '--scratch-mib', String(launch.scratchMiB)];
-  if (launch.release) inner.push('--app', launch.release, SANDBOX_PATHS.app);
+  const user = support.kind === 'uid-and-namespaces' ? `uid=${requireUid(launch.uid)}` : `userns=${USERNS_UID}`;
+  const inner = [launch.rootDir, launch.scratchDir, String(launch.scratchMiB), user];
+  if (launch.release) inner.push('--app', launch.release, SANDBOX_PATHS.app, '--chdir', SANDBOX_PATHS.app);
   for (const m of launch.mounts) inner.push(m.readOnly ? '--ro' : '--rw', m.source, m.target);
-  inner.push('--chdir', launch.release ? SANDBOX_PATHS.app : '/');
-  inner.push(...userArgs(support, launch.uid));
   return [LAUNCH, ...outer, '--', ...inner, '--', ...assignments(launch.env), ...launch.argv];
 }
 
@@ -119,11 +118,12 @@ export function execArgs(support: Pick<SandboxSupport, 'kind'>, launch: ExecLaun
 }
 
 function userArgs(support: Pick<SandboxSupport, 'kind'>, uid: number | undefined): string[] {
-  if (support.kind === 'uid-and-namespaces') {
-    if (uid === undefined) throw new Error('a root platform runs instances as a uid of their own; none was given');
-    return ['--uid', String(uid)];
-  }
-  return ['--userns-uid', String(USERNS_UID)];
+  return support.kind === 'uid-and-namespaces' ? ['--uid', String(requireUid(uid))] : ['--userns-uid', String(USERNS_UID)];
+}
+
+function requireUid(uid: number | undefined): number {
+  if (uid === undefined) throw new Error('a root platform runs instances as a uid of their own; none was given');
+  return uid;
 }
 
 function assignments(env: Record<string, string>): string[] {
