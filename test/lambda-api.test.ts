@@ -53,7 +53,7 @@ const invoke = async (method: string, path: string, body?: unknown, auth = true)
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-lambda-'));
-  dynamo = await startLocalDynamo(join(dir, 'dynamo'), 'berth-test');
+  dynamo = await startLocalDynamo(join(dir, 'dynamo'), 'berth-test', { tcp: true });
   token = (await issueOwnerToken(new DynamoStateStore(dynamo.client, 'berth-test'), 'owner')).token;
   const outfile = join(dir, 'api.mjs');
   await build({

@@ -164,3 +164,18 @@ export function describeIsolation(support: SandboxSupport): string {
       return `NOT ISOLATED: instances run as the current user with no sandbox (${support.why}); orgs on this platform are not isolated from each other's code`;
   }
 }
+
+/**
+ * Node itself when it lives outside the system dirs the sandbox shows (nvm, a tarball in /opt),
+ * so that `node server.js` runs in an instance as it does in the user's shell; read-only.
+ */
+export function runtimeMounts(execPath = process.execPath): SandboxMount[] {
+  const prefix = path.dirname(path.dirname(execPath));
+  const system = ['/usr', '/bin', '/sbin', '/lib', '/lib64'].some((dir) => prefix === dir || prefix.startsWith(`${dir}/`) || prefix === '/');
+  return system ? [] : [{ source: prefix, target: prefix, readOnly: true }];
+}
+
+/** The PATH inside the sandbox: the system's, after the bin dir of a Node mounted by `runtimeMounts`. */
+export function sandboxPath(execPath = process.execPath): string {
+  return runtimeMounts(execPath).length ? `${path.dirname(execPath)}:${SANDBOX_PATH}` : SANDBOX_PATH;
+}
