@@ -8,6 +8,8 @@ import { BerthError } from '../functions/core/errors.ts';
 import type { ComputeEvent, EnvRef, InstanceSpec } from '../functions/core/ports.ts';
 import { FileLogStore } from '../functions/drivers/local/log-files.ts';
 import { ProcessDriver } from '../functions/drivers/local/process-driver.ts';
+import { sandboxPath } from '../functions/drivers/local/sandbox/sandbox.ts';
+import { pidsRunning, uniqueSleep } from './support/processes.ts';
 
 const env: EnvRef = { org: 'acme', project: 'shop', app: 'api', env: 'prod' };
 
@@ -38,6 +40,7 @@ if (mode === 'never-listen') {
     if (req.url === '/fail') failing = true;
     if (req.url === '/recover') failing = false;
     if (req.url === '/env') return res.end(JSON.stringify(process.env));
+    if (req.url === '/secret') return res.end(fs.readFileSync(process.env.BERTH_SECRETS_DIR + '/db.json'));
     res.end('hello from ' + process.env.BERTH_INSTANCE_ID);
   }).listen(Number(process.env.PORT), '127.0.0.1');
 }
@@ -136,14 +139,17 @@ describe('ProcessDriver', () => {
       BERTH_APP: 'api',
       BERTH_ENV: 'prod',
       BERTH_WORKLOAD: 'web',
-      BERTH_VOLUME_USER_DATA: volume,
-      PATH: process.env.PATH,
+      // Sandboxed, an instance sees its volume where the manifest mounts it and the system's PATH.
+      BERTH_VOLUME_USER_DATA: driver.sandbox.isolated ? '/data' : volume,
+      PATH: driver.sandbox.isolated ? sandboxPath() : process.env.PATH,
     });
     expect(addresses[9090].port).not.toBe(addresses[8080].port);
     // Only PATH and HOME come from the host: no platform secrets leak into apps.
     expect(Object.keys(vars).filter((k) => k.startsWith('VITEST'))).toEqual([]);
 
-    const secretsDir = vars.BERTH_SECRETS_DIR;
+    const secretsDir = path.join(root, 'data', 'instances', id, 'secrets');
+    expect(vars.BERTH_SECRETS_DIR).toBe(driver.sandbox.isolated ? '/berth/secrets' : secretsDir);
+    expect(JSON.parse(await (await fetch(`http://127.0.0.1:${addresses[8080].port}/secret`)).text())).toEqual({ DB_PASSWORD: 's3cret' });
     expect(statSync(secretsDir).mode & 0o777).toBe(0o700);
     const file = path.join(secretsDir, 'db.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -253,9 +259,10 @@ describe('ProcessDriver', () => {
   });
 
   it('stopInstances also kills the children of a /bin/sh -c command', async () => {
-    const [id] = await driver.startInstances(spec({ command: 'sleep 30 & echo $! > child.pid; wait', ports: [], healthCheck: undefined }), 1);
+    const sleep = uniqueSleep();
+    const [id] = await driver.startInstances(spec({ command: `${sleep.join(' ')} & wait`, ports: [], healthCheck: undefined }), 1);
     await driver.waitHealthy(env, [id]);
-    const child = Number(readFileSync(path.join(workdir, 'child.pid'), 'utf8'));
+    const [child] = pidsRunning(sleep);
     expect(alive(child)).toBe(true);
 
     await driver.stopInstances(env, [id]);
@@ -305,14 +312,15 @@ describe('ProcessDriver', () => {
       const crashed = new ProcessDriver({ dataDir, logs, restartBackoffMs: [50] });
       // Nothing answers the probe, so the instance stays `starting` and the dropped driver does not
       // restart it once it is reaped.
-      const command = 'sleep 30 & echo $! > child.pid; wait';
+      const sleep = uniqueSleep();
+      const command = `${sleep.join(' ')} & wait`;
       const [id] = await crashed.startInstances(spec({ command }, { secretBundles: { db: { DB_PASSWORD: 's3cret' } } }), 1);
       const instanceDir = path.join(dataDir, 'instances', id);
       const record = JSON.parse(readFileSync(path.join(instanceDir, 'process.json'), 'utf8'));
       expect(record).toEqual({ pid: expect.any(Number), pgid: record.pid, startedAt: expect.any(String), command: ['/bin/sh', '-c', command], procStartTime: expect.any(Number) });
       expect(existsSync(path.join(instanceDir, 'secrets', 'db.json'))).toBe(true);
       let child = 0;
-      await eventually(() => expect((child = Number(readFileSync(path.join(workdir, 'child.pid'), 'utf8')))).toBeGreaterThan(0));
+      await eventually(() => expect((child = pidsRunning(sleep)[0] ?? 0)).toBeGreaterThan(0));
       expect(alive(record.pid)).toBe(true);
       expect(alive(child)).toBe(true);
 

@@ -45,7 +45,7 @@ export class InstantCompute implements EmbeddedCompute {
     return [...this.instances.values()].filter((i) => i.key === key).map((i) => ({ ...i.status }));
   }
 
-  execSpec(): undefined {
+  execLaunch(): undefined {
     return undefined;
   }
 

@@ -55,10 +55,34 @@ export const HealthCheck = z
   .strict()
   .describe('How Berth decides an instance may receive traffic.');
 
+// Paths an instance's sandbox provides itself (the system's runtime, /proc, /tmp, the release at
+// /app, Berth's own /berth); a volume mounted over one would hide or replace it.
+export const RESERVED_MOUNT_PATHS = ['/', '/app', '/proc', '/dev', '/sys', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/tmp', '/run', '/berth'] as const;
+
+/** Why `target` cannot be a volume's mount path, or undefined when it can. */
+export function reservedMountPath(target: string): string | undefined {
+  // Normalized by hand: the manifest is also bundled for the browser (console) and the CLI.
+  const parts: string[] = [];
+  for (const part of target.split('/')) {
+    if (part === '..') parts.pop();
+    else if (part !== '' && part !== '.') parts.push(part);
+  }
+  const clean = `/${parts.join('/')}`;
+  const hit = RESERVED_MOUNT_PATHS.find((r) => clean === r || (r !== '/' && clean.startsWith(`${r}/`)));
+  return hit ? `is inside ${hit}, which every instance's sandbox provides itself; mount volumes elsewhere, e.g. /data` : undefined;
+}
+
 export const VolumeMount = z
   .object({
     volume: Name.describe('Name of a volume declared under `volumes`.'),
-    path: z.string().startsWith('/', { message: 'must be an absolute path such as "/data"' }).describe('Mount path inside the instance.'),
+    path: z
+      .string()
+      .startsWith('/', { message: 'must be an absolute path such as "/data"' })
+      .superRefine((p, ctx) => {
+        const why = p.startsWith('/') ? reservedMountPath(p) : undefined;
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
+      .describe('Mount path inside the instance (not under /app, /tmp, /etc, /usr, /proc or another path the sandbox provides).'),
   })
   .strict();
 

@@ -10,12 +10,14 @@ import type { ServerType } from '@hono/node-server';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BerthError } from '../core/errors.ts';
 import type { EnvRef, InstanceStatus } from '../core/ports.ts';
+import type { SpawnPlan } from '../drivers/local/instance-sandbox.ts';
 import { runExecSession, type TtySize } from './exec-session.ts';
 import type { ExecTickets } from './exec-tickets.ts';
 
 /** What exec needs of the compute driver (the ProcessDriver, embedded). */
 export interface ExecCompute {
-  execSpec(env: EnvRef, instanceId: string): { cwd: string; env: Record<string, string> } | undefined;
+  /** How `command` starts inside the instance (its sandbox, dir and env); undefined when it is not running. */
+  execLaunch(env: EnvRef, instanceId: string, command: string[], options?: { tty?: boolean }): SpawnPlan | undefined;
   list(env: EnvRef): Promise<InstanceStatus[]>;
 }
 
@@ -68,14 +70,15 @@ async function accept(req: IncomingMessage, deps: { tickets: ExecTickets }, comp
 async function session(ref: EnvRef, instance: string, compute: ExecCompute, tty: TtySize | undefined, argv: string[]) {
   const { org, project, app, env } = ref;
   const status = (await compute.list(ref)).find((i) => i.id === instance);
-  if (!status || !compute.execSpec(ref, instance)) {
+  const options = { tty: tty !== undefined };
+  if (!status || !compute.execLaunch(ref, instance, argv, options)) {
     throw new BerthError('not-found', 'instance-not-found', `instance ${instance} is not running in ${org}/${project}/${app}/${env}; pick a running one from \`berth status\``, {
       details: { instance },
       next: ['berth status', 'berth exec -- <command>'],
     });
   }
   return {
-    target: { instance, workload: status.workload, release: status.releaseId, argv, resolve: () => compute.execSpec(ref, instance) },
+    target: { instance, workload: status.workload, release: status.releaseId, argv, resolve: () => compute.execLaunch(ref, instance, argv, options) },
     tty,
   };
 }

@@ -1,4 +1,4 @@
-// One `berth exec` session: a command started in an instance's working dir with its environment,
+// One `berth exec` session: a command started in an instance's sandbox, dir and environment,
 // wired to a WebSocket. With a TTY it runs on a pseudo-terminal (node-pty), otherwise with pipes.
 // The message protocol (JSON text frames, bytes as base64):
 //   client → server  {type:'start', argv}  first, then {type:'stdin', data}, {type:'eof'},
@@ -9,6 +9,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import { constants } from 'node:os';
 import pty from 'node-pty';
 import type { WebSocket } from 'ws';
+import type { SpawnPlan } from '../drivers/local/instance-sandbox.ts';
 import { signalGroup } from '../drivers/local/process-group.ts';
 
 export interface ExecTarget {
@@ -17,8 +18,8 @@ export interface ExecTarget {
   release: string;
   /** The command the ticket was issued for: `start` must ask for exactly this one. */
   argv: string[];
-  /** Looked up again at `start`: the instance may have stopped since the upgrade. */
-  resolve(): { cwd: string; env: Record<string, string> } | undefined;
+  /** How `argv` starts in the instance, looked up again at `start`: it may have stopped since the upgrade. */
+  resolve(): SpawnPlan | undefined;
 }
 
 export interface TtySize {
@@ -82,10 +83,10 @@ export function runExecSession(ws: WebSocket, target: ExecTarget, tty: TtySize |
       if (JSON.stringify(target.argv) !== JSON.stringify(msg.argv)) {
         return fail('argv-mismatch', 'the command differs from the one the exec session was opened for; open a new session for it');
       }
-      const spec = target.resolve();
-      if (!spec) return fail('instance-not-running', `instance ${target.instance} is no longer running; pick another with \`berth status\``);
+      const plan = target.resolve();
+      if (!plan) return fail('instance-not-running', `instance ${target.instance} is no longer running; pick another with \`berth status\``);
       send({ type: 'started', instance: target.instance, workload: target.workload, release: target.release });
-      running = tty ? startPty(msg.argv, spec, tty, send, exit) : startPiped(msg.argv, spec, send, exit);
+      running = tty ? startPty(msg.argv, plan, tty, send, exit) : startPiped(msg.argv, plan, send, exit);
       return;
     }
     if (msg.type === 'stdin' && typeof msg.data === 'string') running.write(Buffer.from(msg.data, 'base64'));
@@ -103,10 +104,10 @@ function validSize(s: { cols: unknown; rows: unknown }): boolean {
   return Number.isInteger(s.cols) && Number.isInteger(s.rows) && (s.cols as number) > 0 && (s.rows as number) > 0 && (s.cols as number) < 10000 && (s.rows as number) < 10000;
 }
 
-function startPty(argv: string[], spec: { cwd: string; env: Record<string, string> }, size: TtySize, send: (m: object) => void, exit: (code: number | null, signal: string | null) => void): Running {
+function startPty(argv: string[], plan: SpawnPlan, size: TtySize, send: (m: object) => void, exit: (code: number | null, signal: string | null) => void): Running {
   let p: pty.IPty;
   try {
-    p = pty.spawn(argv[0], argv.slice(1), { cwd: spec.cwd, env: { TERM: 'xterm-256color', ...spec.env }, cols: size.cols, rows: size.rows, name: 'xterm-256color' });
+    p = pty.spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, cols: size.cols, rows: size.rows, name: 'xterm-256color' });
   } catch (err) {
     send({ type: 'stderr', data: Buffer.from(`berth: cannot run ${argv[0]}: ${(err as Error).message}\r\n`).toString('base64') });
     exit(NOT_RUNNABLE, null);
@@ -130,9 +131,9 @@ function startPty(argv: string[], spec: { cwd: string; env: Record<string, strin
   };
 }
 
-function startPiped(argv: string[], spec: { cwd: string; env: Record<string, string> }, send: (m: object) => void, exit: (code: number | null, signal: string | null) => void): Running {
+function startPiped(argv: string[], plan: SpawnPlan, send: (m: object) => void, exit: (code: number | null, signal: string | null) => void): Running {
   // Its own process group, so a signal or the kill on disconnect reaches what `sh -c` started.
-  const child = spawnChild(argv[0], argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnChild(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.on('data', (d: Buffer) => send({ type: 'stdout', data: d.toString('base64') }));
   child.stderr.on('data', (d: Buffer) => send({ type: 'stderr', data: d.toString('base64') }));
   // The command may exit without reading its input; a write to the closed pipe is not an error here.

@@ -138,7 +138,9 @@ async function extractInto(root: string, bytes: Buffer, digest: string): Promise
       const rel = entryPath(header.name, digest);
       const path = rel === '' ? root : join(root, rel);
       if (rel !== '' && !path.startsWith(root + sep)) throw unsafe(digest, header.name, 'its path leaves the snapshot');
-      const mode = header.mode & 0o777;
+      // Readable by all: a sandboxed instance runs as a uid of its env's (see sandbox/env-uids.ts),
+      // not as the platform's user that unpacked it. Nobody writes a release after this.
+      const mode = (header.mode & 0o755) | (header.type === 'directory' ? 0o555 : header.mode & 0o100 ? 0o555 : 0o444);
       if (header.type === 'directory') {
         await mkdir(path, { recursive: true });
         if (rel !== '') dirModes.push({ path, mode });

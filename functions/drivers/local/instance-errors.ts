@@ -1,6 +1,7 @@
 // The errors an instance's failures become: each says what went wrong, with what, and the fix.
 import { existsSync } from 'node:fs';
-import { ConflictError, HealthCheckError, ImagePullError } from '../../core/errors.ts';
+import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
+import { CapacityError, ConflictError, HealthCheckError, ImagePullError } from '../../core/errors.ts';
 import { describeProbe } from './health-probe.ts';
 import type { Instance } from './instance.ts';
 import { argv, commandText } from './instance-spec.ts';
@@ -24,14 +25,39 @@ export function spawnFailure(instance: Instance, err: NodeJS.ErrnoException): Im
   });
 }
 
-export function exitedFailure(instance: Instance, code: number | null, signal: NodeJS.Signals | null): ImagePullError {
+// The sandbox launcher's own failures (launch.sh `die`), and env(1)'s for a command it cannot find.
+const SANDBOX_FAILED = 125;
+const NOT_FOUND = 127;
+
+export function exitedFailure(instance: Instance, code: number | null, signal: NodeJS.Signals | null, sandboxed = false): ImagePullError {
   const { workload, workloadName } = instance.spec;
   const command = commandText(workload.command);
   const stderr = instance.stderrTail.length ? `last stderr lines:\n  ${instance.stderrTail.join('\n  ')}` : 'it wrote nothing to stderr';
-  return new ImagePullError('command-failed', `instance ${instance.id} of workload "${workloadName}" ${exitText(code, signal)} before it became healthy (command \`${command}\`); ${stderr}`, {
+  const hint =
+    !sandboxed || signal
+      ? ''
+      : code === NOT_FOUND
+        ? `; "${argv(workload.command)[0]}" was not found in the release (/app) or on the sandbox's PATH (the system's /usr/bin and /bin); use a path relative to the release, e.g. ./server, or a program the machine has installed`
+        : code === SANDBOX_FAILED && instance.stderrTail.some((l) => l.startsWith('berth sandbox:'))
+          ? '; the sandbox could not be set up (see the stderr lines), which is a fault of the platform or the machine rather than of the release'
+          : '';
+  return new ImagePullError('command-failed', `instance ${instance.id} of workload "${workloadName}" ${exitText(code, signal)} before it became healthy (command \`${command}\`)${hint}; ${stderr}`, {
     details: { instance: instance.id, workload: workloadName, command, exitCode: code, signal, stderr: [...instance.stderrTail] },
     next: [`berth logs --instance ${instance.id}`],
   });
+}
+
+export function outOfMemory(instance: Instance): CapacityError {
+  const { workload, workloadName } = instance.spec;
+  const limit = workload.memory ?? WORKLOAD_DEFAULTS.memory;
+  return new CapacityError(
+    'memory-exceeded',
+    `instance ${instance.id} of workload "${workloadName}" was killed for using more than its memory limit of ${limit} MiB (files it writes to /app, /tmp and /dev/shm count too); raise \`memory\` in berth.yaml (with a matching \`cpu\`) or make the app use less`,
+    {
+      details: { instance: instance.id, workload: workloadName, memoryMiB: limit },
+      next: [`berth logs --instance ${instance.id}`],
+    },
+  );
 }
 
 export function neverHealthy(instance: Instance, deadline: number): HealthCheckError {

@@ -4,12 +4,11 @@
 // is root, which uid the env's files and processes belong to.
 import { chownSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { VolumeMount } from '../../contract/manifest.ts';
 import type { InstanceSpec } from '../../core/ports.ts';
 import { InstanceCgroup, sweepCgroups } from './sandbox/cgroups.ts';
 import { EnvUids, ownTree } from './sandbox/env-uids.ts';
 import { execArgs, instanceArgs, runtimeMounts, SANDBOX_PATH, SANDBOX_PATHS, sandboxInit, sandboxPath, type SandboxMount, type SandboxSupport } from './sandbox/sandbox.ts';
-import { argv as commandArgv } from './instance-spec.ts';
+import { argv as commandArgv, type InstancePlaces } from './instance-spec.ts';
 
 /** What `spawn` gets: a file, its arguments, where, and with exactly which environment. */
 export interface SpawnPlan {
@@ -19,13 +18,6 @@ export interface SpawnPlan {
   env: Record<string, string>;
 }
 
-/** Where an instance finds its things, as paths its command can use. */
-export interface InstancePlaces {
-  secretsDir: string;
-  volumeDir(mount: VolumeMount): string;
-  /** PATH and HOME, before the manifest's and the env's config. */
-  base: Record<string, string>;
-}
 
 /** What the sandbox needs to know of an instance (a subset of the driver's Instance). */
 export interface SandboxedInstance {
@@ -113,13 +105,18 @@ export class InstanceSandbox {
   /**
    * How to run `argv` inside the running instance (berth exec): its namespaces, root, cgroup and
    * user, its environment plus `extraEnv`. Undefined when its sandbox is not up.
+   *
+   * With `tty`, the command gets a terminal made inside the sandbox (util-linux script(1) relays
+   * between it and the caller's): a terminal from outside belongs to a session whose process group
+   * the sandbox's PID namespace cannot see, and job-control shells fail on it.
    */
-  exec(instance: SandboxedInstance, argv: string[], extraEnv: Record<string, string>): SpawnPlan | undefined {
+  exec(instance: SandboxedInstance, argv: string[], extraEnv: Record<string, string>, tty = false): SpawnPlan | undefined {
     const env = { ...instance.processEnv, ...extraEnv };
     if (!this.isolated) return { file: argv[0], args: argv.slice(1), cwd: instance.spec.workdir, env };
     const initPid = instance.pid === undefined ? undefined : sandboxInit(instance.pid);
     if (initPid === undefined) return undefined;
-    const args = execArgs(this.support, { initPid, uid: instance.uid, cgroupProcs: instance.cgroup?.procsFiles() ?? [], env, argv });
+    const command = tty ? ['script', '--quiet', '--return', '--command', argv.map(shellWord).join(' '), '/dev/null'] : argv;
+    const args = execArgs(this.support, { initPid, uid: instance.uid, cgroupProcs: instance.cgroup?.procsFiles() ?? [], env, argv: command });
     return { file: '/bin/sh', args, cwd: '/', env: { PATH: SANDBOX_PATH } };
   }
 
@@ -137,4 +134,8 @@ export class InstanceSandbox {
   sweep(isLive: (instanceId: string) => boolean): void {
     if (this.support.cgroups) sweepCgroups(this.support.cgroups, (name) => isLive(name.replace(/-\d+$/, '')));
   }
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }

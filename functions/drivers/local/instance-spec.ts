@@ -2,7 +2,7 @@
 // and the secret files.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Workload } from '../../contract/manifest.ts';
+import { reservedMountPath, type Workload } from '../../contract/manifest.ts';
 import { InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { InstanceSpec } from '../../core/ports.ts';
 import type { Instance } from './instance.ts';
@@ -11,6 +11,12 @@ import type { Instance } from './instance.ts';
 export function checkSpec(spec: InstanceSpec): void {
   const { workload, workloadName } = spec;
   for (const mount of workload.volumes ?? []) {
+    const reserved = reservedMountPath(mount.path);
+    if (reserved) {
+      throw new InvalidInputError('reserved-mount-path', `workload "${workloadName}" mounts volume "${mount.volume}" at ${mount.path}, which ${reserved}`, {
+        details: { volume: mount.volume, path: mount.path },
+      });
+    }
     if (spec.volumeDirs[mount.volume] === undefined) {
       throw new NotFoundError('volume-not-found', `workload "${workloadName}" mounts volume "${mount.volume}", which has no directory; create it or remove the mount`, {
         details: { volume: mount.volume, known: Object.keys(spec.volumeDirs) },
@@ -41,16 +47,22 @@ export function writeSecrets(dir: string, bundles: Record<string, Record<string,
   return dir;
 }
 
-export function processEnv(spec: InstanceSpec, id: string, addresses: Instance['addresses'], secretsDir: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (process.env.PATH !== undefined) env.PATH = process.env.PATH;
-  if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
+/** Where the instance finds its things, as paths its own command sees (see InstanceSandbox.places). */
+export interface InstancePlaces {
+  secretsDir: string;
+  volumeDir(mount: { volume: string; path: string }): string;
+  /** PATH and HOME, before the manifest's and the env's config. */
+  base: Record<string, string>;
+}
+
+export function processEnv(spec: InstanceSpec, id: string, addresses: Instance['addresses'], places: InstancePlaces): Record<string, string> {
+  const env: Record<string, string> = { ...places.base };
   Object.assign(env, spec.environment);
   const ports = spec.workload.ports ?? [];
   if (ports.length > 0) env.PORT = String(addresses[ports[0]].port);
   for (const port of ports) env[`BERTH_PORT_${port}`] = String(addresses[port].port);
   for (const mount of spec.workload.volumes ?? []) {
-    env[`BERTH_VOLUME_${mount.volume.toUpperCase().replace(/-/g, '_')}`] = spec.volumeDirs[mount.volume];
+    env[`BERTH_VOLUME_${mount.volume.toUpperCase().replace(/-/g, '_')}`] = places.volumeDir(mount);
   }
   Object.assign(env, {
     BERTH_INSTANCE_ID: id,
@@ -58,7 +70,7 @@ export function processEnv(spec: InstanceSpec, id: string, addresses: Instance['
     BERTH_APP: spec.env.app,
     BERTH_ENV: spec.env.env,
     BERTH_WORKLOAD: spec.workloadName,
-    BERTH_SECRETS_DIR: secretsDir,
+    BERTH_SECRETS_DIR: places.secretsDir,
   });
   return env;
 }

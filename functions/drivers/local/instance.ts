@@ -2,6 +2,7 @@
 import type { BerthError } from '../../core/errors.ts';
 import type { EnvRef, InstanceSpec, InstanceState, InstanceStatus } from '../../core/ports.ts';
 import { probePlan, type ProbePlan } from './health-probe.ts';
+import type { InstanceCgroup } from './sandbox/cgroups.ts';
 
 export interface Instance {
   readonly id: string;
@@ -10,6 +11,10 @@ export interface Instance {
   readonly addresses: Record<number, { host: string; port: number }>;
   readonly processEnv: Record<string, string>;
   readonly dir: string;
+  /** The host uid its processes and files belong to (sandboxed on a root platform). */
+  readonly uid?: number;
+  /** The current run's resource limits, where they are enforced. */
+  cgroup?: InstanceCgroup;
   readonly plan: ProbePlan | undefined;
   state: InstanceState;
   startedAt: string;
@@ -18,6 +23,7 @@ export interface Instance {
   lastExit?: { code: number | null; signal: string | null; at: string };
   /** Bumped on every launch so results of an earlier process (probes, exits) are ignored. */
   generation: number;
+  /** The spawned process: the command, or the sandbox launcher whose child is the sandbox's init. */
   pid?: number;
   running: boolean;
   exited: Promise<void>;
@@ -28,13 +34,15 @@ export interface Instance {
   probeFailures: number;
   lastProbeError?: string;
   stderrTail: string[];
+  /** Whether the last run was killed by the kernel for going over its `memory`. */
+  outOfMemory?: boolean;
   /** Why the instance could not start; set once it failed before ever being healthy. */
   failure?: BerthError;
   timer?: NodeJS.Timeout;
 }
 
 /** A prepared instance, not yet launched. */
-export function newInstance(fields: Pick<Instance, 'id' | 'spec' | 'addresses' | 'processEnv' | 'dir'>): Instance {
+export function newInstance(fields: Pick<Instance, 'id' | 'spec' | 'addresses' | 'processEnv' | 'dir' | 'uid'>): Instance {
   const now = new Date();
   return {
     ...fields,

@@ -1,21 +1,24 @@
-// Embedded compute: every instance is a supervised child process in its own process group, the
-// local counterpart of a Fargate task. Health, crash restarts and logs follow the same contract
+// Embedded compute: every instance is a supervised child process in its own process group and, on
+// Linux, in a sandbox of its own (instance-sandbox.ts), the local counterpart of a Fargate task. Health, crash restarts and logs follow the same contract
 // as the ECS driver so the rollout state machines cannot tell the two apart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
 import { CapacityError, InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { ComputeDriver, ComputeEvent, EnvRef, InstanceSpec, InstanceState, InstanceStatus, LogLevel, LogStore } from '../../core/ports.ts';
 import { deadlineMs, describeProbe, runProbe, type ProbePlan, type ProbeResult } from './health-probe.ts';
 import { freePort } from './free-port.ts';
 import { envKey, newInstance, statusOf, type Instance } from './instance.ts';
-import { exitedFailure, exitText, neverHealthy, spawnFailure, stoppedWhileWaiting } from './instance-errors.ts';
+import { exitedFailure, exitText, neverHealthy, outOfMemory, spawnFailure, stoppedWhileWaiting } from './instance-errors.ts';
+import { InstanceSandbox, type SpawnPlan } from './instance-sandbox.ts';
 import { argv, checkSpec, commandText, processEnv, writeSecrets } from './instance-spec.ts';
 import { LineSplitter, levelOf, type StreamName } from './log-line.ts';
 import { reapOrphanedInstances } from './orphan-reaper.ts';
 import { signalGroup, terminateGroup } from './process-group.ts';
 import { recordSpawn } from './process-record.ts';
+import { detectSandbox } from './sandbox/sandbox.ts';
 import { withTimeout } from './with-timeout.ts';
 
 export interface ProcessDriverOptions {
@@ -33,6 +36,8 @@ export interface ProcessDriverOptions {
   readonly restartBackoffMs?: number[];
   /** How long a stopped instance may take to exit after SIGTERM before it gets SIGKILL. @default 5000 */
   readonly stopGraceMs?: number;
+  /** How instances are started. @default the best sandbox this machine gives (see sandbox/sandbox.ts) */
+  readonly sandbox?: InstanceSandbox;
 }
 
 const HOST = '127.0.0.1';
@@ -52,6 +57,7 @@ export class ProcessDriver implements ComputeDriver {
   private readonly logs: LogStore;
   private readonly restartBackoffMs: number[];
   private readonly stopGraceMs: number;
+  readonly sandbox: InstanceSandbox;
   private readonly instances = new Map<string, Instance>();
   private readonly listeners = new Set<(event: ComputeEvent) => void>();
   /** Wakes `waitHealthy` callers when any instance changes state. */
@@ -62,6 +68,7 @@ export class ProcessDriver implements ComputeDriver {
     this.logs = options.logs;
     this.restartBackoffMs = options.restartBackoffMs ?? [1000, 2000, 4000, 8000, 16000, 30000];
     this.stopGraceMs = options.stopGraceMs ?? 5000;
+    this.sandbox = options.sandbox ?? new InstanceSandbox(detectSandbox(), options.dataDir);
     if (this.restartBackoffMs.length === 0) {
       throw new InvalidInputError('invalid-backoff', 'restartBackoffMs is empty; give at least one delay in milliseconds, e.g. [1000]');
     }
@@ -105,14 +112,15 @@ export class ProcessDriver implements ComputeDriver {
   }
 
   /**
-   * Where and with what a command run inside a running instance (`berth exec`) starts: the
-   * instance's working dir and its full environment (config, PORT, BERTH_*, the secrets dir).
-   * Undefined when the instance is not in this env or is not running (stopping, crashed).
+   * How a command run inside a running instance (`berth exec`) starts: in the instance's sandbox,
+   * its working dir, with its full environment (config, PORT, BERTH_*, the secrets dir) and
+   * TERM for a terminal (`tty`). Undefined when the instance is not in this env or is not running
+   * (stopping, crashed).
    */
-  execSpec(env: EnvRef, instanceId: string): { cwd: string; env: Record<string, string> } | undefined {
+  execLaunch(env: EnvRef, instanceId: string, command: string[], options: { tty?: boolean } = {}): SpawnPlan | undefined {
     const instance = this.instances.get(instanceId);
     if (!instance || instance.envKey !== envKey(env) || !instance.running || instance.stopRequested) return undefined;
-    return { cwd: instance.spec.workdir, env: { ...instance.processEnv } };
+    return this.sandbox.exec(instance, command, options.tty ? { TERM: 'xterm-256color' } : {}, options.tty);
   }
 
   onEvent(listener: (event: ComputeEvent) => void): () => void {
@@ -133,8 +141,10 @@ export class ProcessDriver implements ComputeDriver {
    * instances. A recorded pid is signalled only if /proc shows it is still the process spawned.
    * Resolves with the ids of the instances cleaned up.
    */
-  reapOrphans(): Promise<string[]> {
-    return reapOrphanedInstances(path.join(this.dataDir, 'instances'), this.stopGraceMs, (id) => this.instances.has(id));
+  async reapOrphans(): Promise<string[]> {
+    const reaped = await reapOrphanedInstances(path.join(this.dataDir, 'instances'), this.stopGraceMs, (id) => this.instances.has(id));
+    this.sandbox.sweep((id) => this.instances.has(id));
+    return reaped;
   }
 
   private async prepare(spec: InstanceSpec): Promise<Instance> {
@@ -143,7 +153,9 @@ export class ProcessDriver implements ComputeDriver {
     for (const containerPort of spec.workload.ports ?? []) addresses[containerPort] = { host: HOST, port: await freePort(HOST, this.portsTaken()) };
     const dir = path.join(this.dataDir, 'instances', id);
     const secretsDir = writeSecrets(path.join(dir, 'secrets'), spec.secretBundles);
-    return newInstance({ id, spec, addresses, processEnv: processEnv(spec, id, addresses, secretsDir), dir });
+    const uid = this.sandbox.claim(envKey(spec.env), spec, secretsDir);
+    const places = this.sandbox.places(spec, secretsDir);
+    return newInstance({ id, spec, addresses, processEnv: processEnv(spec, id, addresses, places), dir, uid });
   }
 
   private launch(instance: Instance): void {
@@ -155,10 +167,21 @@ export class ProcessDriver implements ComputeDriver {
     instance.probeFailures = 0;
     instance.lastProbeError = undefined;
     instance.stderrTail = [];
-    const [file, args] = argv(instance.spec.workload.command);
-    const child = spawn(file, args, {
-      cwd: instance.spec.workdir,
-      env: instance.processEnv,
+    instance.outOfMemory = undefined;
+    const command = argv(instance.spec.workload.command);
+    let plan: SpawnPlan;
+    try {
+      plan = this.sandbox.launch(instance, generation);
+    } catch (err) {
+      // A cgroup or a mount point that cannot be made is the machine's fault, not the release's.
+      if (!(err as NodeJS.ErrnoException).code) throw err;
+      instance.running = false;
+      this.onCrash(instance, null, null, err as NodeJS.ErrnoException);
+      return;
+    }
+    const child = spawn(plan.file, plan.args, {
+      cwd: plan.cwd,
+      env: plan.env,
       // Its own process group, so stopping `/bin/sh -c` also reaches the shell's children.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -174,6 +197,7 @@ export class ProcessDriver implements ComputeDriver {
       ended = true;
       instance.running = false;
       clearTimeout(instance.timer);
+      instance.outOfMemory = this.sandbox.ended(instance).outOfMemory;
       // Leftover children of a dead shell are unsupervised and may hold the ports a restart needs.
       if (child.pid !== undefined && !instance.stopRequested) signalGroup(child.pid, 'SIGKILL');
       await withTimeout(closed, DRAIN_MS);
@@ -188,7 +212,7 @@ export class ProcessDriver implements ComputeDriver {
     if (child.pid === undefined) return;
     instance.pid = child.pid;
     instance.running = true;
-    this.recordProcess(instance, child.pid, [file, ...args]);
+    this.recordProcess(instance, child.pid, [command[0], ...command[1]]);
     const restart = instance.restarts > 0 ? `, restart ${instance.restarts}` : '';
     this.report(instance, 'instance.started', 'info', `started (pid ${child.pid}${restart}): ${commandText(instance.spec.workload.command)}`);
     this.watchHealth(instance, generation);
@@ -264,13 +288,13 @@ export class ProcessDriver implements ComputeDriver {
     if (!instance.everHealthy) {
       // A release that cannot come up is reported to the rollout rather than retried forever;
       // the instance stays `crashed` so its logs and exit can be inspected before it is stopped.
-      instance.failure = spawnError ? spawnFailure(instance, spawnError) : exitedFailure(instance, code, signal);
-      const how = spawnError ? `could not start: ${spawnError.message}` : `crashed before becoming healthy: ${exitText(code, signal)}`;
+      instance.failure = spawnError ? spawnFailure(instance, spawnError) : instance.outOfMemory ? outOfMemory(instance) : exitedFailure(instance, code, signal, this.sandbox.isolated);
+      const how = spawnError ? `could not start: ${spawnError.message}` : `crashed before becoming healthy: ${crashText(instance, code, signal)}`;
       this.report(instance, 'instance.crashed', 'error', how);
       this.setState(instance, 'crashed');
       return;
     }
-    const how = `crashed: ${exitText(code, signal)}`;
+    const how = `crashed: ${crashText(instance, code, signal)}`;
     this.setState(instance, 'crashed');
     this.report(instance, 'instance.crashed', 'error', how);
     const delay = this.restartBackoffMs[Math.min(instance.restarts, this.restartBackoffMs.length - 1)];
@@ -356,6 +380,11 @@ export class ProcessDriver implements ComputeDriver {
   private portsTaken(): Set<number> {
     return new Set([...this.instances.values()].flatMap((i) => Object.values(i.addresses).map((a) => a.port)));
   }
+}
+
+function crashText(instance: Instance, code: number | null, signal: NodeJS.Signals | null): string {
+  const limit = instance.spec.workload.memory ?? WORKLOAD_DEFAULTS.memory;
+  return instance.outOfMemory ? `killed for going over its memory limit of ${limit} MiB (${exitText(code, signal)})` : exitText(code, signal);
 }
 
 function nextProbeMs(instance: Instance, plan: ProbePlan): number {

@@ -46,8 +46,13 @@ target_dir() {
 }
 
 bind_ro() {
-  mount --bind -- "$1" "$2"
-  mount -o remount,bind,ro,nosuid,nodev -- "$2"
+  mount --bind -- "$1" "$2" || die "cannot mount $1 (read-only)"
+  mount -o remount,bind,ro,nosuid,nodev -- "$2" || die "cannot make $2 read-only"
+}
+
+bind_rw() {
+  mount --bind -- "$1" "$2" || die "cannot mount $1"
+  mount -o remount,bind,nosuid,nodev -- "$2" || die "cannot remount $2"
 }
 
 stage_outer() {
@@ -121,14 +126,10 @@ stage_inner() {
         # cwd) keep the data dir's name, whatever characters it has, out of the option string.
         target_dir "$3"
         bind_ro "$2" "$SCRATCH/lower"
-        (cd "$SCRATCH" && mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work,nosuid,nodev berth-app "$ROOT$3")
+        (cd "$SCRATCH" && mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work,nosuid,nodev berth-app "$ROOT$3") || die "cannot mount the release at $3"
         shift 3 ;;
       --ro) target_dir "$3"; bind_ro "$2" "$ROOT$3"; shift 3 ;;
-      --rw)
-        target_dir "$3"
-        mount --bind -- "$2" "$ROOT$3"
-        mount -o remount,bind,nosuid,nodev -- "$ROOT$3"
-        shift 3 ;;
+      --rw) target_dir "$3"; bind_rw "$2" "$ROOT$3"; shift 3 ;;
       --) shift; break ;;
       *) die "unknown inner option $1" ;;
     esac

@@ -29,8 +29,6 @@ export const SANDBOX_PATHS = { app: '/app', secrets: '/berth/secrets', home: '/t
 export const USERNS_UID = 1000;
 /** The only PATH the launcher and the sandboxed command start with. */
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-// Mount points the sandbox itself provides; a volume mounted over one would hide or replace it.
-const RESERVED = ['/', '/proc', '/dev', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/tmp', '/run', '/berth'];
 
 const LAUNCH = fileURLToPath(new URL('./launch.sh', import.meta.url));
 const TOOLS = ['unshare', 'nsenter', 'setpriv', 'mount', 'umount', 'pivot_root', 'env'];
@@ -143,13 +141,6 @@ export function sandboxInit(launcherPid: number): number | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-}
-
-/** Why a mount path cannot be used inside the sandbox, or undefined when it can. */
-export function reservedMountPath(target: string): string | undefined {
-  const clean = path.posix.normalize(target).replace(/\/+$/, '') || '/';
-  const hit = RESERVED.find((r) => clean === r || (r !== '/' && clean.startsWith(`${r}/`)));
-  return hit ? `${target} is inside ${hit}, which the sandbox provides itself; mount volumes elsewhere, e.g. /data` : undefined;
 }
 
 /** One line for `npm start` and the API: what instances on this platform can and cannot see. */
