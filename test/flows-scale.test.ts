@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/free-port.ts';
+import { instancePids } from './support/processes.ts';
 import { alive, createSelected, deployOrThrow, httpGet, startFlow, writeFiles, type Flow } from './support/cli-flow.ts';
 
-// Answers with who served the request: the instance id and its process id.
+// Answers with who served the request.
 const SERVER = `import { createServer } from 'node:http';
-createServer((req, res) => res.end(JSON.stringify({ instance: process.env.BERTH_INSTANCE_ID, pid: process.pid })))
+createServer((req, res) => res.end(JSON.stringify({ instance: process.env.BERTH_INSTANCE_ID })))
   .listen(Number(process.env.PORT));
 `;
 
@@ -27,13 +28,18 @@ async function status(): Promise<{ text: string; json: Status }> {
   return { text: text.stdout, json: JSON.parse(json.stdout) };
 }
 
-/** Who answers on the endpoint: instance id → pid, from enough requests to go round every target. */
+/**
+ * Who answers on the endpoint: instance id → its process's host pid (a sandboxed process knows
+ * only its pid inside the sandbox), from enough requests to go round every target.
+ */
 async function answering(targets: number): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
   for (let i = 0; i < targets * 4; i++) {
     const { body } = await httpGet('::1', port, `/${i}`);
-    const { instance, pid } = JSON.parse(body);
-    seen.set(instance, pid);
+    const { instance } = JSON.parse(body);
+    const pids = instancePids(instance);
+    expect(pids).toHaveLength(1);
+    seen.set(instance, pids[0]);
   }
   return seen;
 }

@@ -24,3 +24,21 @@ export function pidsRunning(argv: string[]): number[] {
 export function uniqueSleep(): string[] {
   return ['sleep', String(30_000 + Math.floor(Math.random() * 60_000))];
 }
+
+/** Host pids of the living processes an instance started (they carry BERTH_INSTANCE_ID); Linux, as root or the same user. */
+export function instancePids(instanceId: string): number[] {
+  const marker = `BERTH_INSTANCE_ID=${instanceId}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z' && state !== 'X') pids.push(Number(entry));
+    } catch {
+      // Gone between readdir and read, or not ours to read.
+    }
+  }
+  return pids;
+}
