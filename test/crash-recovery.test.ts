@@ -1,16 +1,19 @@
 // The platform process is killed (SIGKILL) in the middle of a rollout, while the new release's
-// instance waits to become healthy. The instance lives on as an orphan. The platform restarted on
-// the same home stops the orphan, compensates the interrupted operation (failed, platform-restarted,
+// instance waits to become healthy. Sandboxed instances die with their platform (their launcher
+// has PR_SET_PDEATHSIG, and its PID namespace goes with it); unsandboxed ones live on as orphans.
+// The platform restarted on the same home stops any orphan, removes their dirs, compensates the interrupted operation (failed, platform-restarted,
 // at the step it was in) and serves the previous release again on the same endpoint.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectSandbox } from '../functions/drivers/local/sandbox/sandbox.ts';
 import { startPlatformProcess, type RunningPlatform } from './support/cli-harness.ts';
 import { freePort } from './support/free-port.ts';
 import { get6, instancePid, parentPid, processAlive, processesUnder, RolloutClient, rolloutManifest, until, writeRolloutApp } from './support/rollout-app.ts';
 
 const ARGS = ['--reconcile-interval', '300'];
+const sandboxed = detectSandbox().kind !== 'none';
 const NAMES = { org: 'acme', project: 'shop', app: 'crashy', env: 'prod' };
 
 let dir: string;
@@ -89,11 +92,16 @@ describe('platform killed during a rollout', () => {
 
     first.process.kill('SIGKILL');
     await exited(first);
-    // Detached into its own process group, the instance survives its platform: an orphan.
-    await new Promise((r) => setTimeout(r, 200));
-    expect(processAlive(orphanPid)).toBe(true);
-    expect(parentPid(orphanPid)).not.toBe(first.process.pid);
-    expect(processAlive(rel1Pid)).toBe(true);
+    if (sandboxed) {
+      // Nothing outlives the platform: no process could be left holding ports, memory or secrets.
+      await until(() => !processAlive(orphanPid) && !processAlive(rel1Pid), 5_000, 'the instances to end with their platform');
+    } else {
+      // Detached into its own process group, the instance survives its platform: an orphan.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(processAlive(orphanPid)).toBe(true);
+      expect(parentPid(orphanPid)).not.toBe(first.process.pid);
+      expect(processAlive(rel1Pid)).toBe(true);
+    }
 
     const restartedAt = Date.now();
     const second = await startPlatformProcess(home, ARGS);
@@ -119,7 +127,7 @@ describe('platform killed during a rollout', () => {
     expect(op).toMatchObject({ status: 'failed', error: { category: 'internal', code: 'platform-restarted', step: 'WaitForBatchHealthy' } });
     expect(op.step).toBe('WaitForBatchHealthy');
     expect(op.error.message).toContain('rel-1');
-    expect(second.output()).toContain('stopped 2 instance(s) left running by a previous platform process');
+    expect(second.output()).toContain(`cleaned up 2 instance(s) of a previous platform process (${sandboxed ? 'ended with it' : '2 still running, stopped'})`);
     expect(second.output()).toContain(`compensating 1 operation(s) interrupted by a restart: ${rel2.operationId}`);
 
     const events = await client.events();

@@ -325,12 +325,12 @@ describe('ProcessDriver', () => {
       expect(alive(child)).toBe(true);
 
       const restarted = new ProcessDriver({ dataDir, logs, stopGraceMs: 1000 });
-      expect(await restarted.reapOrphans()).toEqual([id]);
+      expect(await restarted.reapOrphans()).toEqual({ removed: [id], stopped: [id] });
 
       expect(alive(record.pid)).toBe(false);
       expect(alive(child)).toBe(false);
       expect(existsSync(instanceDir)).toBe(false);
-      expect(await restarted.reapOrphans()).toEqual([]);
+      expect(await restarted.reapOrphans()).toEqual({ removed: [], stopped: [] });
       // Let the dropped driver see its process go before the log store is closed.
       await eventually(async () => expect((await crashed.list(env))[0]?.state).toBe('crashed'));
     });
@@ -347,7 +347,7 @@ describe('ProcessDriver', () => {
       writeFileSync(path.join(instanceDir, 'process.json'), JSON.stringify(record));
 
       const restarted = new ProcessDriver({ dataDir, logs, stopGraceMs: 100 });
-      expect(await restarted.reapOrphans()).toEqual(['i-0000abcd']);
+      expect(await restarted.reapOrphans()).toEqual({ removed: ['i-0000abcd'], stopped: [] });
 
       expect(alive(stranger.pid!)).toBe(true);
       expect(existsSync(instanceDir)).toBe(false);
@@ -370,7 +370,9 @@ describe('ProcessDriver', () => {
       expect(alive(ours.child)).toBe(true);
 
       const restarted = new ProcessDriver({ dataDir, logs, stopGraceMs: 1000 });
-      expect((await restarted.reapOrphans()).sort()).toEqual(['i-0000beef', 'i-0000cafe']);
+      const report = await restarted.reapOrphans();
+      expect(report.removed.sort()).toEqual(['i-0000beef', 'i-0000cafe']);
+      expect(report.stopped).toEqual(['i-0000beef']);
 
       expect(alive(ours.child)).toBe(false);
       expect(alive(theirs.child)).toBe(true);

@@ -3,6 +3,7 @@
 // `node server.mjs` takes to boot; everything else the ProcessDriver does on the way is kept: the
 // same lifecycle events (which become Berth events in the store) and the same system log lines.
 import type { EmbeddedCompute } from '../../functions/embedded/platform.ts';
+import type { OrphanReport } from '../../functions/drivers/local/orphan-reaper.ts';
 import type { ComputeEvent, EnvRef, InstanceSpec, InstanceStatus, LogStore } from '../../functions/core/ports.ts';
 
 const envKey = (env: EnvRef): string => `${env.org}/${env.project}/${env.app}/${env.env}`;
@@ -60,8 +61,8 @@ export class InstantCompute implements EmbeddedCompute {
     this.instances.clear();
   }
 
-  async reapOrphans(): Promise<string[]> {
-    return [];
+  async reapOrphans(): Promise<OrphanReport> {
+    return { removed: [], stopped: [] };
   }
 
   /** What the ProcessDriver does for each lifecycle fact: a system log line and a ComputeEvent. */

@@ -31,6 +31,7 @@ import { recoverInterruptedOperations } from '../reconciler/recovery.ts';
 import { startReconcileLoop } from '../reconciler/reconcile-loop.ts';
 import { recordComputeEvents } from './compute-events.ts';
 import { attachExecServer, type ExecCompute } from './exec-server.ts';
+import type { OrphanReport } from '../drivers/local/orphan-reaper.ts';
 import { ExecTickets } from './exec-tickets.ts';
 
 export interface EmbeddedOptions {
@@ -62,7 +63,7 @@ export interface EmbeddedOptions {
 }
 
 /** What the embedded platform needs of its compute driver: the port, exec, and startup cleanup. */
-export type EmbeddedCompute = ComputeDriver & ExecCompute & { reapOrphans(): Promise<string[]> };
+export type EmbeddedCompute = ComputeDriver & ExecCompute & { reapOrphans(): Promise<OrphanReport> };
 
 export interface EmbeddedPlatform {
   url: string;
@@ -104,7 +105,10 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   // Order matters: processes a killed platform left behind go first, then interrupted operations
   // are compensated, then the reconcile loop brings every env back to its desired state.
   const reaped = await compute.reapOrphans();
-  if (reaped.length) console.error(`stopped ${reaped.length} instance(s) left running by a previous platform process: ${reaped.join(', ')}`);
+  if (reaped.removed.length) {
+    const how = reaped.stopped.length ? `${reaped.stopped.length} still running, stopped` : 'ended with it';
+    console.error(`cleaned up ${reaped.removed.length} instance(s) of a previous platform process (${how}): ${reaped.removed.join(', ')}`);
+  }
   const recovered = await recoverInterruptedOperations(store, events, orchestrator);
   if (recovered.length) console.error(`compensating ${recovered.length} operation(s) interrupted by a restart: ${recovered.join(', ')}`);
   const reconcileMs = options.reconcileIntervalMs ?? 5000;

@@ -15,7 +15,7 @@ import { exitedFailure, exitText, neverHealthy, outOfMemory, spawnFailure, stopp
 import { InstanceSandbox, type SpawnPlan } from './instance-sandbox.ts';
 import { argv, checkSpec, commandText, processEnv, writeSecrets } from './instance-spec.ts';
 import { LineSplitter, levelOf, type StreamName } from './log-line.ts';
-import { reapOrphanedInstances } from './orphan-reaper.ts';
+import { reapOrphanedInstances, type OrphanReport } from './orphan-reaper.ts';
 import { signalGroup, terminateGroup } from './process-group.ts';
 import { recordSpawn } from './process-record.ts';
 import { detectSandbox } from './sandbox/sandbox.ts';
@@ -139,9 +139,8 @@ export class ProcessDriver implements ComputeDriver {
    * Stops the instances an earlier run of the platform left running (it was killed before it
    * could stop them) and removes their dirs, secrets included; call at startup, before starting
    * instances. A recorded pid is signalled only if /proc shows it is still the process spawned.
-   * Resolves with the ids of the instances cleaned up.
    */
-  async reapOrphans(): Promise<string[]> {
+  async reapOrphans(): Promise<OrphanReport> {
     const reaped = await reapOrphanedInstances(path.join(this.dataDir, 'instances'), this.stopGraceMs, (id) => this.instances.has(id));
     this.sandbox.sweep((id) => this.instances.has(id));
     return reaped;

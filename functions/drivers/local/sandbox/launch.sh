@@ -60,15 +60,17 @@ stage_outer() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --cgroup) echo $$ >"$2" || die "cannot join cgroup $2"; shift 2 ;;
-      --userns) userns='--user --map-root-user'; shift ;;
+      --userns) userns='unshare --user --map-root-user --'; shift ;;
       --) shift; break ;;
       *) die "unknown outer option $1" ;;
     esac
   done
-  # --kill-child: the namespace's init gets SIGKILL when unshare dies, and the kernel then kills
-  # every process left in the PID namespace (setsid or double-forked ones too).
-  # shellcheck disable=SC2086 # $userns is zero or two words
-  exec setpriv --pdeathsig KILL -- unshare $userns --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
+  # The parent-death signal is set after the user namespace exists: entering one changes the
+  # process's credentials, which clears it. --kill-child: the namespace's init gets SIGKILL when
+  # unshare dies, and the kernel then kills every process left in the PID namespace (setsid or
+  # double-forked ones too).
+  # shellcheck disable=SC2086 # $userns is zero or four words
+  exec $userns setpriv --pdeathsig KILL -- unshare --mount --pid --ipc --uts --fork --kill-child --propagation private -- /bin/sh "$0" inner "$@"
 }
 
 stage_inner() {
@@ -156,9 +158,13 @@ while :; do
 done'
   # env --default-signal: an asynchronous list of a non-interactive shell ignores SIGINT and
   # SIGQUIT; the command gets the default dispositions a container's process starts with.
+  # The init keeps its credentials and only the command drops them: the kernel clears a process's
+  # parent-death signal when its credentials change, and the init's (unshare --kill-child) is what
+  # ends the sandbox when the platform dies. The command, another uid without capabilities, can
+  # neither signal nor ptrace it, nor read its /proc entries.
   if [ -n "$DROP_UID" ]; then
-    exec setpriv --reuid="$DROP_UID" --regid="$DROP_UID" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all -- \
-      /bin/sh -c "$init" init env --default-signal -i -- "$@"
+    exec /bin/sh -c "$init" init setpriv --reuid="$DROP_UID" --regid="$DROP_UID" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all -- \
+      env --default-signal -i -- "$@"
   fi
   # Without root on the host the command gets a user namespace nested in this one, where it is an
   # ordinary uid (database servers refuse to run as root). Writing that namespace's uid map takes
