@@ -272,6 +272,16 @@ describe('ProcessDriver', () => {
     expect(events.some((e) => e.type === 'instance.crashed')).toBe(false);
   });
 
+  it('kills a workload over its memory and reports it as capacity, naming the limit (cgroup limits, enforced as root)', async () => {
+    expect(driver.sandbox.support.cgroups, 'this machine enforces no limits: run as root on Linux').toBeDefined();
+    const hog = "const a = []; setInterval(() => a.push(Buffer.alloc(16 << 20, 1)), 5)";
+    const [id] = await driver.startInstances(spec({ command: ['node', '-e', hog], ports: [], healthCheck: undefined, memory: 64 }), 1);
+    const err = await failure(driver.waitHealthy(env, [id]));
+    expect(err).toMatchObject({ category: 'capacity', code: 'memory-exceeded' });
+    expect(err.message).toContain('memory limit of 64 MiB');
+    expect((await logs.query(env, { instance: id, source: 'system' })).map((l) => l.message).join('\n')).toContain('killed for going over its memory limit of 64 MiB');
+  });
+
   it('sends SIGKILL to a process that ignores SIGTERM once the grace period is over', async () => {
     const quick = new ProcessDriver({ dataDir: path.join(root, 'data2'), logs, stopGraceMs: 300 });
     try {
