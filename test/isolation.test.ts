@@ -8,7 +8,11 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvRef, InstanceStatus } from '../functions/core/ports.ts';
 import { detectSandbox } from '../functions/drivers/local/sandbox/sandbox.ts';
+import { issueOwnerToken } from '../functions/api/auth.ts';
+import { InstanceSandbox } from '../functions/drivers/local/instance-sandbox.ts';
+import { ProcessDriver } from '../functions/drivers/local/process-driver.ts';
 import { writeCredentials } from '../functions/embedded/credentials.ts';
+import { startEmbeddedPlatform } from '../functions/embedded/platform.ts';
 import { HOSTILE_SERVER, PROBE_SOURCE, type ProbeAttempt, type ProbeTargets } from './support/hostile-probe.ts';
 import { createReadyEnv, envPath, httpGet, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
 import { instancePids } from './support/processes.ts';
@@ -172,6 +176,39 @@ describe('a hostile instance of org B', () => {
     expect(cwd).toBe('/app');
     expect(Number(uid)).not.toBe(0);
     expect(stdout).not.toContain(home);
+  });
+});
+
+describe('what the platform says of its isolation', () => {
+  it('/v1/health and env status report the sandbox and whether limits are enforced', async () => {
+    const health = await (await fetch(`${ops.platform.url}/v1/health`)).json();
+    expect(health.isolation).toMatchObject({ kind: detectSandbox().kind, isolated: true, limitsEnforced: detectSandbox().cgroups !== undefined });
+    const status = await ops.call('GET', `${envPath(HOSTILE)}/status`);
+    expect(status.body.status.isolation).toEqual(health.isolation);
+  });
+
+  it('without a sandbox, says so on the second org and in status', async () => {
+    const bare = await startEmbeddedPlatform({
+      home: join(dir, 'bare'),
+      port: 0,
+      version: 'test',
+      reconcileIntervalMs: 0,
+      console: false,
+      compute: (parts) => new ProcessDriver({ ...parts, sandbox: new InstanceSandbox({ kind: 'none', why: 'BERTH_SANDBOX=off is set' }, parts.dataDir) }),
+    });
+    try {
+      const { token } = await issueOwnerToken(bare.deps.store, 'tester');
+      const post = async (name: string) =>
+        (await fetch(`${bare.url}/v1/orgs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).json();
+      expect((await post('first')).warnings).toBeUndefined();
+      const second = await post('second');
+      expect(second.warnings).toEqual([expect.stringContaining("the 2 orgs on it are not isolated from each other's code")]);
+      const health = await (await fetch(`${bare.url}/v1/health`)).json();
+      expect(health.isolation).toMatchObject({ kind: 'none', isolated: false, limitsEnforced: false });
+      expect(health.isolation.summary).toContain('NOT ISOLATED: instances run as the current user with no sandbox (BERTH_SANDBOX=off is set)');
+    } finally {
+      await bare.close();
+    }
   });
 });
 

@@ -39,6 +39,7 @@ export function createChild(level: Level): CommandSpec {
       await ctx.settings.save(selectionAfterCreate(level, name, ctx.target));
       // An env is provisioned by an operation; wait for it so the next command finds it ready.
       if (typeof created.operationId === 'string') await settle({ ...ctx, target: { ...ctx.target, env: name } }, created.operationId);
+      for (const warning of Array.isArray(created.warnings) ? created.warnings : []) ctx.out.note(ctx.out.style.yellow(`Warning: ${warning}`));
       ctx.out.result(created[level], () => `Created ${level} ${name} and selected it.\nNext: ${NEXT_STEP[level](name)}`);
     },
   };

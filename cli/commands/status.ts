@@ -26,6 +26,9 @@ export default {
         ]);
         lines.push('', table([['ENDPOINT', 'ADDRESS', 'TARGETS', 'NOTES'], ...rows], st));
       }
+      // Said on every status where it holds: a platform that cannot sandbox or limit instances.
+      if (s.isolation && !s.isolation.isolated) lines.push('', st.yellow(`isolation: ${s.isolation.summary}`));
+      else if (s.isolation && !s.isolation.limitsEnforced) lines.push('', st.yellow(`limits: cpu and memory are not enforced on this platform (${s.isolation.summary})`));
       return lines.join('\n');
     });
   },

@@ -88,7 +88,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   });
 
   const streaming = options.streaming ?? true;
-  app.get(`/${API_VERSION}/health`, (c) => c.json({ ok: true, version: options.version, streaming }));
+  app.get(`/${API_VERSION}/health`, (c) => c.json({ ok: true, version: options.version, streaming, ...(deps.isolation ? { isolation: deps.isolation } : {}) }));
   app.doc31(`/${API_VERSION}/openapi.json`, {
     openapi: '3.1.0',
     info: { title: 'Berth API', version: options.version, description: 'Desired state in, receipts out. Every mutation answers at once; watch events to see it converge.' },

@@ -60,6 +60,13 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env): AwsPlatform {
     cipher: new KmsCipher({ kms: new KMSClient({ region }) }, config),
     billing: new CostExplorerBillingTags({ ce: new CostExplorerClient({ region: 'us-east-1' }) }),
     exec: new EcsExecGateway({ ecs }, config),
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-security-considerations.html
+    isolation: {
+      kind: 'fargate',
+      isolated: true,
+      limitsEnforced: true,
+      summary: 'each instance is a Fargate task: its own kernel, filesystem and network interface, only its own secrets; cpu and memory enforced by Fargate',
+    },
   };
   cached = { deps, config, sfn, flush: () => logs.flush() };
   return cached;

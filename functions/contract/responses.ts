@@ -65,6 +65,17 @@ export interface EndpointStatus {
   proxyProtocol: string | null;
 }
 
+/** What the compute gives each instance: its own view of files and processes, and limits. */
+export interface Isolation {
+  /** `fargate` on AWS; embedded, what the machine allows (functions/drivers/local/sandbox). */
+  kind: 'fargate' | 'uid-and-namespaces' | 'user-namespaces' | 'none';
+  /** Whether one org's code is kept from another's files, secrets and processes. */
+  isolated: boolean;
+  /** Whether `cpu` and `memory` are enforced. */
+  limitsEnforced: boolean;
+  summary: string;
+}
+
 export interface EnvStatus {
   env: string;
   version: number;
@@ -75,6 +86,8 @@ export interface EnvStatus {
   lastOperation: { id: string; status: string; error: { category: string; step: string; message: string } | null } | null;
   workloads: WorkloadStatus[];
   endpoints: EndpointStatus[];
+  /** How this platform runs instances; absent where the platform does not say. */
+  isolation?: Isolation;
 }
 
 export interface EndpointView {

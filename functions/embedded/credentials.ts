@@ -1,6 +1,6 @@
 // Where the embedded platform leaves its URL and the owner token for the CLI on this machine:
 // `<home>/credentials.json`, mode 0600. The CLI reads the same file (cli/lib/config.ts).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface LocalCredentials {
@@ -17,4 +17,6 @@ export function readCredentials(home: string): LocalCredentials | undefined {
 
 export function writeCredentials(home: string, credentials: LocalCredentials): void {
   writeFileSync(credentialsPath(home), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  // writeFile's mode applies only to a file it creates; one left by an older version is tightened.
+  chmodSync(credentialsPath(home), 0o600);
 }

@@ -35,6 +35,9 @@ interpreter), workloads as processes, endpoints as TCP listeners on [::1].
   process.exit(0);
 }
 
+// Everything the platform writes (the store, logs, artifacts, secrets) is its own user's alone.
+// Instances do not inherit this: their sandbox starts them with the usual 022.
+process.umask(0o077);
 const home = resolve(values.home ?? process.env.BERTH_HOME ?? '.berth');
 const wanted = Number(values.port ?? process.env.BERTH_PORT ?? DEFAULT_PORT);
 const explicit = values.port !== undefined || process.env.BERTH_PORT !== undefined;
@@ -66,6 +69,7 @@ process.stdout.write(`Berth ${VERSION} (embedded) is running.
   API        ${platform.url}/v1   (OpenAPI: ${platform.url}/v1/openapi.json)
   console    ${platform.url}/   (the CLI in a browser tab; sign in with the owner token)
   data dir   ${home}
+  isolation  ${platform.deps.isolation?.summary ?? 'not reported by this compute driver'}
   token      ${credentialsPath(home)}${firstToken ? `\n             owner token: ${token}` : ''}
 
 In another shell, from this directory:  npx berth orgs create <name>

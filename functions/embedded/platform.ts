@@ -1,7 +1,7 @@
 // The embedded platform's composition root: the same API, services and state machines as on AWS,
 // wired to the local adapters (dynalite, the ASL interpreter, processes, TCP listeners, dirs, files).
 import '../core/polyfills.ts';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -32,6 +32,7 @@ import { startReconcileLoop } from '../reconciler/reconcile-loop.ts';
 import { recordComputeEvents } from './compute-events.ts';
 import { attachExecServer, type ExecCompute } from './exec-server.ts';
 import type { OrphanReport } from '../drivers/local/orphan-reaper.ts';
+import type { Isolation } from '../contract/responses.ts';
 import { ExecTickets } from './exec-tickets.ts';
 
 export interface EmbeddedOptions {
@@ -63,7 +64,7 @@ export interface EmbeddedOptions {
 }
 
 /** What the embedded platform needs of its compute driver: the port, exec, and startup cleanup. */
-export type EmbeddedCompute = ComputeDriver & ExecCompute & { reapOrphans(): Promise<OrphanReport> };
+export type EmbeddedCompute = ComputeDriver & ExecCompute & { reapOrphans(): Promise<OrphanReport>; isolation?(): Isolation };
 
 export interface EmbeddedPlatform {
   url: string;
@@ -78,6 +79,8 @@ export interface EmbeddedPlatform {
 export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<EmbeddedPlatform> {
   const home = options.home;
   mkdirSync(home, { recursive: true, mode: 0o700 });
+  // mkdir's mode applies only to a dir it creates, and through the umask; an older home is tightened.
+  chmodSync(home, 0o700);
   const dynamo = await startLocalDynamo(join(home, 'dynamo'), DEFAULT_TABLE_NAME);
   const store = new DynamoStateStore(dynamo.client, DEFAULT_TABLE_NAME);
   const events = new EventLog(store);
@@ -90,7 +93,8 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const cipher = new KeyFileCipher(join(home, 'secrets.key'));
 
   const tickets = new ExecTickets();
-  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher, billing: new NoBilling(), exec: tickets };
+  const isolation = compute.isolation?.();
+  const partial = { store, events, compute, endpoints, volumes, artifacts, logs, cipher, billing: new NoBilling(), exec: tickets, isolation };
   const machines = {
     deploy: createDeploySteps(partial),
     scale: createScaleSteps(partial),

@@ -1,4 +1,5 @@
 import { AppParams, CreateNamed, OrgParams, ProjectParams } from '../../contract/api.ts';
+import type { TokenRecord } from '../../core/model.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
 import { createEnvWithResources } from '../../core/services/envs.ts';
 import { createApp, createOrg, createProject, requireApp, requireOrg, requireProject, visibleOrgs } from '../../core/services/hierarchy.ts';
@@ -21,7 +22,8 @@ export function registerHierarchyRoutes(api: Api, deps: PlatformDeps): void {
   });
 
   api.openapi(route({ method: 'post', path: '/orgs', summary: 'Create an org', permission: 'platform', tag: 'orgs', body: CreateNamed, status: 201 }), async (c) => {
-    return c.json({ org: await createOrg(store, c.req.valid('json').name, c.get('actor')) }, 201);
+    const org = await createOrg(store, c.req.valid('json').name, c.get('actor'));
+    return c.json({ org, ...(await sharingWarning(deps, c.get('token'))) }, 201);
   });
   api.openapi(route({ method: 'get', path: '/orgs', summary: 'List orgs', permission: 'authenticated', tag: 'orgs' }), async (c) => c.json({ orgs: await visibleOrgs(store, c.get('token')) }, 200));
 
@@ -55,4 +57,15 @@ export function registerHierarchyRoutes(api: Api, deps: PlatformDeps): void {
     await requireApp(store, p);
     return c.json({ envs: await store.listEnvs(p) }, 200);
   });
+}
+
+/**
+ * A second org on a platform whose instances are not sandboxed shares more than a machine: each
+ * org's code can read the other's secrets and volumes. Said when it is created, never hidden.
+ */
+async function sharingWarning(deps: PlatformDeps, token: TokenRecord): Promise<{ warnings?: string[] }> {
+  if (!deps.isolation || deps.isolation.isolated) return {};
+  const orgs = await visibleOrgs(deps.store, token);
+  if (orgs.length < 2) return {};
+  return { warnings: [`this platform runs instances without a sandbox (${deps.isolation.summary.replace(/^NOT ISOLATED: /, '')}); the ${orgs.length} orgs on it are not isolated from each other's code`] };
 }

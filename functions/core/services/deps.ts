@@ -1,3 +1,4 @@
+import type { Isolation } from '../../contract/responses.ts';
 import type { EventLog } from '../event-log.ts';
 import type { ArtifactStore, BillingTags, ComputeDriver, EndpointDriver, ExecGateway, LogStore, Orchestrator, SecretCipher, VolumeDriver } from '../ports.ts';
 import type { StateStore } from '../state-store.ts';
@@ -15,6 +16,8 @@ export interface PlatformDeps {
   cipher: SecretCipher;
   billing: BillingTags;
   exec: ExecGateway;
+  /** What the compute gives each instance in isolation; shown in /v1/health and env status. */
+  isolation?: Isolation;
 }
 
 /** Who is acting: recorded on everything they create. */

@@ -59,5 +59,6 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
     lastOperation: last ? { id: last.id, status: last.status, error: last.error ? { category: last.error.category, step: last.error.step, message: last.error.message } : null } : null,
     workloads,
     endpoints,
+    ...(deps.isolation ? { isolation: deps.isolation } : {}),
   };
 }

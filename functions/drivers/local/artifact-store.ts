@@ -2,7 +2,7 @@
 // `<dir>/unpacked/<hex>/` for instances to run in. Artifacts arrive from outside (an upload), so
 // every byte is checked against its digest and every tar entry against the tree it lands in.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readlink, realpath, rename, rm, symlink, chmod, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, symlink, chmod, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
@@ -180,6 +180,19 @@ async function extractInto(root: string, bytes: Buffer, digest: string): Promise
     if (!(await resolvesInside(root, link.rel))) throw unsafe(digest, link.rel, `it is a symlink to "${link.linkname}", outside the snapshot`);
   }
   for (const { path, mode } of dirModes.reverse()) await chmod(path, mode);
+  await makeReadable(root);
+}
+
+/**
+ * Dirs the archive did not list (made for the files in them) and the root get their mode from the
+ * umask, which the platform keeps at 077; the instance's uid must still read and enter them.
+ */
+async function makeReadable(dir: string): Promise<void> {
+  const stat = await lstat(dir);
+  if ((stat.mode & 0o555) !== 0o555) await chmod(dir, (stat.mode & 0o7777) | 0o555);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await makeReadable(join(dir, entry.name));
+  }
 }
 
 async function hasLinkedParent(root: string, rel: string): Promise<boolean> {

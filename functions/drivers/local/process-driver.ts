@@ -18,7 +18,8 @@ import { LineSplitter, levelOf, type StreamName } from './log-line.ts';
 import { reapOrphanedInstances, type OrphanReport } from './orphan-reaper.ts';
 import { signalGroup, terminateGroup } from './process-group.ts';
 import { recordSpawn } from './process-record.ts';
-import { detectSandbox } from './sandbox/sandbox.ts';
+import { detectSandbox, isolationOf } from './sandbox/sandbox.ts';
+import type { Isolation } from '../../contract/responses.ts';
 import { withTimeout } from './with-timeout.ts';
 
 export interface ProcessDriverOptions {
@@ -121,6 +122,11 @@ export class ProcessDriver implements ComputeDriver {
     const instance = this.instances.get(instanceId);
     if (!instance || instance.envKey !== envKey(env) || !instance.running || instance.stopRequested) return undefined;
     return this.sandbox.exec(instance, command, options.tty ? { TERM: 'xterm-256color' } : {}, options.tty);
+  }
+
+  /** What this driver's sandbox gives each instance. */
+  isolation(): Isolation {
+    return isolationOf(this.sandbox.support);
   }
 
   onEvent(listener: (event: ComputeEvent) => void): () => void {

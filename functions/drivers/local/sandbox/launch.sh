@@ -21,6 +21,9 @@
 # mount, pivot_root) is on every Debian and Ubuntu system, so the sandbox needs no package of its
 # own; the steps are the ones bubblewrap takes (bubblewrap.c setup_newroot, pivot_root, umount2).
 set -eu
+# The platform keeps a umask of 077 for its own files; the sandbox's mount points must be
+# traversable by the instance's uid, and an instance starts with the usual umask.
+umask 022
 IFS=' 	
 '
 PATH=/usr/sbin:/usr/bin:/sbin:/bin

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Isolation } from '../../../contract/responses.ts';
 import { detectCgroups, type CgroupSupport } from './cgroups.ts';
 
 export type SandboxKind = 'uid-and-namespaces' | 'user-namespaces' | 'none';
@@ -141,6 +142,11 @@ export function sandboxInit(launcherPid: number): number | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** What `status` and /v1/health report of this machine's sandbox. */
+export function isolationOf(support: SandboxSupport): Isolation {
+  return { kind: support.kind, isolated: support.kind !== 'none', limitsEnforced: support.cgroups !== undefined, summary: describeIsolation(support) };
 }
 
 /** One line for `npm start` and the API: what instances on this platform can and cannot see. */
