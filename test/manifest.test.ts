@@ -139,6 +139,20 @@ describe('parseManifest', () => {
     expect(p.message).toContain('declare it under `volumes`');
   });
 
+  it('rejects a volume mounted over a path the sandbox provides, and one mounted above it', () => {
+    for (const path of ['/app', '/tmp/cache', '/etc', '/usr/local/data', '/berth', '/data/../proc']) {
+      const err = failure(minimal(`    command: x\n    volumes: [{ volume: data, path: ${path} }]\n`, 'volumes:\n  data: { sizeGiB: 1 }\n'));
+      const p = problemAt(err, 'workloads.web.volumes[0].path');
+      expect(p.message).toContain('which every instance\'s sandbox provides itself; mount volumes elsewhere, e.g. /data');
+    }
+    expect(() => parseManifest(minimal('    command: x\n    volumes: [{ volume: data, path: /var/lib/postgresql }]\n', 'volumes:\n  data: { sizeGiB: 1 }\n'))).not.toThrow();
+  });
+
+  it('rejects a command list whose program is NAME=VALUE', () => {
+    const p = problemAt(failure(minimal('    command: ["PORT=1", "node", "s.js"]\n')), 'workloads.web.command[0]');
+    expect(p.message).toContain('put variables under `env`');
+  });
+
   it('rejects an unknown key, listing the allowed keys and the likely one', () => {
     const err = failure(minimal('    command: x\n    prots: [8080]\n'));
     const p = problemAt(err, 'workloads.web.prots');

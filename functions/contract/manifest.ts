@@ -177,6 +177,14 @@ function checkReferences(m: { workloads: Record<string, Workload>; endpoints?: R
   const workloadNames = Object.keys(m.workloads);
   const volumeNames = Object.keys(m.volumes ?? {});
   for (const [name, w] of Object.entries(m.workloads)) {
+    if (Array.isArray(w.command) && w.command[0].includes('=')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workloads', name, 'command', 0],
+        input: w.command[0],
+        message: 'looks like NAME=VALUE, not a program; put variables under `env` and name the program first, e.g. ["node", "server.js"]',
+      });
+    }
     const ports = w.ports ?? [];
     const cpu = w.cpu ?? 256;
     const memory = w.memory ?? 512;

@@ -24,6 +24,12 @@ export function checkSpec(spec: InstanceSpec): void {
       });
     }
   }
+  if (Array.isArray(workload.command) && workload.command[0].includes('=')) {
+    // env(1) starts the command in the sandbox and would read NAME=VALUE as an assignment.
+    throw new InvalidInputError('command-is-assignment', `workload "${workloadName}" has command ["${workload.command[0]}", …], whose program looks like NAME=VALUE; put variables under \`env\` and name the program first`, {
+      details: { command: workload.command },
+    });
+  }
   const port = workload.healthCheck?.port;
   if (port !== undefined && !(workload.ports ?? []).includes(port)) {
     throw new InvalidInputError('health-port-not-declared', `workload "${workloadName}" probes port ${port}, which is not in its ports [${(workload.ports ?? []).join(', ')}]`);
