@@ -67,5 +67,5 @@ async function sharingWarning(deps: PlatformDeps, token: TokenRecord): Promise<{
   if (!deps.isolation || deps.isolation.isolated) return {};
   const orgs = await visibleOrgs(deps.store, token);
   if (orgs.length < 2) return {};
-  return { warnings: [`this platform runs instances without a sandbox (${deps.isolation.summary.replace(/^NOT ISOLATED: /, '')}); the ${orgs.length} orgs on it are not isolated from each other's code`] };
+  return { warnings: [`${deps.isolation.summary} (this platform now has ${orgs.length} orgs)`] };
 }
