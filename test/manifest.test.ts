@@ -49,6 +49,7 @@ volumes:
   uploads:
     sizeGiB: 10
     zone: eu-west-1a
+    access: shared
 `;
 
 /** Parses `text` expecting failure; returns the error. */
@@ -85,7 +86,7 @@ describe('parseManifest', () => {
     expect(m.workloads.worker!.healthCheck).toMatchObject({ type: 'tcp', port: 7000 });
     expect(m.workloads.web!.requires).toEqual({ env: ['DATABASE_URL'], secrets: ['stripe'] });
     expect(m.endpoints!.web).toMatchObject({ port: 443, targetPort: 8080, ipv4: true, proxyProtocol: 'v2' });
-    expect(m.volumes!.uploads).toEqual({ sizeGiB: 10, zone: 'eu-west-1a' });
+    expect(m.volumes!.uploads).toEqual({ sizeGiB: 10, zone: 'eu-west-1a', access: 'shared' });
   });
 
   it('rejects a port above 65535 at workloads.web.ports[0]', () => {
@@ -151,6 +152,16 @@ describe('parseManifest', () => {
   it('rejects a command list whose program is NAME=VALUE', () => {
     const p = problemAt(failure(minimal('    command: ["PORT=1", "node", "s.js"]\n')), 'workloads.web.command[0]');
     expect(p.message).toContain('put variables under `env`');
+  });
+
+  it('refuses more than one instance on a single-writer volume (the default), and maxSurge on one', () => {
+    const volumes = 'volumes:\n  data: { sizeGiB: 1 }\n';
+    const count = problemAt(failure(minimal('    command: x\n    count: 2\n    volumes: [{ volume: data, path: /data }]\n', volumes)), 'workloads.web.count');
+    expect(count.message).toContain('volume "data" is single-writer');
+    expect(count.message).toContain('access: shared');
+    const surge = problemAt(failure(minimal('    command: x\n    rollout: { maxSurge: 1 }\n    volumes: [{ volume: data, path: /data }]\n', volumes)), 'workloads.web.rollout.maxSurge');
+    expect(surge.message).toContain('stop the old instance before starting the new one');
+    expect(() => parseManifest(minimal('    command: x\n    count: 3\n    volumes: [{ volume: data, path: /data }]\n', 'volumes:\n  data: { sizeGiB: 1, access: shared }\n'))).not.toThrow();
   });
 
   it('rejects an unknown key, listing the allowed keys and the likely one', () => {

@@ -26,6 +26,7 @@ export function renderReceipt(r: Receipt, style: Style): string {
     `  workloads  ${changes(d.workloads)}`,
     `  endpoints  ${changes(d.endpoints)}`,
     `  volumes    ${changes(d.volumes)}`,
+    ...(r.notes ?? []).map((n) => `  ${style.yellow('note')}       ${n}`),
     '',
     'Next:',
     ...r.next.map((n) => `  ${n}`),

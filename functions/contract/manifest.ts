@@ -120,13 +120,13 @@ export const Workload = z
     volumes: z.array(VolumeMount).optional(),
     rollout: z
       .object({
-        maxSurge: z.number().int().min(0).max(100).optional().describe('New instances started per batch beyond the desired count. Default 1.'),
-        maxUnavailable: z.number().int().min(0).max(100).optional().describe('Old instances that may be stopped before their replacements are healthy. Default 0.'),
+        maxSurge: z.number().int().min(0).max(100).optional().describe('How many instances may run beyond the desired count during a rollout. Default 1; 0 stops an old instance before its replacement starts.'),
+        maxUnavailable: z.number().int().min(0).max(100).optional().describe('How many of the desired count may be unhealthy or stopped during a rollout. Default 0: every old instance serves until a new one is healthy.'),
       })
       .strict()
       .refine((r) => (r.maxSurge ?? 1) + (r.maxUnavailable ?? 0) > 0, { message: 'maxSurge and maxUnavailable cannot both be 0: the rollout could never make progress' })
       .optional()
-      .describe('How a deploy replaces instances: in batches of maxSurge + maxUnavailable.'),
+      .describe('How a rollout (deploy, rollback, scale vm) replaces instances: never more than count + maxSurge running, never fewer than count - maxUnavailable healthy.'),
   })
   .strict();
 
@@ -147,6 +147,10 @@ export const Endpoint = z
 export const Volume = z
   .object({
     sizeGiB: z.number().int().min(1).max(16384).describe('Size in GiB.'),
+    access: z
+      .enum(['single-writer', 'shared'], { message: 'must be "single-writer" (one instance at a time, the default) or "shared" (the app handles concurrent writers)' })
+      .optional()
+      .describe('single-writer (default): a workload mounting it runs one instance, and rollouts stop the old one before starting the new. shared: any number of instances mount it at once; the app must handle concurrent writers.'),
     zone: z
       .string()
       .regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, { message: 'must be an availability zone such as "eu-west-1a", or left out for a regional volume' })
@@ -220,6 +224,23 @@ function checkReferences(m: { workloads: Record<string, Workload>; endpoints?: R
     if (w.healthCheck?.path !== undefined && w.healthCheck.type !== 'http') {
       ctx.addIssue({ code: 'custom', path: ['workloads', name, 'healthCheck', 'path'], input: w.healthCheck.path, message: 'applies only to `type: http`; remove it or set `type: http`' });
     }
+    const singleWriter = (w.volumes ?? []).find((mount) => m.volumes?.[mount.volume] && (m.volumes[mount.volume].access ?? VOLUME_DEFAULTS.access) === 'single-writer')?.volume;
+    if (singleWriter && (w.count ?? WORKLOAD_DEFAULTS.count) > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workloads', name, 'count'],
+        input: w.count,
+        message: `is more than 1, but volume "${singleWriter}" is single-writer (one instance at a time); set \`volumes.${singleWriter}.access: shared\` if the app handles concurrent writers, or give each instance a volume of its own`,
+      });
+    }
+    if (singleWriter && (w.rollout?.maxSurge ?? 0) > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workloads', name, 'rollout', 'maxSurge'],
+        input: w.rollout?.maxSurge,
+        message: `must be 0 for a workload on single-writer volume "${singleWriter}": its rollouts stop the old instance before starting the new one; remove maxSurge, or set \`volumes.${singleWriter}.access: shared\``,
+      });
+    }
     (w.volumes ?? []).forEach((mount, i) => {
       if (!volumeNames.includes(mount.volume)) {
         ctx.addIssue({
@@ -270,4 +291,5 @@ function checkReferences(m: { workloads: Record<string, Workload>; endpoints?: R
 /** Defaults applied once, so every consumer sees the same effective values. */
 export const WORKLOAD_DEFAULTS = { cpu: 256, memory: 512, count: 1 } as const;
 export const ROLLOUT_DEFAULTS = { maxSurge: 1, maxUnavailable: 0 } as const;
+export const VOLUME_DEFAULTS = { access: 'single-writer' } as const;
 export const HEALTH_DEFAULTS = { intervalSeconds: 2, timeoutSeconds: 2, deadlineSeconds: 60, path: '/' } as const;

@@ -27,6 +27,8 @@ export interface DeployReceipt {
   configVersion: number;
   secretVersions: Record<string, number>;
   diff: ReleaseDiff;
+  /** What the rollout means beyond the diff: downtime for a single-writer volume, concurrent writers on a shared one. */
+  notes?: string[];
   next: string[];
 }
 
@@ -149,6 +151,8 @@ export interface ScaleReceipt {
   workload: string;
   previous: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
   desired: import('./api.ts').ScaleSettings & { count: number; cpu: number; memory: number };
+  /** Downtime the change means (replacing an instance on a single-writer volume). */
+  notes?: string[];
   next: string[];
 }
 

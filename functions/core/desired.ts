@@ -2,7 +2,7 @@
 // A workload's *revision* names what its instances run (release + every setting that needs a
 // restart to change); count is not part of it, so scaling the count touches no running instance.
 import { createHash } from 'node:crypto';
-import { WORKLOAD_DEFAULTS, type Endpoint, type Workload } from '../contract/manifest.ts';
+import { ROLLOUT_DEFAULTS, VOLUME_DEFAULTS, WORKLOAD_DEFAULTS, type Endpoint, type Volume, type Workload } from '../contract/manifest.ts';
 import type { ScaleSettings } from '../contract/api.ts';
 import type { Env, Release } from './model.ts';
 import type { InstanceStatus } from './ports.ts';
@@ -12,6 +12,15 @@ export interface DesiredWorkload {
   workload: Workload;
   count: number;
   revision: string;
+  /** How its rollouts go; a workload on a single-writer volume stops the old instance first. */
+  rollout: { maxSurge: number; maxUnavailable: number };
+  /** The single-writer volume it mounts, if any: it runs at most one instance. */
+  singleWriter?: string;
+}
+
+/** The first volume `w` mounts that only one instance may write at a time (the default access). */
+export function singleWriterVolume(w: Pick<Workload, 'volumes'>, volumes: Record<string, Volume> = {}): string | undefined {
+  return (w.volumes ?? []).find((m) => (volumes[m.volume]?.access ?? VOLUME_DEFAULTS.access) === 'single-writer')?.volume;
 }
 
 /** Counts toward a workload's instances: running, starting, or crashed with a restart coming. */
@@ -45,6 +54,10 @@ export function effectiveEndpoints(release: Release | undefined, env: Pick<Env, 
 export function desiredWorkloads(release: Release, scale: Record<string, ScaleSettings> = {}): DesiredWorkload[] {
   return Object.entries(release.manifest.workloads).map(([name, manifestWorkload]) => {
     const workload = effectiveWorkload(manifestWorkload, scale[name]);
-    return { name, workload, count: workload.count ?? WORKLOAD_DEFAULTS.count, revision: workloadRevision(release.id, workload) };
+    const singleWriter = singleWriterVolume(workload, release.manifest.volumes);
+    const rollout = singleWriter
+      ? { maxSurge: 0, maxUnavailable: 1 }
+      : { maxSurge: workload.rollout?.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge, maxUnavailable: workload.rollout?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable };
+    return { name, workload, count: workload.count ?? WORKLOAD_DEFAULTS.count, revision: workloadRevision(release.id, workload), rollout, ...(singleWriter ? { singleWriter } : {}) };
   });
 }

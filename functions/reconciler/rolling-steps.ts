@@ -3,11 +3,12 @@
 // revision at its desired count. Each step reads the actual instances, so a step can be repeated
 // (retries, recovery) without starting or stopping twice. Compensation converges back to the
 // previous desired state, in the reverse order of the forward steps.
-import { ROLLOUT_DEFAULTS, type Endpoint } from '../contract/manifest.ts';
+import type { Endpoint } from '../contract/manifest.ts';
 import type { ScaleSettings } from '../contract/api.ts';
 import { desiredWorkloads, effectiveEndpoints, isLive as live, type DesiredWorkload } from '../core/desired.ts';
 import type { Release } from '../core/model.ts';
 import type { EndpointTarget, EnvRef, InstanceStatus } from '../core/ports.ts';
+import { planBatch } from './batch-plan.ts';
 import { instanceSpec } from './instance-specs.ts';
 import { envOf, loadEnv, loadRelease, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
 
@@ -85,10 +86,24 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
       const { release, desired } = await forwardTarget(deps, op);
       const all = (await compute.list(env)).filter(live);
       const waitFor: string[] = [];
-      for (const dw of desired) {
+      const plans = desired.map((dw) => {
         const mine = all.filter((i) => i.workload === dw.name && i.revision === dw.revision);
-        const batch = Math.max(1, (dw.workload.rollout?.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge) + (dw.workload.rollout?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable));
-        const started = await startMissing(deps, env, release, dw, mine, batch);
+        const old = all.filter((i) => i.workload === dw.name && i.revision !== dw.revision);
+        const healthy = (i: InstanceStatus) => ({ id: i.id, healthy: i.state === 'healthy' });
+        return { dw, mine, plan: planBatch({ count: dw.count, ...dw.rollout, fresh: mine.map(healthy), old: old.sort(byStart).map(healthy) }) };
+      });
+      // maxSurge leaves no room: old instances leave traffic and stop before their replacements start.
+      const stopFirst = plans.flatMap((p) => p.plan.stopFirst);
+      if (stopFirst.length) {
+        const gone = new Set(stopFirst);
+        for (const endpoint of await deps.endpoints.list(env)) {
+          if (endpoint.targets.some((t) => gone.has(t.instance))) await deps.endpoints.setTargets(env, endpoint.name, endpoint.targets.filter((t) => !gone.has(t.instance)));
+        }
+        const why = plans.filter((p) => p.plan.stopFirst.length).map((p) => (p.dw.singleWriter ? `single-writer volume ${p.dw.singleWriter}: the old instance stops before the new one starts` : `maxSurge ${p.dw.rollout.maxSurge}, maxUnavailable ${p.dw.rollout.maxUnavailable}`));
+        await stopInstances(deps, op, 'StartNextBatch', stopFirst, why.join('; '));
+      }
+      for (const { dw, mine, plan } of plans) {
+        const started = plan.start > 0 ? await deps.compute.startInstances(await instanceSpec(deps, env, release, dw), plan.start) : [];
         if (started.length) {
           await events.record(env, { type: 'instances.starting', operationId: op.operationId, step: 'StartNextBatch', workload: dw.name, message: `starting ${started.length} of ${dw.count} ${dw.name} instance${dw.count === 1 ? '' : 's'} (${release.id}): ${started.join(', ')}` });
         }
@@ -117,9 +132,9 @@ export function createRollingSteps(deps: StepDeps): Record<string, Step> {
         const fresh = mine.filter((i) => i.revision === dw.revision && i.state === 'healthy').sort(byStart);
         const keepNew = fresh.slice(0, dw.count);
         stop.push(...fresh.slice(dw.count).map((i) => i.id));
-        // Old instances keep serving until enough new ones are healthy (maxUnavailable allows fewer).
-        const unavailable = dw.workload.rollout?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable;
-        const keepOldCount = Math.max(0, dw.count - unavailable - keepNew.length);
+        // One old instance leaves for each new one that is healthy; StartNextBatch stops old ones
+        // earlier only where maxSurge leaves no room, as far as maxUnavailable allows.
+        const keepOldCount = Math.max(0, dw.count - keepNew.length);
         const old = mine.filter((i) => i.revision !== dw.revision).sort((a, b) => Number(b.state === 'healthy') - Number(a.state === 'healthy') || byStart(a, b));
         const keepOld = old.slice(0, keepOldCount);
         stop.push(...old.slice(keepOldCount).map((i) => i.id));

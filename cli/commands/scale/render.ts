@@ -28,7 +28,7 @@ export async function submitScale(ctx: CommandContext, workload: string, setting
   if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
   else
     ctx.out.result({ receipt }, () =>
-      [`Scale of ${receipt.workload} accepted for ${receipt.env}; applying as ${receipt.operationId}`, `  from  ${describe(receipt.previous)}`, `  to    ${describe(receipt.desired)}`, '', 'Next:', ...receipt.next.map((n) => `  ${n}`)].join('\n'),
+      [`Scale of ${receipt.workload} accepted for ${receipt.env}; applying as ${receipt.operationId}`, `  from  ${describe(receipt.previous)}`, `  to    ${describe(receipt.desired)}`, ...(receipt.notes ?? []).map((n) => `  note  ${n}`), '', 'Next:', ...receipt.next.map((n) => `  ${n}`)].join('\n'),
     );
   if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
 }

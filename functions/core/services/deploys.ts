@@ -4,6 +4,7 @@ import type { Manifest } from '../../contract/manifest.ts';
 import { parseManifest } from '../../contract/parse-manifest.ts';
 import type { DeployReceipt } from '../../contract/responses.ts';
 import { assertNoMissingConfig, findMissingConfig } from '../config-gate.ts';
+import { singleWriterVolume } from '../desired.ts';
 import { diffConfig, diffManifests, diffSecretVersions, type ReleaseDiff } from '../diff.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { releaseId as toReleaseId } from '../ids.ts';
@@ -12,6 +13,7 @@ import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel, startOperation } from './operations.ts';
+import { downtimeNote } from './scale.ts';
 
 export { envLabel };
 
@@ -43,7 +45,7 @@ export async function deploy(deps: PlatformDeps, ref: EnvRef, request: DeployReq
   const previous = env.currentReleaseId ? await store.getRelease(ref, env.currentReleaseId) : undefined;
   const secretVersions = Object.fromEntries(Object.values(bundles).map((b) => [b.bundle, b.version]));
   const target = { manifest, artifactDigest, configVersion: config?.version ?? 0, secretVersions };
-  const base = { env: envLabel(ref), previousReleaseId: previous?.id ?? null, artifactDigest, configVersion: target.configVersion, secretVersions, diff: await releaseDiff(deps, ref, previous, target) };
+  const base = { env: envLabel(ref), previousReleaseId: previous?.id ?? null, artifactDigest, configVersion: target.configVersion, secretVersions, diff: await releaseDiff(deps, ref, previous, target), ...volumeNotes(manifest, previous !== undefined) };
 
   if (request.dryRun) {
     const latest = await store.latestRelease(ref);
@@ -100,8 +102,22 @@ export async function rollback(deps: PlatformDeps, ref: EnvRef, request: { relea
     configVersion: target.configVersion,
     secretVersions: target.secretVersions,
     diff,
+    ...volumeNotes(target.manifest, true),
     next: followUps(operationId),
   };
+}
+
+/** What a rollout means for the volumes the release's workloads mount, said on the receipt. */
+function volumeNotes(manifest: Manifest, replacing: boolean): { notes?: string[] } {
+  const notes: string[] = [];
+  for (const [name, w] of Object.entries(manifest.workloads)) {
+    const singleWriter = singleWriterVolume(w, manifest.volumes);
+    if (singleWriter && replacing) notes.push(`${name}: ${downtimeNote(singleWriter)}`);
+    for (const mount of w.volumes ?? []) {
+      if (manifest.volumes?.[mount.volume]?.access === 'shared') notes.push(`${name}: volume ${mount.volume} is shared: several instances (and old and new ones during a rollout) write to it at once; the app must handle concurrent writers`);
+    }
+  }
+  return notes.length ? { notes } : {};
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { ScaleSettings } from '../../contract/api.ts';
 import type { ScaleReceipt } from '../../contract/responses.ts';
 import { FARGATE_MEMORY, WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
-import { effectiveWorkload } from '../desired.ts';
+import { effectiveWorkload, singleWriterVolume } from '../desired.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
@@ -27,6 +27,15 @@ export async function scale(deps: PlatformDeps, ref: EnvRef, request: { workload
   };
   const desired = effective(after);
   validate(desired, request.workload);
+  const singleWriter = singleWriterVolume(manifestWorkload, release.manifest.volumes);
+  if (singleWriter && (desired.count > 1 || (desired.max ?? 0) > 1)) {
+    const field = desired.count > 1 ? 'count' : 'max';
+    throw new InvalidInputError(
+      'single-writer-volume',
+      `${field} ${desired[field]} would run ${request.workload} more than once, but it mounts volume "${singleWriter}", which is single-writer (one instance at a time); set \`volumes.${singleWriter}.access: shared\` in berth.yaml and deploy if the app handles concurrent writers, or give each instance a volume of its own`,
+      { details: { path: `settings.${field}`, value: desired[field], volume: singleWriter }, next: [`berth scale count 1 --workload ${request.workload}`] },
+    );
+  }
   const operationId = await startOperation(
     deps,
     env,
@@ -38,7 +47,8 @@ export async function scale(deps: PlatformDeps, ref: EnvRef, request: { workload
     },
     actor,
   );
-  return { accepted: true, env: envLabel(ref), operationId, workload: request.workload, previous: effective(before), desired, next: [`berth wait ${operationId}`, 'berth status'] };
+  const notes = singleWriter && (desired.cpu !== effective(before).cpu || desired.memory !== effective(before).memory) ? [downtimeNote(singleWriter)] : [];
+  return { accepted: true, env: envLabel(ref), operationId, workload: request.workload, previous: effective(before), desired, ...(notes.length ? { notes } : {}), next: [`berth wait ${operationId}`, 'berth status'] };
 }
 
 function validate(s: ScaleSettings & { count: number; cpu: number; memory: number }, workload: string): void {
@@ -50,4 +60,9 @@ function validate(s: ScaleSettings & { count: number; cpu: number; memory: numbe
   if (s.min !== undefined && s.max !== undefined && s.min > s.max) throw new InvalidInputError('scale-range-invalid', `min ${s.min} is above max ${s.max}`, { details: { path: 'settings.min', value: s.min } });
   if (s.min !== undefined && s.count < s.min) throw new InvalidInputError('count-below-min', `count ${s.count} is below min ${s.min}; raise the count or lower min`, { details: { path: 'settings.count', value: s.count } });
   if (s.max !== undefined && s.count > s.max) throw new InvalidInputError('count-above-max', `count ${s.count} is above max ${s.max}; lower the count or raise max`, { details: { path: 'settings.count', value: s.count } });
+}
+
+/** What a receipt says when replacing an instance means stopping it first. */
+export function downtimeNote(volume: string): string {
+  return `brief downtime: single-writer volume ${volume} (the old instance stops before the new one starts)`;
 }
