@@ -172,6 +172,19 @@ describe('EcsComputeDriver.startInstances', () => {
     });
   });
 
+  it('never doubles a single-writer volume\'s task: maximumPercent 100, minimumHealthyPercent 0, and no second task', async () => {
+    firstUse();
+    await driver().startInstances(spec({ singleWriter: 'data' }), 1);
+    expect(ecs.commandCalls(CreateServiceCommand)[0].args[0].input.deploymentConfiguration).toMatchObject({ maximumPercent: 100, minimumHealthyPercent: 0 });
+    await expect(driver().startInstances(spec({ singleWriter: 'data' }), 2)).rejects.toMatchObject({ category: 'invalid-input', code: 'single-writer-volume' });
+  });
+
+  it('lets a shared volume\'s service surge: maximumPercent 200, minimumHealthyPercent 100', async () => {
+    firstUse();
+    await driver().startInstances(spec(), 1);
+    expect(ecs.commandCalls(CreateServiceCommand)[0].args[0].input.deploymentConfiguration).toMatchObject({ maximumPercent: 200, minimumHealthyPercent: 100 });
+  });
+
   it('raises the desired count of an existing service and returns only the tasks that appeared', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { status: 'ACTIVE', taskDefinitionArn: 'arn:td:1' } });
     ecs.on(DescribeServicesCommand).resolves({ services: [{ status: 'ACTIVE', desiredCount: 1 }] });

@@ -79,6 +79,8 @@ export interface InstanceSpec {
   secretBundles: Record<string, Record<string, string>>;
   /** Volume name → directory (embedded) for the workload's mounts. */
   volumeDirs: Record<string, string>;
+  /** The single-writer volume the workload mounts: never more than one instance of it runs. */
+  singleWriter?: string;
 }
 
 /** Events the compute driver reports (crash, restart, health change); they become Berth events. */

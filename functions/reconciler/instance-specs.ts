@@ -30,5 +30,6 @@ export async function instanceSpec(deps: StepDeps, env: EnvRef, release: Release
     environment: { ...(desired.workload.env ?? {}), ...(config?.values ?? {}) },
     secretBundles,
     volumeDirs,
+    ...(desired.singleWriter ? { singleWriter: desired.singleWriter } : {}),
   };
 }

@@ -75,6 +75,7 @@ export class EcsComputeDriver implements ComputeDriver {
 
   async startInstances(spec: InstanceSpec, count: number): Promise<string[]> {
     if (count <= 0) return [];
+    if (spec.singleWriter && count > 1) throw singleWriterRefusal(spec, count);
     const name = serviceName(spec.env, spec.workloadName, spec.revision);
     const volumes = volumeRefs(spec);
     const subnets = this.subnetsFor(spec, volumes);
@@ -88,6 +89,7 @@ export class EcsComputeDriver implements ComputeDriver {
     } else {
       // Tasks ECS is still launching count toward the batch, so a repeated step does not double it.
       const desiredCount = Math.max(service.desiredCount ?? 0, before.size + count);
+      if (spec.singleWriter && desiredCount > 1) throw singleWriterRefusal(spec, desiredCount);
       const { tags: _tags, ...settings } = this.serviceSettings(spec);
       await attempt(`scale ECS service ${name}`, () => this.ecs.send(new UpdateServiceCommand({ ...settings, service: name, desiredCount })));
     }
@@ -178,8 +180,9 @@ export class EcsComputeDriver implements ComputeDriver {
       deploymentConfiguration: {
         // Rollback is Berth's (a state machine's compensation), so ECS only stops relaunching failing tasks.
         deploymentCircuitBreaker: { enable: true, rollback: false },
-        maximumPercent: 200,
-        minimumHealthyPercent: 100,
+        // A single-writer volume's task is never doubled, not even while ECS replaces it: the old
+        // one stops first (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_definition_parameters.html#sd-deploymentconfiguration).
+        ...(spec.singleWriter ? { maximumPercent: 100, minimumHealthyPercent: 0 } : { maximumPercent: 200, minimumHealthyPercent: 100 }),
       },
       enableExecuteCommand: true,
       propagateTags: 'SERVICE' as const,
@@ -295,4 +298,10 @@ function volumeRefs(spec: InstanceSpec): Record<string, EfsVolumeRef> {
 function notInEnv(env: EnvRef, id: string): NotFoundError {
   const where = `${env.org}/${env.project}/${env.app}/${env.env}`;
   return new NotFoundError('instance-not-found', `instance ${id} is not running in ${where}; list the env's instances to pick one`, { details: { instance: id, env }, next: ['berth status'] });
+}
+
+function singleWriterRefusal(spec: InstanceSpec, count: number): InvalidInputError {
+  return new InvalidInputError('single-writer-volume', `workload "${spec.workloadName}" would run ${count} tasks on single-writer volume "${spec.singleWriter}"; one task at a time may mount it: set \`volumes.${spec.singleWriter}.access: shared\` if the app handles concurrent writers`, {
+    details: { workload: spec.workloadName, volume: spec.singleWriter, count },
+  });
 }
