@@ -104,6 +104,21 @@ stage_inner() {
     fi
   done
 
+  # Programs look their uid up (getpwuid): initdb, ssh, many a shell prompt. The sandbox's uid has
+  # no entry on the host, so the instance's /etc/passwd and /etc/group are the host's plus one.
+  run_uid=${DROP_UID:-$USERNS_UID}
+  for db in passwd group; do
+    if [ -f "/etc/$db" ] && ! grep -q "^[^:]*:[^:]*:$run_uid:" "/etc/$db"; then
+      cat "/etc/$db" >"$SCRATCH/$db"
+      if [ "$db" = passwd ]; then
+        echo "app:x:$run_uid:$run_uid:Berth instance:/tmp:/bin/sh" >>"$SCRATCH/$db"
+      else
+        echo "app:x:$run_uid:" >>"$SCRATCH/$db"
+      fi
+      bind_ro "$SCRATCH/$db" "$ROOT/etc/$db"
+    fi
+  done
+
   mkdir "$ROOT/proc" "$ROOT/dev" "$ROOT/tmp" "$ROOT/run"
   mount -t proc -o nosuid,nodev,noexec proc "$ROOT/proc"
   mount --bind -- "$SCRATCH/tmp" "$ROOT/tmp"
