@@ -79,6 +79,12 @@ export class LocalArtifactStore implements ArtifactStore {
       });
     }
     await mkdir(dirname(target), { recursive: true });
+    // Node takes a script's module type from the nearest package.json above it. Unsandboxed, a
+    // release runs from this dir, perhaps inside the platform's own checkout ("type": "module"):
+    // an empty one here ends the search, so a release without its own behaves as it does alone.
+    await writeFile(join(dirname(target), 'package.json'), '{}\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
     const temp = join(this.dir, 'unpacked', `.tmp-${hex}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(temp);

@@ -1,0 +1,141 @@
+// Issue 13: a shared volume is explicit and allows many writers; releases are immutable (an exec
+// that edits the code changes nothing beyond its own instance's run); an app without a
+// package.json runs as CommonJS even when the platform's data dir sits under an ESM project.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvRef } from '../functions/core/ports.ts';
+import { createReadyEnv, envPath, freePort, httpGet, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
+
+const SHARED: EnvRef = { org: 'acme', project: 'shop', app: 'tally', env: 'prod' };
+const PLAIN: EnvRef = { org: 'acme', project: 'shop', app: 'plain', env: 'prod' };
+
+// Each instance appends its id to one file on the shared volume and answers with the file.
+const TALLY = `import { createServer } from 'node:http';
+import { appendFileSync, readFileSync } from 'node:fs';
+const file = process.env.BERTH_VOLUME_DATA + '/tally';
+appendFileSync(file, process.env.BERTH_INSTANCE_ID + '\\n');
+createServer((req, res) => res.end(readFileSync(file, 'utf8'))).listen(Number(process.env.PORT));
+`;
+
+// CommonJS with no package.json of its own: \`require\` must work.
+const COMMONJS = `const http = require('node:http');
+const fs = require('node:fs');
+http.createServer((req, res) => res.end(fs.readFileSync(__dirname + '/message.txt', 'utf8'))).listen(Number(process.env.PORT));
+`;
+
+let dir: string;
+let ops: OpsPlatform;
+let tallyPort: number;
+let plainPort: number;
+
+async function applied(res: { status: number; body: Record<string, any>; text: string }): Promise<Record<string, any>> {
+  expect(res.status, res.text).toBe(202);
+  await ops.platform.orchestrator.idle();
+  const op = (await ops.call('GET', `${envPath(refOf(res.body.receipt.env))}/operations/${res.body.receipt.operationId}`)).body.operation;
+  expect(op.status, JSON.stringify(op.error)).toBe('succeeded');
+  return res.body.receipt;
+}
+
+function refOf(label: string): EnvRef {
+  const [org, project, app, env] = label.split('/');
+  return { org, project, app, env };
+}
+
+async function execIn(ref: EnvRef, instance: string, argv: string[]): Promise<{ code: number; stdout: string }> {
+  const res = await ops.call('POST', `${envPath(ref)}/exec-sessions`, { instance, argv, tty: false });
+  expect(res.status, res.text).toBe(201);
+  const ws = new WebSocket(`${ops.platform.url.replace(/^http/, 'ws')}${res.body.session.channel.path}`);
+  let stdout = '';
+  const code = await new Promise<number>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'start', argv })));
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString());
+      if (m.type === 'stdout') stdout += Buffer.from(m.data, 'base64').toString();
+      if (m.type === 'exit') resolve(m.code);
+    });
+  });
+  return { code, stdout };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-access-'));
+  // The data dir under an ESM project, as `npm start` in the checkout puts it.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  ops = await startOpsPlatform(join(dir, 'home'));
+  await createReadyEnv(ops, SHARED);
+  await createReadyEnv(ops, PLAIN);
+  tallyPort = await freePort();
+  plainPort = await freePort();
+}, 60_000);
+
+afterAll(async () => {
+  await ops?.platform.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a shared volume', () => {
+  it('runs several instances on it at once, says the app must handle concurrent writers, and scales further', async () => {
+    const digest = await uploadApp(ops, SHARED.org, join(dir, 'tally'), TALLY);
+    const manifest = `app: tally
+workloads:
+  web:
+    command: ["node", "server.mjs"]
+    count: 2
+    ports: [8080]
+    healthCheck: { type: http, path: /, intervalSeconds: 0.2 }
+    volumes: [{ volume: data, path: /data }]
+endpoints:
+  web: { workload: web, port: ${tallyPort}, targetPort: 8080 }
+volumes:
+  data: { sizeGiB: 1, access: shared }
+`;
+    const receipt = await applied(await ops.call('POST', `${envPath(SHARED)}/deploys`, { manifest, artifactDigest: digest }));
+    expect(receipt.notes).toEqual([expect.stringContaining('volume data is shared')]);
+    await applied(await ops.call('POST', `${envPath(SHARED)}/scale`, { workload: 'web', settings: { count: 3 } }));
+    const instances = await ops.platform.deps.compute.list(SHARED);
+    expect(instances.map((i) => i.state)).toEqual(['healthy', 'healthy', 'healthy']);
+    const tally = (await httpGet(tallyPort)).body.trim().split('\n').sort();
+    expect(tally).toEqual(instances.map((i) => i.id).sort());
+  });
+});
+
+describe('a release', () => {
+  let digest: string;
+  let releaseDir: string;
+
+  it('runs CommonJS without a package.json, even with the data dir under an ESM project', async () => {
+    const appDir = join(dir, 'plain');
+    mkdirSync(appDir);
+    writeFileSync(join(appDir, 'server.js'), COMMONJS);
+    writeFileSync(join(appDir, 'message.txt'), 'original code');
+    digest = await uploadApp(ops, PLAIN.org, appDir, '// unused\n');
+    releaseDir = join(dir, 'home', 'artifacts', 'unpacked', digest.replace(/^sha256:/, ''));
+    const manifest = `app: plain
+workloads:
+  web:
+    command: ["node", "server.js"]
+    ports: [8080]
+    healthCheck: { type: http, path: /, intervalSeconds: 0.2 }
+endpoints:
+  web: { workload: web, port: ${plainPort}, targetPort: 8080 }
+`;
+    await applied(await ops.call('POST', `${envPath(PLAIN)}/deploys`, { manifest, artifactDigest: digest }));
+    expect((await httpGet(plainPort)).body).toBe('original code');
+  });
+
+  it('is immutable: an exec that edits its files changes nothing once the instance restarts', async () => {
+    const [instance] = await ops.platform.deps.compute.list(PLAIN);
+    // Release files are read-only to the instance's uid; replacing one is possible in its own layer.
+    const edit = await execIn(PLAIN, instance.id, ['sh', '-c', 'rm -f message.txt && echo tampered > message.txt && cat message.txt']);
+    expect(edit).toEqual({ code: 0, stdout: 'tampered\n' });
+    // The release on disk is untouched; the edit lived in the instance's own writable layer.
+    expect(readFileSync(join(releaseDir, 'message.txt'), 'utf8')).toBe('original code');
+    // A replacement (here a new size) starts from the release again.
+    await applied(await ops.call('POST', `${envPath(PLAIN)}/scale`, { workload: 'web', settings: { cpu: 512, memory: 1024 } }));
+    expect((await httpGet(plainPort)).body).toBe('original code');
+  });
+});
