@@ -234,7 +234,7 @@ describe('EcsComputeDriver health', () => {
 
   it.each([
     [{ stopCode: 'TaskFailedToStart' as const, stoppedReason: 'ResourceInitializationError: failed to configure ENI' }, 'capacity'],
-    [{ stopCode: 'EssentialContainerExited' as const, stoppedReason: 'Essential container in task exited' }, 'image-pull'],
+    [{ stopCode: 'EssentialContainerExited' as const, stoppedReason: 'Essential container in task exited' }, 'health-check'],
     [{ stopCode: 'ServiceSchedulerInitiated' as const, stoppedReason: 'Task failed container health checks' }, 'health-check'],
     [{ stopCode: 'EssentialContainerExited' as const, stoppedReason: 'OutOfMemoryError: Container killed due to memory usage' }, 'capacity'],
   ])('a task stopped with %o fails the wait with %s', async (stop, category) => {

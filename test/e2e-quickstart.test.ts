@@ -133,14 +133,14 @@ describe('quick start through the CLI', () => {
     expect(all.stdout).toMatch(new RegExp(`acme/shop/hello/prod\\s+web\\s+\\[::1\\]:${port}\\s+web:8080 \\(1 target\\)\\s+IPv6 only`));
   });
 
-  it('fails a release whose command cannot start with image-pull, keeps rel-1 serving, and says what to do', async () => {
+  it('fails a release whose command exits at start with health-check, keeps rel-1 serving, and says what to do', async () => {
     const manifest = parse(readFileSync(join(appDir, 'berth.yaml'), 'utf8'));
     manifest.workloads.web.command = ['node', 'missing.js'];
     writeFileSync(join(appDir, 'berth.yaml'), stringify(manifest));
     const r = await berth(['deploy', '--wait']);
-    expect(r.code).toBe(8);
+    expect(r.code).toBe(7);
     expect(r.stdout).toContain('Release rel-2 accepted');
-    expect(r.stderr).toContain('Error (image-pull)');
+    expect(r.stderr).toContain('Error (health-check)');
     expect(r.stderr).toContain('failed at step WaitForBatchHealthy');
     expect(r.stderr).toMatch(/berth logs --instance i-[0-9a-f]{8}/);
     expect(r.stderr).toContain('Cannot find module');
@@ -155,6 +155,6 @@ describe('quick start through the CLI', () => {
     expect(releases.releases.map((x: { id: string; status: string }) => `${x.id}:${x.status}`)).toEqual(['rel-2:failed', 'rel-1:active']);
     const status = JSON.parse((await berth(['status', '--json'])).stdout);
     expect(status).toMatchObject({ currentReleaseId: 'rel-1', desiredReleaseId: 'rel-1', converged: true });
-    expect(status.lastOperation.error).toMatchObject({ category: 'image-pull', step: 'WaitForBatchHealthy' });
+    expect(status.lastOperation.error).toMatchObject({ category: 'health-check', step: 'WaitForBatchHealthy' });
   });
 });

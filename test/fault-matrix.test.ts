@@ -147,13 +147,13 @@ describe('deploy machine: a fault in each forward Task is compensated', () => {
     expect(release.status).toBe('failed');
   });
 
-  it('a release whose server exits at start fails with image-pull at WaitForBatchHealthy (a real failure)', async () => {
+  it('a release whose server exits at start fails with health-check at WaitForBatchHealthy (a real failure)', async () => {
     const before = await snapshot(PROD);
     const receipt = await deployVariant(PROD, serverSource('exits', { exitAtStart: true }));
     await ops.platform.orchestrator.idle();
-    const row = { machine: 'deploy', state: 'WaitForBatchHealthy', category: 'image-pull', outcome: 'assertions failed' };
+    const row = { machine: 'deploy', state: 'WaitForBatchHealthy', category: 'health-check', outcome: 'assertions failed' };
     matrix.push(row);
-    row.outcome = `(real: process.exit(1)) ${await expectCompensated('deploy', PROD, receipt.operationId, 'WaitForBatchHealthy', 'image-pull', before, receipt.releaseId)}`;
+    row.outcome = `(real: process.exit(1)) ${await expectCompensated('deploy', PROD, receipt.operationId, 'WaitForBatchHealthy', 'health-check', before, receipt.releaseId)}`;
     const op = (await ops.call('GET', `${envPath(PROD)}/operations/${receipt.operationId}`)).body.operation;
     expect(op.error.message).toContain('exited with code 1 before it became healthy');
     expect(op.error.message).toContain('refusing to start');

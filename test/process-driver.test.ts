@@ -196,10 +196,10 @@ describe('ProcessDriver', () => {
     expect((await driver.list(env))[0]).toMatchObject({ id, state: 'crashed', restarts: 0 });
   });
 
-  it('rejects waitHealthy with image-pull naming the exit code and stderr when the process exits before it is healthy', async () => {
+  it('rejects waitHealthy with health-check naming the exit code and stderr when the process exits before it is healthy', async () => {
     const [id] = await driver.startInstances(spec({ command: 'echo "cannot open config.yml" >&2; exit 3' }), 1);
     const err = await failure(driver.waitHealthy(env, [id]));
-    expect(err.category).toBe('image-pull');
+    expect(err).toMatchObject({ category: 'health-check', code: 'exited-before-healthy' });
     expect(err.message).toContain(id);
     expect(err.message).toContain('exited with code 3');
     expect(err.message).toContain('cannot open config.yml');

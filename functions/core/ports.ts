@@ -99,8 +99,8 @@ export interface ComputeDriver {
   startInstances(spec: InstanceSpec, count: number): Promise<string[]>;
   /**
    * Resolves when every listed instance passed its health check; rejects with a BerthError
-   * (`image-pull` when the command cannot start or exits before it is healthy, `health-check`
-   * when it is not healthy by the workload's deadline).
+   * (`image-pull` when the command cannot start, `health-check` when it exits before it is
+   * healthy or is not healthy by the workload's deadline, `capacity` when it ran out of memory).
    */
   waitHealthy(env: EnvRef, instanceIds: string[]): Promise<void>;
   /** Stops instances (SIGTERM, then SIGKILL after a grace period); resolves when they are gone. */

@@ -94,7 +94,7 @@ export function stoppedTaskError(task: Task): BerthError {
   }
   if (task.stopCode === 'EssentialContainerExited' || task.stopCode === 'TaskFailedToStart') {
     const exit = app?.exitCode !== undefined ? ` (exit code ${app.exitCode})` : '';
-    return new ImagePullError('command-failed', `${what} exited before it became healthy${exit}: ${text}; its last log lines say why`, options);
+    return new HealthCheckError('exited-before-healthy', `${what} exited before it became healthy${exit}: ${text}; its last log lines say why`, options);
   }
   if (task.stopCode === 'UserInitiated' || task.stopCode === 'ServiceSchedulerInitiated') {
     return new ConflictError('instance-stopped', `${what} was stopped while waiting for it to become healthy (${text}); another change to the env is probably under way`, { ...options, next: ['berth status'] });

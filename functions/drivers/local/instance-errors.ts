@@ -29,22 +29,32 @@ export function spawnFailure(instance: Instance, err: NodeJS.ErrnoException): Im
 const SANDBOX_FAILED = 125;
 const NOT_FOUND = 127;
 
-export function exitedFailure(instance: Instance, code: number | null, signal: NodeJS.Signals | null, sandboxed = false): ImagePullError {
+/**
+ * An instance that exited before it was ever healthy: `health-check` (the release did not come
+ * up; nothing was pulled), except a command the sandbox cannot find, which is the release's
+ * content, as a missing executable in an image is (`image-pull`, like `spawnFailure`).
+ */
+export function exitedFailure(instance: Instance, code: number | null, signal: NodeJS.Signals | null, sandboxed = false): HealthCheckError | ImagePullError {
   const { workload, workloadName } = instance.spec;
   const command = commandText(workload.command);
   const stderr = instance.stderrTail.length ? `last stderr lines:\n  ${instance.stderrTail.join('\n  ')}` : 'it wrote nothing to stderr';
-  const hint =
-    !sandboxed || signal
-      ? ''
-      : code === NOT_FOUND
-        ? `; "${argv(workload.command)[0]}" was not found in the release (/app) or on the sandbox's PATH (the system's /usr/bin and /bin); use a path relative to the release, e.g. ./server, or a program the machine has installed`
-        : code === SANDBOX_FAILED && instance.stderrTail.some((l) => l.startsWith('berth sandbox:'))
-          ? '; the sandbox could not be set up (see the stderr lines), which is a fault of the platform or the machine rather than of the release'
-          : '';
-  return new ImagePullError('command-failed', `instance ${instance.id} of workload "${workloadName}" ${exitText(code, signal)} before it became healthy (command \`${command}\`)${hint}; ${stderr}`, {
+  const options = {
     details: { instance: instance.id, workload: workloadName, command, exitCode: code, signal, stderr: [...instance.stderrTail] },
     next: [`berth logs --instance ${instance.id}`],
-  });
+  };
+  const notFound = sandboxed && !signal && code === NOT_FOUND && instance.stderrTail.some((l) => /No such file or directory|not found/.test(l));
+  if (notFound) {
+    return new ImagePullError(
+      'command-failed',
+      `instance ${instance.id} of workload "${workloadName}" could not run \`${command}\`: "${argv(workload.command)[0]}" was found neither in the release (/app) nor on the sandbox's PATH (the system's /usr/bin and /bin); use a path relative to the release, e.g. ./server, or a program the machine has installed; ${stderr}`,
+      options,
+    );
+  }
+  const hint =
+    sandboxed && !signal && code === SANDBOX_FAILED && instance.stderrTail.some((l) => l.startsWith('berth sandbox:'))
+      ? '; the sandbox could not be set up (see the stderr lines), which is a fault of the platform or the machine rather than of the release'
+      : '';
+  return new HealthCheckError('exited-before-healthy', `instance ${instance.id} of workload "${workloadName}" ${exitText(code, signal)} before it became healthy (command \`${command}\`)${hint}; ${stderr}`, options);
 }
 
 export function outOfMemory(instance: Instance): CapacityError {
