@@ -15,7 +15,7 @@ const firstLine = (text: string) => {
 };
 
 interface OperationBody {
-  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; error?: { category: string; code: string; message: string; step: string; next: string[] } };
+  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; scaleChange?: { workload: string; settings: { count?: number; min?: number; max?: number; cpu?: number; memory?: number } }; error?: { category: string; code: string; message: string; step: string; next: string[] } };
 }
 
 export type EventItem = BerthEvent;
@@ -91,6 +91,28 @@ async function finish(ctx: CommandContext, operation: OperationBody['operation']
     code: error.code,
     message: `${operation.id} failed at step ${error.step}: ${message}`,
     details: { operationId: operation.id, step: error.step },
-    next: [...error.next, 'berth releases', `berth deploy (retry after fixing)`],
+    next: [...error.next, ...retryHints(operation)],
   });
+}
+
+/** What to run again after fixing the cause: the kind of command that failed, not always deploy. */
+function retryHints(operation: OperationBody['operation']): string[] {
+  switch (operation.kind) {
+    case 'deploy':
+      return ['berth releases', 'berth deploy (retry after fixing)'];
+    case 'rollback':
+      return ['berth releases', `berth rollback ${operation.releaseId ?? ''} (retry after fixing)`.replace('  ', ' ')];
+    case 'scale': {
+      const change = operation.scaleChange;
+      if (!change) return ['berth status', 'berth scale … (retry after fixing; the previous scale is back in place)'];
+      const { workload, settings: s } = change;
+      const vm = s.cpu !== undefined || s.memory !== undefined ? `berth scale vm --workload ${workload}${s.cpu !== undefined ? ` --cpu ${s.cpu}` : ''}${s.memory !== undefined ? ` --memory ${s.memory}` : ''}` : undefined;
+      const count = s.count !== undefined ? `berth scale count ${s.count} --workload ${workload}` : undefined;
+      return ['berth status', `${[vm, count].filter(Boolean).join('; ') || `berth scale … --workload ${workload}`} (retry after fixing; the previous scale is back in place)`];
+    }
+    case 'reconcile':
+      return ['berth releases', 'berth rollback (to the last release that was live)'];
+    default:
+      return ['berth events', `berth ${operation.kind} … (retry after fixing)`];
+  }
 }
