@@ -139,3 +139,77 @@ endpoints:
     expect((await httpGet(plainPort)).body).toBe('original code');
   });
 });
+
+describe('restoring a volume', () => {
+  const NOTES: EnvRef = { org: 'acme', project: 'shop', app: 'notes', env: 'prod' };
+  // Answers with the note on its volume; POST replaces it.
+  const SERVER = `import { createServer } from 'node:http';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+const note = process.env.BERTH_VOLUME_DATA + '/note.txt';
+createServer((req, res) => {
+  if (req.method === 'POST') { let b = ''; req.on('data', (d) => (b += d)); req.on('end', () => { writeFileSync(note, b); res.end('stored'); }); return; }
+  res.end(existsSync(note) ? readFileSync(note, 'utf8') : '-');
+}).listen(Number(process.env.PORT));
+`;
+  let port: number;
+  const post = (body: string) => fetch(`http://[::1]:${port}/`, { method: 'POST', body }).then((r) => r.text());
+  const volumePath = (suffix = '') => `${envPath(NOTES)}/volumes/data${suffix}`;
+
+  beforeAll(async () => {
+    await createReadyEnv(ops, NOTES);
+    port = await freePort();
+    const digest = await uploadApp(ops, NOTES.org, join(dir, 'notes'), SERVER);
+    const manifest = `app: notes
+workloads:
+  web:
+    command: ["node", "server.mjs"]
+    ports: [8080]
+    healthCheck: { type: http, path: /, intervalSeconds: 0.2 }
+    volumes: [{ volume: data, path: /data }]
+endpoints:
+  web: { workload: web, port: ${port}, targetPort: 8080 }
+volumes:
+  data: { sizeGiB: 1 }
+`;
+    await applied(await ops.call('POST', `${envPath(NOTES)}/deploys`, { manifest, artifactDigest: digest }));
+  }, 60_000);
+
+  it('brings back the snapshot\'s data, with the writer stopped meanwhile; a --stop snapshot says it is consistent', async () => {
+    expect(await post('before')).toBe('stored');
+    const snap = await applied(await ops.call('POST', volumePath('/snapshots'), { stop: true }));
+    expect(snap.notes).toEqual(['the workloads that mount data stop until the copy is done']);
+    const running = await ops.call('POST', volumePath('/snapshots'), {});
+    await applied(running);
+    const snapshots = (await ops.call('GET', volumePath())).body.volume.snapshots;
+    expect(snapshots.map((s: { consistency: string }) => s.consistency)).toEqual(['stopped', 'crash-consistent']);
+    expect((await httpGet(port)).body).toBe('before');
+
+    expect(await post('after')).toBe('stored');
+    const before = (await ops.platform.deps.compute.list(NOTES)).map((i) => i.id);
+    const restore = await applied(await ops.call('POST', volumePath('/restores'), { snapshot: snap.snapshotId }));
+    expect(restore).toMatchObject({ action: 'restore', snapshotId: snap.snapshotId, notes: ['the workloads that mount data stop until the restore is done'] });
+    expect((await httpGet(port)).body).toBe('before');
+    // A new instance: the one that had the volume open was stopped first.
+    const after = await ops.platform.deps.compute.list(NOTES);
+    expect(after.map((i) => i.state)).toEqual(['healthy']);
+    expect(before).not.toContain(after[0].id);
+  });
+
+  it('refuses an unknown snapshot, and undoes a restore that fails halfway, the data as it was', async () => {
+    const unknown = await ops.call('POST', volumePath('/restores'), { snapshot: 'snap-0000000000' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ category: 'not-found', code: 'snapshot-not-found' });
+
+    expect(await post('current')).toBe('stored');
+    // A snapshot whose copy is gone from disk: the restore fails after the writer stopped.
+    const snap = await applied(await ops.call('POST', volumePath('/snapshots'), {}));
+    rmSync(join(dir, 'home', 'volumes', NOTES.org, NOTES.project, NOTES.app, NOTES.env, '.snapshots', 'data', snap.snapshotId), { recursive: true });
+    const r = await ops.call('POST', volumePath('/restores'), { snapshot: snap.snapshotId });
+    expect(r.status).toBe(202);
+    await ops.platform.orchestrator.idle();
+    const op = (await ops.call('GET', `${envPath(NOTES)}/operations/${r.body.receipt.operationId}`)).body.operation;
+    expect(op).toMatchObject({ status: 'failed', error: { category: 'not-found', code: 'snapshot-not-found', step: 'ApplyVolumeChange' } });
+    expect((await httpGet(port)).body).toBe('current');
+    expect((await ops.platform.deps.compute.list(NOTES)).map((i) => i.state)).toEqual(['healthy']);
+  });
+});

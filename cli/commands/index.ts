@@ -50,6 +50,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'volumes create', summary: 'Create a persistent volume (regional, or pinned to one zone); mount it in berth.yaml', load: () => import('./volumes/create.ts') },
   { command: 'volumes resize', summary: 'Grow a volume (volumes never shrink)', load: () => import('./volumes/resize.ts') },
   { command: 'volumes snapshot', summary: 'Take a snapshot of a volume (list them with `volumes snapshots`)', load: () => import('./volumes/snapshot.ts') },
+  { command: 'volumes restore', summary: 'Restore a volume from one of its snapshots (its workloads stop meanwhile)', load: () => import('./volumes/restore.ts') },
   { command: 'volumes snapshots', summary: 'Snapshots of a volume, oldest first: id, when, size', load: () => import('./volumes/snapshots.ts') },
   { command: 'volumes delete', summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', load: () => import('./volumes/delete.ts') },
   { command: 'envs destroy', summary: 'Destroy an env: stop its instances and close its endpoints; releases, events and logs are kept', load: () => import('./envs/destroy.ts') },

@@ -101,6 +101,12 @@ export const ScaleBody = z
   })
   .strict();
 
+export const SnapshotBody = z
+  .object({ stop: z.boolean().optional().describe('Stop the workloads that mount the volume while it is copied, for a copy no writer was changing (brief downtime). Default false: crash-consistent.') })
+  .strict();
+
+export const RestoreBody = z.object({ snapshot: z.string().regex(/^snap-[0-9a-z]{10}$/, { message: 'must be a snapshot id such as snap-01abcdefgh (see `berth volumes snapshots NAME`)' }) }).strict();
+
 export const RollbackBody = z
   .object({
     releaseId: ReleaseId.optional().describe('Release to return to. Default: the release before the current one that succeeded.'),

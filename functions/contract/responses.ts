@@ -118,7 +118,7 @@ export interface VolumeView {
   sizeGiB: number;
   zone?: string;
   createdAt: string;
-  snapshots?: { id: string; at: string; sizeBytes: number }[];
+  snapshots?: import('../core/model.ts').SnapshotRecord[];
   attachedTo: { workload: string; path: string }[];
   /** The placement constraint in plain words (One Zone pins the workloads that mount it). */
   placement: string;
@@ -131,8 +131,10 @@ export interface VolumeReceipt {
   env: string;
   operationId: string;
   name: string;
-  action: 'create' | 'resize' | 'snapshot' | 'delete';
+  action: import('../core/model.ts').VolumeAction;
   volume: import('./manifest.ts').Volume | null;
+  /** Downtime the change means: a restore, or a snapshot with --stop, stops the volume's writers. */
+  notes?: string[];
   snapshotId: string | null;
   next: string[];
 }

@@ -52,7 +52,7 @@ export interface Env extends EnvRef {
 
 export interface VolumeRecord extends Volume {
   createdAt: string;
-  snapshots?: { id: string; at: string; sizeBytes: number }[];
+  snapshots?: SnapshotRecord[];
 }
 
 export type ReleaseStatus = 'pending' | 'active' | 'failed' | 'superseded';
@@ -100,7 +100,7 @@ export interface Operation {
   /** What an endpoint operation asked for, and what was there before. */
   endpointChange?: { name: string; action: 'create' | 'update' | 'delete'; endpoint?: Endpoint; previous?: Endpoint };
   /** What a volume operation asked for, and what was there before. */
-  volumeChange?: { name: string; action: 'create' | 'resize' | 'snapshot' | 'delete'; volume?: Volume; previous?: VolumeRecord; snapshotId?: string };
+  volumeChange?: { name: string; action: VolumeAction; volume?: Volume; previous?: VolumeRecord; snapshotId?: string; /** snapshot: stop the writers for a consistent copy. */ stopWriters?: boolean };
   /** The state the execution is in (or failed in). */
   step?: string;
   error?: OperationError;
@@ -230,4 +230,19 @@ export interface WebSession {
   createdAt: string;
   /** Epoch seconds: the table's TTL attribute, and checked on every read. */
   expiresAt: number;
+}
+
+export type VolumeAction = 'create' | 'resize' | 'snapshot' | 'restore' | 'delete';
+
+/** A point-in-time copy of a volume, and what it can be trusted to hold. */
+export interface SnapshotRecord {
+  id: string;
+  at: string;
+  sizeBytes: number;
+  /**
+   * `crash-consistent`: copied while writers ran, as a power cut would leave the files (a database
+   * recovers from it; an app writing several files may not). `stopped`: copied with every writer
+   * stopped (`volumes snapshot --stop`). Absent on snapshots from before this was recorded.
+   */
+  consistency?: 'crash-consistent' | 'stopped';
 }

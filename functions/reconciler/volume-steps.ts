@@ -1,7 +1,8 @@
-// The Task handlers of statemachines/volume.asl.json: create, resize, snapshot, delete.
+// The Task handlers of statemachines/volume.asl.json: create, resize, snapshot, restore, delete.
 import { NotFoundError } from '../core/errors.ts';
 import type { Env, VolumeRecord } from '../core/model.ts';
 import type { StateStore } from '../core/state-store.ts';
+import { startWriters, stopWriters } from './volume-writers.ts';
 import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
 
 async function changeOf(store: StateStore, op: OperationInput) {
@@ -30,8 +31,13 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
             return { volumes: withVolume(env, c.name, { ...c.volume!, createdAt: now, snapshots: [] }) };
           case 'resize':
             return { volumes: withVolume(env, c.name, { ...current!, sizeGiB: c.volume!.sizeGiB }) };
-          case 'snapshot':
-            return { volumes: withVolume(env, c.name, { ...current!, snapshots: [...(current?.snapshots ?? []).filter((s) => s.id !== c.snapshotId), { id: c.snapshotId!, at: now, sizeBytes: 0 }] }) };
+          case 'snapshot': {
+            const consistency = c.stopWriters ? ('stopped' as const) : ('crash-consistent' as const);
+            return { volumes: withVolume(env, c.name, { ...current!, snapshots: [...(current?.snapshots ?? []).filter((s) => s.id !== c.snapshotId), { id: c.snapshotId!, at: now, sizeBytes: 0, consistency }] }) };
+          }
+          case 'restore':
+            // The volume's record stays; its data is what changes.
+            return {};
           case 'delete':
             return { volumes: withVolume(env, c.name, undefined) };
         }
@@ -44,8 +50,17 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       if (c.action === 'create') await volumes.ensure(ref, c.name, c.volume!);
       if (c.action === 'resize') await volumes.resize(ref, c.name, c.volume!);
       if (c.action === 'delete') await volumes.setAside(ref, c.name, op.operationId);
+      if (c.action === 'restore') {
+        await stopWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange', `restoring volume ${c.name} from ${c.snapshotId}: nothing may write it meanwhile`);
+        // The current data goes aside, not away: compensation puts it back if anything below fails.
+        await volumes.setAside(ref, c.name, op.operationId);
+        await volumes.restoreSnapshot(ref, c.name, c.snapshotId!);
+        await startWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange');
+      }
       if (c.action === 'snapshot') {
+        if (c.stopWriters) await stopWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange', `a consistent snapshot ${c.snapshotId} of volume ${c.name}`);
         const { sizeBytes } = await volumes.snapshot(ref, c.name, c.snapshotId!);
+        if (c.stopWriters) await startWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange');
         await patchEnv(store, ref, (env) => {
           const v = env.volumes?.[c.name];
           return v ? { volumes: withVolume(env, c.name, { ...v, snapshots: (v.snapshots ?? []).map((s) => (s.id === c.snapshotId ? { ...s, sizeBytes } : s)) }) } : {};
@@ -57,8 +72,9 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       const c = await changeOf(store, op);
       const ref = envOf(op);
       if (c.action === 'delete') await volumes.purge(ref, c.name, op.operationId);
+      if (c.action === 'restore') await volumes.discardAside(ref, c.name, op.operationId);
       await releaseEnv(store, ref, op.operationId);
-      await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: `volume ${op.operationId} succeeded: ${c.name} ${c.action === 'snapshot' ? `snapshot ${c.snapshotId} taken` : `${c.action}d`}` });
+      await events.record(ref, { type: 'operation.succeeded', operationId: op.operationId, message: `volume ${op.operationId} succeeded: ${c.name} ${c.action === 'snapshot' ? `snapshot ${c.snapshotId} taken` : c.action === 'restore' ? `restored from ${c.snapshotId}` : `${c.action}d`}` });
       await store.updateOperation(ref, op.operationId, { status: 'succeeded', step: 'RecordVolumeApplied', finishedAt: new Date().toISOString() });
       return {};
     },
@@ -69,6 +85,13 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       if (c.action === 'resize' && c.previous) await volumes.resize(ref, c.name, c.previous);
       if (c.action === 'snapshot') await volumes.deleteSnapshot(ref, c.name, c.snapshotId!);
       if (c.action === 'delete') await volumes.restore(ref, c.name, op.operationId);
+      if (c.action === 'restore') {
+        // Whatever the restore got to: the writers stop, the data from before goes back, they start again.
+        await stopWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange', `undoing the restore of volume ${c.name}`);
+        await volumes.restore(ref, c.name, op.operationId);
+        await startWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange');
+      }
+      if (c.action === 'snapshot' && c.stopWriters) await startWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange');
       return {};
     },
     async CompensateRestorePreviousVolume({ operation: op }) {

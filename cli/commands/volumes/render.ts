@@ -41,6 +41,7 @@ export async function reportVolumeChange(ctx: CommandContext, receipt: VolumeRec
       const lines = [`Volume ${receipt.name}: ${receipt.action} accepted for ${receipt.env}; applying as ${receipt.operationId}`];
       if (receipt.volume) lines.push(`  size      ${receipt.volume.sizeGiB} GiB`, `  zone      ${receipt.volume.zone ? `${receipt.volume.zone} (One Zone)` : 'regional'}`);
       if (receipt.snapshotId) lines.push(`  snapshot  ${receipt.snapshotId}`);
+      for (const note of receipt.notes ?? []) lines.push(`  note      ${note}`);
       lines.push('', 'Next:', ...receipt.next.map((n) => `  ${n}`));
       return lines.join('\n');
     });

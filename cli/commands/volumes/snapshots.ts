@@ -11,8 +11,8 @@ export default {
     const snapshots = (await volumeView(ctx, name)).snapshots ?? [];
     ctx.out.result(snapshots, () => {
       if (!snapshots.length) return `No snapshots of ${name} yet. Take one: berth volumes snapshot ${name}`;
-      const rows = snapshots.map((s) => [s.id, `${s.at} (${ago(s.at, ctx.host.now())})`, bytes(s.sizeBytes)]);
-      return table([['ID', 'TAKEN', 'SIZE'], ...rows], ctx.out.style);
+      const rows = snapshots.map((s) => [s.id, `${s.at} (${ago(s.at, ctx.host.now())})`, bytes(s.sizeBytes), s.consistency ?? 'unknown']);
+      return `${table([['ID', 'TAKEN', 'SIZE', 'CONSISTENCY'], ...rows], ctx.out.style)}\n\nRestore one: berth volumes restore ${name} --snapshot <ID>`;
     });
   },
 } satisfies CommandSpec;

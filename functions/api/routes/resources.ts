@@ -1,6 +1,6 @@
 // Endpoints and volumes of an env, and destroying an env: each change is an operation (202).
 import { z } from 'zod';
-import { EnvParams, OrgEndpointsQuery, OrgParams } from '../../contract/api.ts';
+import { EnvParams, OrgEndpointsQuery, OrgParams, RestoreBody, SnapshotBody } from '../../contract/api.ts';
 import { Endpoint, Name, Volume } from '../../contract/manifest.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
@@ -53,10 +53,20 @@ export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeVolume(deps, ref, name, 'resize', c.req.valid('json'), c.get('actor')) }, 202);
   });
-  api.openapi(route({ method: 'post', path: `${ENV}/volumes/{name}/snapshots`, summary: 'Take a snapshot of a volume', permission: 'admin', tag: 'volumes', params: Named, status: 202 }), async (c) => {
-    const { name, ...ref } = c.req.valid('param');
-    return c.json({ receipt: await changeVolume(deps, ref, name, 'snapshot', {}, c.get('actor')) }, 202);
-  });
+  api.openapi(
+    route({ method: 'post', path: `${ENV}/volumes/{name}/snapshots`, summary: 'Take a snapshot of a volume (stop: true stops its writers for a consistent copy)', permission: 'admin', tag: 'volumes', params: Named, body: SnapshotBody, status: 202 }),
+    async (c) => {
+      const { name, ...ref } = c.req.valid('param');
+      return c.json({ receipt: await changeVolume(deps, ref, name, 'snapshot', {}, c.get('actor'), { stop: c.req.valid('json').stop }) }, 202);
+    },
+  );
+  api.openapi(
+    route({ method: 'post', path: `${ENV}/volumes/{name}/restores`, summary: "Restore a volume from one of its snapshots: its writers stop, the data is replaced, they start again", permission: 'admin', tag: 'volumes', params: Named, body: RestoreBody, status: 202 }),
+    async (c) => {
+      const { name, ...ref } = c.req.valid('param');
+      return c.json({ receipt: await changeVolume(deps, ref, name, 'restore', {}, c.get('actor'), { snapshot: c.req.valid('json').snapshot }) }, 202);
+    },
+  );
   api.openapi(route({ method: 'delete', path: `${ENV}/volumes/{name}`, summary: 'Delete a volume and its snapshots (refused while a workload mounts it)', permission: 'admin', tag: 'volumes', params: Named, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
     return c.json({ receipt: await changeVolume(deps, ref, name, 'delete', {}, c.get('actor')) }, 202);

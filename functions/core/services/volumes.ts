@@ -4,6 +4,7 @@ import { Volume as VolumeSchema, type Volume } from '../../contract/manifest.ts'
 import type { VolumeReceipt, VolumeView } from '../../contract/responses.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { ulid } from '../ids.ts';
+import type { VolumeAction } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
 import { requireEnv } from './hierarchy.ts';
@@ -23,13 +24,21 @@ export async function listVolumes(deps: PlatformDeps, ref: EnvRef): Promise<Volu
       placement: v.zone
         ? `One Zone volume in ${v.zone}: workloads that mount it run only in ${v.zone} (on AWS, that zone's subnet); if the zone is down, so are they`
         : 'Regional volume: mountable from every availability zone',
-      operations: [`berth volumes resize ${name} --size <GiB>`, `berth volumes snapshot ${name}`, `berth volumes snapshots ${name}`, `berth volumes delete ${name}`],
+      operations: [`berth volumes resize ${name} --size <GiB>`, `berth volumes snapshot ${name} [--stop]`, `berth volumes snapshots ${name}`, `berth volumes restore ${name} --snapshot <id>`, `berth volumes delete ${name}`],
     }));
 }
 
-type Action = 'create' | 'resize' | 'snapshot' | 'delete';
+type Action = VolumeAction;
 
-export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string, action: Action, input: Partial<Volume>, actor: Actor): Promise<VolumeReceipt> {
+/** What a snapshot or a restore is asked to do beyond its name. */
+export interface VolumeOptions {
+  /** restore: the snapshot to restore. */
+  snapshot?: string;
+  /** snapshot: stop the writers first, for a copy no writer was changing. */
+  stop?: boolean;
+}
+
+export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string, action: Action, input: Partial<Volume>, actor: Actor, options: VolumeOptions = {}): Promise<VolumeReceipt> {
   const env = await requireEnv(deps.store, ref);
   const previous = env.volumes?.[name];
   if (action === 'create' && previous) throw new ConflictError('already-exists', `volume ${name} already exists`, { next: [`berth volumes show ${name}`] });
@@ -49,17 +58,30 @@ export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string
     const users = Object.entries(release?.manifest.workloads ?? {}).filter(([, w]) => (w.volumes ?? []).some((m) => m.volume === name)).map(([w]) => w);
     if (users.length) throw new ConflictError('volume-in-use', `volume ${name} is mounted by ${users.join(', ')} in ${release!.id}; remove the mount from berth.yaml and deploy first`, { next: ['berth deploy'] });
   }
-  const snapshotId = action === 'snapshot' ? `snap-${ulid().slice(-10).toLowerCase()}` : undefined;
+  if (action === 'restore') {
+    const known = previous!.snapshots ?? [];
+    if (!options.snapshot || !known.some((s) => s.id === options.snapshot)) {
+      throw new NotFoundError('snapshot-not-found', `volume ${name} has no snapshot ${options.snapshot ?? '(none given)'}; it has ${known.map((s) => s.id).join(', ') || 'none'}`, {
+        details: { path: 'snapshot', value: options.snapshot ?? null },
+        next: [`berth volumes snapshots ${name}`],
+      });
+    }
+    if (deps.volumes.restoresSnapshots === false) {
+      throw new InvalidInputError('restore-not-on-aws', `restoring a snapshot is embedded-only so far; on AWS, restore the recovery point of ${options.snapshot} with AWS Backup into a new file system`, { details: { volume: name, snapshot: options.snapshot } });
+    }
+  }
+  const snapshotId = action === 'snapshot' ? `snap-${ulid().slice(-10).toLowerCase()}` : action === 'restore' ? options.snapshot : undefined;
   const operationId = await startOperation(
     deps,
     env,
     {
       kind: 'volume',
       previousReleaseId: env.currentReleaseId,
-      volumeChange: { name, action, ...(volume ? { volume } : {}), ...(previous ? { previous } : {}), ...(snapshotId ? { snapshotId } : {}) },
+      volumeChange: { name, action, ...(volume ? { volume } : {}), ...(previous ? { previous } : {}), ...(snapshotId ? { snapshotId } : {}), ...(action === 'snapshot' && options.stop ? { stopWriters: true } : {}) },
       prepare: async (opId) => ({ releaseId: env.currentReleaseId ?? '', acceptedMessage: `volume ${opId} accepted: ${action} ${name}${snapshotId ? ` (${snapshotId})` : ''} by ${actor.name}` }),
     },
     actor,
   );
-  return { accepted: true, env: envLabel(ref), operationId, name, action, volume: volume ?? null, snapshotId: snapshotId ?? null, next: [`berth wait ${operationId}`, `berth volumes show ${name}`] };
+  const downtime = action === 'restore' || (action === 'snapshot' && options.stop) ? [`the workloads that mount ${name} stop until the ${action === 'restore' ? 'restore' : 'copy'} is done`] : [];
+  return { accepted: true, env: envLabel(ref), operationId, name, action, volume: volume ?? null, snapshotId: snapshotId ?? null, ...(downtime.length ? { notes: downtime } : {}), next: [`berth wait ${operationId}`, `berth volumes show ${name}`] };
 }

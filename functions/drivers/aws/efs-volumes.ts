@@ -133,6 +133,24 @@ export class EfsVolumeDriver implements VolumeDriver {
     await attempt(`restore volume "${name}"`, () => this.efs.send(new UntagResourceCommand({ ResourceId: fs.FileSystemId, TagKeys: [DELETING_TAG] })));
   }
 
+  readonly restoresSnapshots = false;
+
+  /**
+   * Not yet on AWS: an EFS recovery point restores (StartRestoreJob) into a new file system or a
+   * directory of the old one, and Berth does not yet swap either in. Refused before anything stops.
+   */
+  async restoreSnapshot(_env: EnvRef, name: string, snapshotId: string): Promise<void> {
+    throw new InvalidInputError('restore-not-on-aws', `restoring snapshot ${snapshotId} of volume "${name}" is embedded-only so far; on AWS, restore its recovery point with AWS Backup (vault "berth", tag berth:snapshot=${snapshotId}) into a new file system`, {
+      details: { volume: name, snapshot: snapshotId },
+    });
+  }
+
+  /** The file system a restore replaced: deleted, its recovery points kept. */
+  async discardAside(env: EnvRef, name: string, token: string): Promise<void> {
+    const fs = await this.find(env, name);
+    if (fs && tagOf(fs, DELETING_TAG) === token && fs.LifeCycleState !== 'deleting') await this.destroy(name, fs);
+  }
+
   async purge(env: EnvRef, name: string, token: string): Promise<void> {
     const fs = await this.find(env, name);
     if (!fs || tagOf(fs, DELETING_TAG) !== token) return;

@@ -3,6 +3,7 @@
 // undone until its operation succeeds.
 import { cp, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NotFoundError } from '../../core/errors.ts';
 import type { Volume } from '../../contract/manifest.ts';
 import type { EnvRef, VolumeDriver } from '../../core/ports.ts';
 
@@ -72,6 +73,22 @@ export class DirectoryVolumeDriver implements VolumeDriver {
       await rm(this.dir(env, name), { recursive: true, force: true });
       await rename(aside, this.dir(env, name));
     }
+    await removeIfEmpty(join(this.envDir(env), '.deleted'));
+  }
+
+  async restoreSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void> {
+    const source = this.snapshotDir(env, name, snapshotId);
+    if (!(await stat(source).catch(() => undefined))) throw new NotFoundError('snapshot-not-found', `volume ${name} has no snapshot ${snapshotId} on disk`, { next: [`berth volumes snapshots ${name}`] });
+    // A dir in place means the copy already finished (it is renamed in whole): nothing to redo.
+    if (await this.exists(env, name)) return;
+    const partial = `${this.dir(env, name)}.restoring`;
+    await rm(partial, { recursive: true, force: true });
+    await cp(source, partial, { recursive: true, preserveTimestamps: true });
+    await rename(partial, this.dir(env, name));
+  }
+
+  async discardAside(env: EnvRef, name: string, token: string): Promise<void> {
+    await rm(this.asideDir(env, name, token), { recursive: true, force: true });
     await removeIfEmpty(join(this.envDir(env), '.deleted'));
   }
 
