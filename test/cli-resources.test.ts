@@ -159,10 +159,13 @@ describe('volumes through the CLI', () => {
 
     const [snapshots, list, shrink] = await Promise.all([berth(['volumes', 'snapshots', 'data']), berth(['volumes', 'list']), berth(['volumes', 'resize', 'data', '--size', '1'])]);
     expect(snapshots.code).toBe(0);
-    const rows = snapshots.stdout.trim().split('\n');
-    expect(rows[0]).toMatch(/^ID\s+TAKEN\s+SIZE$/);
+    const [table, hint] = snapshots.stdout.trim().split('\n\n');
+    const rows = table.split('\n');
+    expect(rows[0]).toMatch(/^ID\s+TAKEN\s+SIZE\s+CONSISTENCY$/);
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toMatch(new RegExp(`^${id}\\s+\\S+Z \\(\\d+s ago\\)\\s+\\d`));
+    // Taken while the app ran: crash-consistent (--stop would say "stopped").
+    expect(rows[1]).toMatch(new RegExp(`^${id}\\s+\\S+Z \\(\\d+s ago\\)\\s+\\d.*\\s+crash-consistent$`));
+    expect(hint).toBe('Restore one: berth volumes restore data --snapshot <ID>');
     expect(list.stdout).toMatch(/^data\s+2 GiB\s+eu-west-1a\s+-\s+1$/m);
     expect(shrink.code).toBe(2);
     expect(shrink.stderr).toContain('Error (invalid-input)');

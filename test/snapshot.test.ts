@@ -244,7 +244,8 @@ describe('LocalArtifactStore', () => {
     expect(err.code).toBe('artifact-unsafe-entry');
     expect(err.message).toContain('../evil');
     const unpacked = join(work, 'store', 'unpacked');
-    expect(await readdir(unpacked)).toEqual([]); // the half-extracted tree is gone
+    // Only the package.json that bounds module resolution stays: the half-extracted tree is gone.
+    expect(await readdir(unpacked)).toEqual(['package.json']);
     await expect(stat(join(unpacked, 'evil'))).rejects.toThrow();
     await expect(stat(join(work, 'store', 'evil'))).rejects.toThrow();
   });
@@ -310,7 +311,7 @@ describe('LocalArtifactStore', () => {
     await store.put(snap.digest, snap.bytes);
     const [a, b] = await Promise.all([store.unpack(snap.digest), store.unpack(snap.digest)]);
     expect(a).toBe(b);
-    expect(await readdir(join(root, 'unpacked'))).toEqual([snap.digest.slice('sha256:'.length)]);
+    expect(await readdir(join(root, 'unpacked'))).toEqual([snap.digest.slice('sha256:'.length), 'package.json']);
     // A second store on the same directory (another process) finds the finished tree.
     expect(await new LocalArtifactStore(root).unpack(snap.digest)).toBe(a);
   });
