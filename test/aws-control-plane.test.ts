@@ -22,7 +22,7 @@ beforeEach(() => {
 });
 
 describe('StepFunctionsOrchestrator', () => {
-  const orchestrator = () => new StepFunctionsOrchestrator({ sfn: new SFNClient({ region: 'eu-west-1' }) }, { stateMachineArns: arns });
+  const orchestrator = () => new StepFunctionsOrchestrator({ sfn: new SFNClient({ region: 'eu-west-1' }) }, { stateMachineArns: arns }, { listTaskTokens: async () => [], deleteTaskToken: async () => undefined });
 
   it('starts the machine with an execution named after the operation and the input as JSON', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });

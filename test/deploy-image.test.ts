@@ -27,7 +27,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-image-'));
   dynamo = await startLocalDynamo(join(dir, 'dynamo'), 'berth');
   const store = new DynamoStateStore(dynamo.client, 'berth');
-  const orchestrator: Orchestrator = { start: async (machine, name, input) => void started.push({ machine, name, input }) };
+  const orchestrator: Orchestrator = { start: async (machine, name, input) => void started.push({ machine, name, input }), interruptWaits: async () => undefined };
   deps = { store, events: new EventLog(store), orchestrator, artifacts: new ImageArtifacts() } as unknown as PlatformDeps;
   await createOrg(store, 'acme', actor);
   await createProject(store, 'acme', 'shop', actor);

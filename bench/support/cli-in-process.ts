@@ -15,15 +15,17 @@ export interface CliSink {
   /** What was printed, when asked for (`capture`); otherwise only counted. */
   stdout: string;
   stderr: string;
+  /** The exit code (0 unless called with `check: false`, since a failure throws otherwise). */
+  code: number;
 }
 
 /** Returns `berth(argv)`: runs the CLI against `api` as `token`, targeting `ref`, and reports what it printed. */
-export function inProcessCli(api: string, token: string, ref: EnvRef): (argv: string[], capture?: boolean) => Promise<CliSink> {
+export function inProcessCli(api: string, token: string, ref: EnvRef): (argv: string[], capture?: boolean, options?: { check?: boolean }) => Promise<CliSink> {
   const cwd = mkdtempSync(join(tmpdir(), 'berth-bench-cli-'));
   const host = nodeHost(cwd);
   const settings = new FileSettingsStore(join(cwd, '.berth-cli'), { BERTH_API: api, BERTH_TOKEN: token, BERTH_ORG: ref.org, BERTH_PROJECT: ref.project, BERTH_APP: ref.app, BERTH_ENV: ref.env });
-  return async (argv, capture = false) => {
-    const sink: CliSink = { writes: 0, chars: 0, stdout: '', stderr: '' };
+  return async (argv, capture = false, { check = true } = {}) => {
+    const sink: CliSink = { writes: 0, chars: 0, stdout: '', stderr: '', code: 0 };
     const writers = {
       stdout: (t: string) => {
         sink.writes++;
@@ -38,7 +40,8 @@ export function inProcessCli(api: string, token: string, ref: EnvRef): (argv: st
       noColor: true,
     };
     const code = await runCli(argv, { commands: COMMANDS, version: 'bench', host, settings, writers });
-    if (code !== 0) throw new Error(`berth ${argv.join(' ')} exited ${code}: ${sink.stderr}`);
+    if (check && code !== 0) throw new Error(`berth ${argv.join(' ')} exited ${code}: ${sink.stderr}`);
+    sink.code = code;
     return sink;
   };
 }

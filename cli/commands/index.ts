@@ -31,6 +31,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'secrets import', summary: 'Import a secret bundle from dotenv text (a file or stdin); replaces the bundle', load: () => import('./secrets/import.ts') },
   { command: 'secrets list', summary: 'List secret bundles: names, keys, versions, digests (never values)', load: () => import('./secrets/list.ts') },
   { command: 'deploy', summary: 'Create a release from this directory and berth.yaml, and roll it out', load: () => import('./deploy.ts') },
+  { command: 'operations cancel', summary: 'Cancel a running operation: it puts back what it changed and ends as cancelled', load: () => import('./operations/cancel.ts') },
   { command: 'wait', summary: 'Follow an operation until it converges or fails (default: the env\'s latest)', load: () => import('./wait.ts') },
   { command: 'status', summary: 'Desired and current state of the env: release, workloads, instances, endpoints', load: () => import('./status.ts') },
   { command: 'events', summary: 'What happened to the env: operations, steps, instances, endpoints', load: () => import('./events.ts') },

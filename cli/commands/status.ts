@@ -12,8 +12,9 @@ export default {
       const lines = [envLine(s, st)];
       if (s.lastOperation?.error) {
         const e = s.lastOperation.error;
-        lines.push(st.red(`last operation ${s.lastOperation.id} failed at ${e.step} (${e.category}): ${e.message.split('\n')[0]}`));
+        lines.push(st.red(`last operation ${s.lastOperation.id} ${s.lastOperation.status === 'cancelled' ? 'was cancelled' : 'failed'} at ${e.step} (${e.category}): ${e.message.split('\n')[0]}`));
       }
+      if (s.failing) lines.push(st.red(`${s.failing.message}; see: ${s.failing.next.join(' · ')}`));
       lines.push('', workloadTable(s, st));
       const instances = s.workloads.flatMap((w) => w.instances.map((i) => [i.id, w.name, i.state, i.releaseId, String(i.restarts), ago(i.startedAt, ctx.host.now())]));
       if (instances.length) lines.push('', table([['INSTANCE', 'WORKLOAD', 'STATE', 'RELEASE', 'RESTARTS', 'STARTED'], ...instances], st));

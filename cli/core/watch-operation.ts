@@ -15,7 +15,7 @@ const firstLine = (text: string) => {
 };
 
 interface OperationBody {
-  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed'; releaseId: string; step?: string; scaleChange?: { workload: string; settings: { count?: number; min?: number; max?: number; cpu?: number; memory?: number } }; error?: { category: string; code: string; message: string; step: string; next: string[] } };
+  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed' | 'cancelled'; releaseId: string; step?: string; scaleChange?: { workload: string; settings: { count?: number; min?: number; max?: number; cpu?: number; memory?: number } }; error?: { category: string; code: string; message: string; step: string; next: string[] } };
 }
 
 export type EventItem = BerthEvent;
@@ -58,7 +58,7 @@ export async function settle(ctx: CommandContext, operationId: string): Promise<
   for (;;) {
     const { operation } = await ctx.api.get<OperationBody>(ctx.api.envPath(ctx.target, `/operations/${operationId}`));
     if (operation.status !== 'running') {
-      if (operation.status === 'failed') await finish(ctx, operation);
+      if (operation.status !== 'succeeded') await finish(ctx, operation);
       return;
     }
     await ctx.host.sleep(POLL_MS / 4);
@@ -89,7 +89,7 @@ async function finish(ctx: CommandContext, operation: OperationBody['operation']
   throw new CliError({
     category: error.category as never,
     code: error.code,
-    message: `${operation.id} failed at step ${error.step}: ${message}`,
+    message: `${operation.id} ${operation.status === 'cancelled' ? 'was cancelled' : 'failed'} at step ${error.step}: ${message}`,
     details: { operationId: operation.id, step: error.step },
     next: [...error.next, ...retryHints(operation)],
   });

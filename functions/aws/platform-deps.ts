@@ -50,7 +50,7 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env): AwsPlatform {
   const deps: PlatformDeps = {
     store,
     events: new EventLog(store),
-    orchestrator: new StepFunctionsOrchestrator({ sfn }, config),
+    orchestrator: new StepFunctionsOrchestrator({ sfn }, config, store),
     // With the logs client the driver creates each env's log group itself: tagged, with retention.
     compute: new EcsComputeDriver({ ecs, secrets: new SecretsManagerClient({ region }), logs: logsClient }, config),
     endpoints: new NlbEndpointDriver({ elbv2: new ElasticLoadBalancingV2Client({ region }), ec2: new EC2Client({ region }) }, config),

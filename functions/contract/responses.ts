@@ -90,6 +90,8 @@ export interface EnvStatus {
   endpoints: EndpointStatus[];
   /** How this platform runs instances; absent where the platform does not say. */
   isolation?: Isolation;
+  /** The current release keeps crashing after going live (functions/core/crash-loop.ts); null otherwise. */
+  failing: { releaseId: string; instances: string[]; restarts: number; message: string; next: string[] } | null;
 }
 
 export interface EndpointView {

@@ -75,7 +75,8 @@ export interface Release {
 }
 
 export type OperationKind = 'deploy' | 'rollback' | 'scale' | 'reconcile' | 'endpoint' | 'volume' | 'env-create' | 'env-destroy';
-export type OperationStatus = 'running' | 'succeeded' | 'failed';
+/** `cancelled`: ended through its compensation after `operations cancel` or a user command superseded it. */
+export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface OperationError {
   category: ErrorCategory;
@@ -101,6 +102,8 @@ export interface Operation {
   endpointChange?: { name: string; action: 'create' | 'update' | 'delete'; endpoint?: Endpoint; previous?: Endpoint };
   /** What a volume operation asked for, and what was there before. */
   volumeChange?: { name: string; action: VolumeAction; volume?: Volume; previous?: VolumeRecord; snapshotId?: string; /** snapshot: stop the writers for a consistent copy. */ stopWriters?: boolean };
+  /** Asked to stop: the execution ends through its compensation at its next step (or wait). */
+  cancelRequested?: { at: string; by: string; reason: string };
   /** The state the execution is in (or failed in). */
   step?: string;
   error?: OperationError;

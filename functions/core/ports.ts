@@ -1,6 +1,7 @@
 // The ports between the platform's logic and the world. One interface per port; one folder per
 // adapter (`drivers/local/` embedded, `drivers/aws/` on AWS). Business logic imports only these.
 import type { Workload, Endpoint } from '../contract/manifest.ts';
+import type { BerthError } from './errors.ts';
 
 /** Where an env lives; every runtime resource is tagged with it (berth:org … berth:env). */
 export interface EnvRef {
@@ -153,6 +154,12 @@ export interface Orchestrator {
    * and returns once it is started; the execution records its own outcome through its Tasks.
    */
   start(machine: StateMachineName, name: string, input: Record<string, unknown>): Promise<void>;
+  /**
+   * Ends the health waits the execution `name` is in (a `.waitForTaskToken` state) with `error`,
+   * so a cancelled operation goes to its compensation now rather than at the wait's timeout.
+   * Nothing happens when it is not waiting.
+   */
+  interruptWaits(name: string, error: BerthError): Promise<void>;
 }
 
 export type StateMachineName = 'deploy' | 'scale' | 'endpoint' | 'volume' | 'env';

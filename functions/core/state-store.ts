@@ -81,7 +81,7 @@ export interface StateStore {
 
   putOperation(op: Operation): Promise<void>;
   getOperation(ref: EnvRef, id: string): Promise<Operation | undefined>;
-  updateOperation(ref: EnvRef, id: string, patch: Partial<Pick<Operation, 'status' | 'step' | 'error' | 'finishedAt'>>): Promise<Operation>;
+  updateOperation(ref: EnvRef, id: string, patch: Partial<Pick<Operation, 'status' | 'step' | 'error' | 'finishedAt' | 'cancelRequested'>>): Promise<Operation>;
   /** Operations whose status is `running`, across every env (startup recovery; not a request path). */
   listRunningOperations(): Promise<Operation[]>;
 

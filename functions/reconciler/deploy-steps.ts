@@ -5,7 +5,7 @@ import { createRollingSteps } from './rolling-steps.ts';
 import type { Release } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
 import type { StateStore } from '../core/state-store.ts';
-import { envOf, failureOf, loadRelease, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import { endStatus, envOf, failureOf, loadRelease, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export type { StepDeps as DeployStepDeps, StepInput, OperationInput } from './step-kit.ts';
 
@@ -36,16 +36,17 @@ export function createDeploySteps(deps: StepDeps): Record<string, Step> {
       const env = envOf(op);
       const record = await store.getOperation(env, op.operationId);
       const error = failureOf(record, failure, op.operationId);
+      const status = endStatus(record);
       // A rollback target stays as it was: releases are never marked by someone else's failure.
       if (op.kind === 'deploy') await store.setReleaseStatus(env, op.releaseId, 'failed');
       await releaseEnv(store, env, op.operationId, { desiredReleaseId: op.previousReleaseId });
       await events.record(env, {
-        type: 'operation.failed',
+        type: `operation.${status}`,
         operationId: op.operationId,
         step: error.step,
-        message: `${op.kind} ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}${op.previousReleaseId ? `; ${op.previousReleaseId} keeps serving` : ''}`,
+        message: `${op.kind} ${op.operationId} ${status === 'cancelled' ? 'was cancelled' : 'failed'} at ${error.step} (${error.category}): ${error.message}${op.previousReleaseId ? `; ${op.previousReleaseId} keeps serving` : ''}`,
       });
-      await store.updateOperation(env, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await store.updateOperation(env, op.operationId, { status, error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

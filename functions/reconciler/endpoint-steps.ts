@@ -5,7 +5,7 @@ import type { Endpoint } from '../contract/manifest.ts';
 import type { Env } from '../core/model.ts';
 import type { StateStore } from '../core/state-store.ts';
 import { convergeEndpoints } from './rolling-steps.ts';
-import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
+import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
 
 async function changeOf(store: StateStore, op: OperationInput) {
   const change = (await store.getOperation(envOf(op), op.operationId))?.endpointChange;
@@ -64,10 +64,12 @@ export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
     },
     async RecordEndpointFailed({ operation: op, failure }) {
       const ref = envOf(op);
-      const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
+      const record = await store.getOperation(ref, op.operationId);
+      const error = failureOf(record, failure, op.operationId);
+      const status = endStatus(record);
       await releaseEnv(store, ref, op.operationId);
-      await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `endpoint ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the endpoint is as it was` });
-      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: `operation.${status}`, operationId: op.operationId, step: error.step, message: `endpoint ${op.operationId} ${status === 'cancelled' ? 'was cancelled' : 'failed'} at ${error.step} (${error.category}): ${error.message}; the endpoint is as it was` });
+      await store.updateOperation(ref, op.operationId, { status, error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

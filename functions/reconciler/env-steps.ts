@@ -1,7 +1,7 @@
 // The Task handlers of statemachines/env.asl.json: provisioning a new env, and destroying one
 // (stop everything, keep the history). Steps that do not apply to the operation's kind pass.
 import { convergeEndpoints, createRollingSteps } from './rolling-steps.ts';
-import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export function createEnvSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, compute, endpoints } = deps;
@@ -65,12 +65,14 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     },
     async RecordEnvFailed({ operation: op, failure }) {
       const ref = envOf(op);
-      const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
+      const record = await store.getOperation(ref, op.operationId);
+      const error = failureOf(record, failure, op.operationId);
+      const status = endStatus(record);
       // An env that never became ready is removed, so its name can be used again.
       if (op.kind === 'env-create') await store.deleteEnv(ref);
       else await releaseEnv(store, ref, op.operationId);
-      await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `${op.kind} ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the env is as it was` });
-      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: `operation.${status}`, operationId: op.operationId, step: error.step, message: `${op.kind} ${op.operationId} ${status === 'cancelled' ? 'was cancelled' : 'failed'} at ${error.step} (${error.category}): ${error.message}; the env is as it was` });
+      await store.updateOperation(ref, op.operationId, { status, error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

@@ -3,11 +3,12 @@
 // event history becomes Berth events, the way Step Functions history does on AWS.
 import '../core/polyfills.ts';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { BerthError } from '../core/errors.ts';
 import type { EventLog } from '../core/event-log.ts';
 import type { EnvRef, Orchestrator, StateMachineName } from '../core/ports.ts';
 import type { StateStore } from '../core/state-store.ts';
 import { ExecutionHistory, type Definition } from './execution-history.ts';
-import { loadDefinition, taskStateNames } from './state-machine-files.ts';
+import { loadDefinition, taskStateNames, waitStateNames } from './state-machine-files.ts';
 import type { StepInput } from './step-kit.ts';
 
 type StepHandler = (input: StepInput) => Promise<Record<string, unknown>>;
@@ -34,6 +35,8 @@ interface StateEvent {
 export class LocalOrchestrator implements Orchestrator {
   private readonly machines = new Map<StateMachineName, { machine: StateMachine; definition: Definition }>();
   private readonly running = new Set<Promise<void>>();
+  /** Per execution: aborted to end the wait it is in (interruptWaits). */
+  private readonly waits = new Map<string, AbortController>();
 
   constructor(
     private readonly handlers: Record<StateMachineName, Record<string, StepHandler>>,
@@ -56,6 +59,7 @@ export class LocalOrchestrator implements Orchestrator {
     if (!entry) throw new Error(`no state machine named ${name}`);
     const op = input.operation as EnvRef & { operationId: string };
     const history = new ExecutionHistory(entry.definition, op, this.store, this.events);
+    const waiting = new Set(waitStateNames(entry.definition as unknown as Record<string, unknown>));
     const taskResourceLocalHandlers = Object.fromEntries(
       Object.entries(this.handlers[name]).map(([state, handler]) => [
         state,
@@ -65,7 +69,8 @@ export class LocalOrchestrator implements Orchestrator {
           const payload = (processed as { Payload: StepInput }).Payload;
           try {
             await this.faultInjector?.(name, state, payload);
-            return { StatusCode: 200, Payload: await handler(payload) } as never;
+            const result = waiting.has(state) ? await this.interruptible(executionName, handler(payload)) : await handler(payload);
+            return { StatusCode: 200, Payload: result } as never;
           } catch (err) {
             await history.taskFailed(state, err);
             throw err;
@@ -86,6 +91,22 @@ export class LocalOrchestrator implements Orchestrator {
     const done = this.follow(entry.definition, op, executionName, history, execution.eventLogs, outcome);
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
+  }
+
+  async interruptWaits(executionName: string, error: BerthError): Promise<void> {
+    this.waits.get(executionName)?.abort(error);
+  }
+
+  /** A wait that `interruptWaits` ends with its error, as SendTaskFailure ends one on AWS. */
+  private interruptible<T>(executionName: string, work: Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.waits.set(executionName, controller);
+    // The abandoned wait settles later (a timeout, or health): nobody needs its outcome then.
+    work.catch(() => undefined);
+    const interrupted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+    return Promise.race([work, interrupted]).finally(() => {
+      if (this.waits.get(executionName) === controller) this.waits.delete(executionName);
+    });
   }
 
   /** Resolves when no execution is running (tests and shutdown). */

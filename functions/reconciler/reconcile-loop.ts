@@ -3,6 +3,7 @@
 // the deploy state machine onto the current release, which starts what is missing, stops what is
 // extra and re-points the endpoints, with events. Embedded this is a timer; on AWS an EventBridge
 // schedule invokes the same `findDrift` + `startOperation`.
+import { crashLoopOf } from '../core/crash-loop.ts';
 import { desiredWorkloads, effectiveEndpoints, isLive } from '../core/desired.ts';
 import type { Env } from '../core/model.ts';
 import type { EnvRef } from '../core/ports.ts';
@@ -49,6 +50,9 @@ export async function reconcileEnv(deps: PlatformDeps, ref: EnvRef): Promise<str
   const drift = await findDrift(deps, env);
   if (!drift.length) return undefined;
   const releaseId = env.currentReleaseId;
+  // The driver restarts crashed instances itself; a reconcile cannot fix the code, and holding the
+  // env would only stand in the way of the rollback that can. Status shows the release as failing.
+  if (crashLoopOf(await deps.compute.list(env), releaseId, Date.now())) return undefined;
   await deps.events.record(ref, { type: 'drift.detected', message: `drift: ${drift.join('; ')}` });
   return startOperation(
     deps,

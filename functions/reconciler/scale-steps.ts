@@ -2,7 +2,7 @@
 // rolling replacement as a deploy (a count change starts or stops only the difference; a cpu or
 // memory change replaces instances in batches). Compensation restores the settings from before.
 import { createRollingSteps } from './rolling-steps.ts';
-import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export function createScaleSteps(deps: StepDeps): Record<string, Step> {
   const { store, events } = deps;
@@ -38,9 +38,10 @@ export function createScaleSteps(deps: StepDeps): Record<string, Step> {
       const env = envOf(op);
       const record = await store.getOperation(env, op.operationId);
       const error = failureOf(record, failure, op.operationId);
+      const status = endStatus(record);
       await releaseEnv(store, env, op.operationId);
-      await events.record(env, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `scale ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the previous scale is restored` });
-      await store.updateOperation(env, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await events.record(env, { type: `operation.${status}`, operationId: op.operationId, step: error.step, message: `scale ${op.operationId} ${status === 'cancelled' ? 'was cancelled' : 'failed'} at ${error.step} (${error.category}): ${error.message}; the previous scale is restored` });
+      await store.updateOperation(env, op.operationId, { status, error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

@@ -26,3 +26,11 @@ export function taskStateNames(definition: Record<string, unknown>): string[] {
     .filter(([, s]) => s.Type === 'Task')
     .map(([n]) => n);
 }
+
+/** The Task states that wait for a task token: the waits a cancellation interrupts. */
+export function waitStateNames(definition: Record<string, unknown>): string[] {
+  const states = definition.States as Record<string, { Type: string; Resource?: string }>;
+  return Object.entries(states)
+    .filter(([, s]) => s.Type === 'Task' && s.Resource?.endsWith('.waitForTaskToken'))
+    .map(([n]) => n);
+}

@@ -51,6 +51,7 @@ export function recordingFailures(store: StateStore, steps: Record<string, Step>
       if (name.startsWith('Compensate') || name.startsWith('Record')) return [name, step];
       const wrapped: Step = async (input) => {
         try {
+          await throwIfCancelled(store, input.operation);
           return await step(input);
         } catch (err) {
           const e = err instanceof BerthError ? err : new BerthError('internal', 'step-crashed', `${name} crashed: ${(err as Error).message}`, { cause: err });
@@ -70,6 +71,7 @@ export function recordingFailures(store: StateStore, steps: Record<string, Step>
  * (a failure outside any handler: a Task timeout, a Lambda service error, an injected fault).
  */
 export function failureOf(record: Operation | undefined, failure: StepInput['failure'], operationId: string): OperationError {
+  if (record?.cancelRequested) return cancelledError(record, record.error?.step ?? record.step ?? 'unknown');
   if (record?.error) return record.error;
   const category: ErrorCategory = isErrorCategory(failure?.Error) ? failure.Error : failure?.Error?.startsWith('States.Timeout') || failure?.Error === 'States.HeartbeatTimeout' ? 'timeout' : 'internal';
   return {
@@ -80,6 +82,24 @@ export function failureOf(record: Operation | undefined, failure: StepInput['fai
     next: [`berth events --operation ${operationId}`],
   };
 }
+
+/**
+ * Cancellation is cooperative: a forward step that starts after `operations cancel` (or a
+ * superseding user command) fails at once, so the Catch runs the compensation that every failure
+ * runs. A wait in progress is woken by the orchestrator (Orchestrator.interruptWaits).
+ */
+async function throwIfCancelled(store: StateStore, op: OperationInput): Promise<void> {
+  const record = await store.getOperation(envOf(op), op.operationId);
+  if (record?.cancelRequested) throw new BerthError('conflict', 'operation-cancelled', cancelledError(record, record.step ?? 'unknown').message);
+}
+
+export function cancelledError(record: Operation, step: string): OperationError {
+  const c = record.cancelRequested!;
+  return { category: 'conflict', code: 'operation-cancelled', message: `${record.kind} ${record.id} was cancelled (${c.reason}); its compensation put back what it had changed`, step, next: [`berth events --operation ${record.id}`, 'berth status'] };
+}
+
+/** How a failed execution ends: `cancelled` when someone asked for it, otherwise `failed`. */
+export const endStatus = (record: Operation | undefined): 'failed' | 'cancelled' => (record?.cancelRequested ? 'cancelled' : 'failed');
 
 export async function loadRelease(store: StateStore, ref: EnvRef, id: string): Promise<Release> {
   const release = await store.getRelease(ref, id);

@@ -3,7 +3,7 @@ import { NotFoundError } from '../core/errors.ts';
 import type { Env, VolumeRecord } from '../core/model.ts';
 import type { StateStore } from '../core/state-store.ts';
 import { startWriters, stopWriters } from './volume-writers.ts';
-import { envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
+import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
 
 async function changeOf(store: StateStore, op: OperationInput) {
   const change = (await store.getOperation(envOf(op), op.operationId))?.volumeChange;
@@ -101,10 +101,12 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
     },
     async RecordVolumeFailed({ operation: op, failure }) {
       const ref = envOf(op);
-      const error = failureOf(await store.getOperation(ref, op.operationId), failure, op.operationId);
+      const record = await store.getOperation(ref, op.operationId);
+      const error = failureOf(record, failure, op.operationId);
+      const status = endStatus(record);
       await releaseEnv(store, ref, op.operationId);
-      await events.record(ref, { type: 'operation.failed', operationId: op.operationId, step: error.step, message: `volume ${op.operationId} failed at ${error.step} (${error.category}): ${error.message}; the volume is as it was` });
-      await store.updateOperation(ref, op.operationId, { status: 'failed', error, finishedAt: new Date().toISOString() });
+      await events.record(ref, { type: `operation.${status}`, operationId: op.operationId, step: error.step, message: `volume ${op.operationId} ${status === 'cancelled' ? 'was cancelled' : 'failed'} at ${error.step} (${error.category}): ${error.message}; the volume is as it was` });
+      await store.updateOperation(ref, op.operationId, { status, error, finishedAt: new Date().toISOString() });
       return {};
     },
   });

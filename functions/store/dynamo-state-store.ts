@@ -142,7 +142,7 @@ export class DynamoStateStore implements StateStore {
   getOperation(r: EnvRef, id: string) {
     return this.get<Operation>(keys.env(r), `OP#${id}`);
   }
-  async updateOperation(r: EnvRef, id: string, patch: Partial<Pick<Operation, 'status' | 'step' | 'error' | 'finishedAt'>>) {
+  async updateOperation(r: EnvRef, id: string, patch: Partial<Pick<Operation, 'status' | 'step' | 'error' | 'finishedAt' | 'cancelRequested'>>) {
     const op = await this.update<Operation>(keys.env(r), `OP#${id}`, patch, `operation ${id}`);
     if (op.status !== 'running') await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.running(), sk: id } }));
     return op;

@@ -1,6 +1,7 @@
-import { DeployBody, EnvParams, RollbackBody, ScaleBody } from '../../contract/api.ts';
+import { DeployBody, EnvParams, OperationId, RollbackBody, ScaleBody } from '../../contract/api.ts';
 import { deploy, rollback } from '../../core/services/deploys.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
+import { cancelOperation } from '../../core/services/operations.ts';
 import { scale } from '../../core/services/scale.ts';
 import type { Api } from '../app.ts';
 import { route } from '../route.ts';
@@ -41,5 +42,21 @@ export function registerDeployRoutes(api: Api, deps: PlatformDeps): void {
   api.openapi(
     route({ method: 'post', path: `${ENV}/scale`, summary: 'Scale a workload: count (min/max), cpu, memory; kept across releases', permission: 'deploy', tag: 'scale', params: EnvParams, body: ScaleBody, status: 202 }),
     async (c) => c.json({ receipt: await scale(deps, c.req.valid('param'), c.req.valid('json'), c.get('actor')) }, 202),
+  );
+
+  api.openapi(
+    route({
+      method: 'post',
+      path: `${ENV}/operations/{operation}/cancel`,
+      summary: 'Cancel a running operation: it ends through its compensation (what it changed is put back) as `cancelled`',
+      permission: 'deploy', tag: 'operations',
+      params: EnvParams.extend({ operation: OperationId }),
+      status: 202,
+      returns: 'The operation with `cancelRequested`; follow it with GET …/operations/{operation} until it is no longer running.',
+    }),
+    async (c) => {
+      const { operation: id, ...ref } = c.req.valid('param');
+      return c.json({ operation: await cancelOperation(deps, ref, id, c.get('actor')) }, 202);
+    },
   );
 }

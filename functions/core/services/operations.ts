@@ -1,6 +1,6 @@
 // Every mutation that changes what runs is an operation: claim the env (one operation at a time,
 // by a conditional write), persist the operation, start its state machine, answer at once.
-import { BerthError, ConflictError } from '../errors.ts';
+import { BerthError, ConflictError, NotFoundError } from '../errors.ts';
 import { operationId as newOperationId } from '../ids.ts';
 import type { Env, Operation } from '../model.ts';
 import type { EnvRef, StateMachineName } from '../ports.ts';
@@ -25,7 +25,7 @@ export interface OperationPlan {
 export async function startOperation(deps: PlatformDeps, env: Env, plan: OperationPlan, actor: Actor): Promise<string> {
   const ref: EnvRef = { org: env.org, project: env.project, app: env.app, env: env.env };
   const operationId = newOperationId();
-  let claimed = await claimEnv(deps, env, operationId);
+  let claimed = await claimEnv(deps, env, operationId, plan.kind, actor);
   try {
     const { releaseId, acceptedMessage } = await plan.prepare(operationId);
     const op: Operation = {
@@ -71,12 +71,17 @@ const MACHINES: Record<Operation['kind'], StateMachineName> = {
 
 export const machineOf = (kind: Operation['kind']): StateMachineName => MACHINES[kind];
 
-async function claimEnv(deps: PlatformDeps, env: Env, operationId: string): Promise<Env> {
+async function claimEnv(deps: PlatformDeps, env: Env, operationId: string, kind: Operation['kind'], actor: Actor): Promise<Env> {
   if (env.status === 'destroyed') {
     throw new ConflictError('env-destroyed', `env ${envLabel(env)} was destroyed; its history is kept but nothing runs there`, { next: [`berth envs create <new-name>`] });
   }
   if (env.activeOperationId) {
-    const holder = await deps.store.getOperation(env, env.activeOperationId);
+    let holder = await deps.store.getOperation(env, env.activeOperationId);
+    // The platform's own reconcile gives way to what a user asks for (a rollback out of a crash loop).
+    if (holder?.status === 'running' && holder.kind === 'reconcile' && kind !== 'reconcile') {
+      holder = await supersede(deps, env, holder, kind, actor);
+      if (holder.status !== 'running') return claimEnv(deps, (await deps.store.getEnv(env)) ?? env, operationId, kind, actor);
+    }
     // A claim whose operation never got written (a crash between the two writes) holds nothing.
     if (holder?.status === 'running') {
       throw new ConflictError('operation-in-progress', `env ${envLabel(env)} is busy with ${holder.kind} ${holder.id} (step ${holder.step ?? 'starting'}); one operation runs at a time`, {
@@ -93,6 +98,45 @@ async function claimEnv(deps: PlatformDeps, env: Env, operationId: string): Prom
     }
     throw err;
   }
+}
+
+/** How long a user command waits for a superseded reconcile to finish its compensation. */
+const SUPERSEDE_WAIT_MS = 20_000;
+const SUPERSEDE_POLL_MS = 100;
+
+async function supersede(deps: PlatformDeps, ref: EnvRef, holder: Operation, kind: Operation['kind'], actor: Actor): Promise<Operation> {
+  await requestCancel(deps, ref, holder, actor, `superseded by a ${kind} from ${actor.name}`);
+  const deadline = Date.now() + SUPERSEDE_WAIT_MS;
+  for (;;) {
+    const now = (await deps.store.getOperation(ref, holder.id)) ?? holder;
+    if (now.status !== 'running' || Date.now() > deadline) return now;
+    await new Promise((r) => setTimeout(r, SUPERSEDE_POLL_MS));
+  }
+}
+
+/**
+ * `berth operations cancel`: asks the running operation to stop. It ends through its compensation
+ * (what every failure runs), as `cancelled`; the answer comes at once, `berth wait` follows it.
+ */
+export async function cancelOperation(deps: PlatformDeps, ref: EnvRef, operationId: string, actor: Actor): Promise<Operation> {
+  const op = await deps.store.getOperation(ref, operationId);
+  if (!op) throw new NotFoundError('operation-not-found', `operation ${operationId} does not exist in ${envLabel(ref)}`, { next: ['berth status', 'berth events'] });
+  if (op.status !== 'running') {
+    if (op.status === 'cancelled' || op.cancelRequested) return op;
+    throw new ConflictError('operation-finished', `${op.kind} ${op.id} already ${op.status}; only a running operation can be cancelled`, {
+      details: { operationId: op.id, status: op.status },
+      next: op.kind === 'deploy' ? ['berth rollback', 'berth releases'] : ['berth status'],
+    });
+  }
+  return requestCancel(deps, ref, op, actor, `cancelled by ${actor.name}`);
+}
+
+async function requestCancel(deps: PlatformDeps, ref: EnvRef, op: Operation, actor: Actor, reason: string): Promise<Operation> {
+  if (op.cancelRequested) return op;
+  const updated = await deps.store.updateOperation(ref, op.id, { cancelRequested: { at: new Date().toISOString(), by: actor.name, reason } });
+  await deps.events.record(ref, { type: 'operation.cancelling', operationId: op.id, message: `${op.kind} ${op.id}: ${reason}; undoing its changes at the next step` });
+  await deps.orchestrator.interruptWaits(op.id, new ConflictError('operation-cancelled', `${op.kind} ${op.id}: ${reason}`));
+  return updated;
 }
 
 async function abandon(deps: PlatformDeps, ref: EnvRef, operationId: string, err: unknown): Promise<void> {

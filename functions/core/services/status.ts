@@ -1,8 +1,9 @@
 // Desired vs current, side by side: what `berth status` prints after every mutation.
 import type { EndpointStatus, EnvStatus, WorkloadStatus } from '../../contract/responses.ts';
-import type { EnvRef } from '../ports.ts';
+import type { EnvRef, InstanceStatus } from '../ports.ts';
 import type { PlatformDeps } from './deps.ts';
 import { WORKLOAD_DEFAULTS } from '../../contract/manifest.ts';
+import { crashLoopOf } from '../crash-loop.ts';
 import { desiredWorkloads } from '../desired.ts';
 import { requireEnv } from './hierarchy.ts';
 import { envLabel } from './deploys.ts';
@@ -60,5 +61,11 @@ export async function envStatus(deps: PlatformDeps, ref: EnvRef): Promise<EnvSta
     workloads,
     endpoints,
     ...(deps.isolation ? { isolation: deps.isolation } : {}),
+    failing: failingOf(instances, env.currentReleaseId),
   };
+}
+
+function failingOf(instances: InstanceStatus[], releaseId: string | undefined): EnvStatus['failing'] {
+  const loop = releaseId ? crashLoopOf(instances, releaseId, Date.now()) : undefined;
+  return loop ? { releaseId: loop.releaseId, instances: loop.instances, restarts: loop.restarts, message: loop.message, next: loop.next } : null;
 }

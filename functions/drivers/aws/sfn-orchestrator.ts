@@ -4,6 +4,7 @@
 import { ExecutionAlreadyExists, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { BerthError } from '../../core/errors.ts';
 import type { Orchestrator, StateMachineName } from '../../core/ports.ts';
+import type { StateStore } from '../../core/state-store.ts';
 import { attempt } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
 import { executionName } from './tags.ts';
@@ -14,8 +15,26 @@ export class StepFunctionsOrchestrator implements Orchestrator {
   constructor(
     clients: { sfn: SFNClient },
     private readonly config: Pick<AwsRuntimeConfig, 'stateMachineArns'>,
+    /** Where health waits keep their task tokens (functions/aws/health-waiters.ts). */
+    private readonly waiters: Pick<StateStore, 'listTaskTokens' | 'deleteTaskToken'>,
   ) {
     this.sfn = clients.sfn;
+  }
+
+  /** SendTaskFailure on the tokens the operation waits on: its Catch then runs the compensation. */
+  async interruptWaits(name: string, error: BerthError): Promise<void> {
+    for (const waiter of (await this.waiters.listTaskTokens()).filter((w) => w.operationId === name)) {
+      await attempt(
+        `interrupt the wait of ${name}`,
+        () => this.sfn.send(new SendTaskFailureCommand({ taskToken: waiter.token, error: error.category.slice(0, MAX_ERROR), cause: error.message.slice(0, MAX_CAUSE) })),
+        (err) => {
+          // The wait ended meanwhile (healthy, timed out): there is nothing left to interrupt.
+          if ((err as { name?: string }).name === 'TaskTimedOut' || (err as { name?: string }).name === 'TaskDoesNotExist' || (err as { name?: string }).name === 'InvalidToken') return undefined;
+          throw err;
+        },
+      );
+      await this.waiters.deleteTaskToken(waiter.token);
+    }
   }
 
   async start(machine: StateMachineName, name: string, input: Record<string, unknown>): Promise<void> {
