@@ -3,7 +3,7 @@ import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, GenerateMacComm
 import { ExecutionAlreadyExists, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { HealthCheckError } from '../functions/core/errors.ts';
+import { ConflictError, HealthCheckError } from '../functions/core/errors.ts';
 import { awsRuntimeConfigFromEnv } from '../functions/drivers/aws/config.ts';
 import { activateCostAllocationTags, CostExplorerBillingTags } from '../functions/drivers/aws/cost-tags.ts';
 import { KmsCipher } from '../functions/drivers/aws/kms-cipher.ts';
@@ -52,6 +52,25 @@ describe('StepFunctionsOrchestrator', () => {
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input).toEqual({ taskToken: 'tok', output: '{"healthy":["t1"]}' });
     await sendTaskResult(client, 'tok', new HealthCheckError('never-healthy', 'instance t1 was not healthy within 60s'));
     expect(sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input).toEqual({ taskToken: 'tok', error: 'health-check', cause: 'instance t1 was not healthy within 60s' });
+  });
+
+  it('interruptWaits fails the task tokens of that operation only (so its Catch compensates) and forgets them; a token already gone is fine', async () => {
+    const env = { org: 'o', project: 'p', app: 'a', env: 'e' };
+    const tokens = new Map([
+      ['tok-a', { token: 'tok-a', env, operationId: 'op-A', instances: ['t1'], createdAt: '2026-01-01T00:00:00Z' }],
+      ['tok-gone', { token: 'tok-gone', env, operationId: 'op-A', instances: ['t2'], createdAt: '2026-01-01T00:00:00Z' }],
+      ['tok-b', { token: 'tok-b', env, operationId: 'op-B', instances: ['t3'], createdAt: '2026-01-01T00:00:00Z' }],
+    ]);
+    const waiters = { listTaskTokens: async () => [...tokens.values()], deleteTaskToken: async (t: string) => void tokens.delete(t) };
+    sfn.on(SendTaskFailureCommand, { taskToken: 'tok-gone' }).rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
+    sfn.on(SendTaskFailureCommand, { taskToken: 'tok-a' }).resolves({});
+    const o = new StepFunctionsOrchestrator({ sfn: new SFNClient({ region: 'eu-west-1' }) }, { stateMachineArns: arns }, waiters);
+    await o.interruptWaits('op-A', new ConflictError('operation-cancelled', 'deploy op-A: cancelled by alice'));
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: 'tok-a', error: 'conflict', cause: 'deploy op-A: cancelled by alice' },
+      { taskToken: 'tok-gone', error: 'conflict', cause: 'deploy op-A: cancelled by alice' },
+    ]);
+    expect([...tokens.keys()]).toEqual(['tok-b']);
   });
 });
 
