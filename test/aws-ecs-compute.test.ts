@@ -123,6 +123,7 @@ describe('EcsComputeDriver.startInstances', () => {
     expect(init.command![0]).toContain('"$BERTH_SECRET_DB" > /berth/secrets/db.json');
     expect(app).toMatchObject({ name: 'app', image: 'public.ecr.aws/acme/web:1', essential: true, entryPoint: ['/bin/sh', '-c', 'node server.js'], portMappings: [{ containerPort: 8080, protocol: 'tcp' }] });
     expect(app.dependsOn).toEqual([{ containerName: 'berth-init', condition: 'SUCCESS' }]);
+    expect(app.user).toBeUndefined(); // the image's USER
     expect(app.mountPoints).toEqual([
       { sourceVolume: 'berth-secrets', containerPath: '/berth/secrets', readOnly: true },
       { sourceVolume: 'vol-data', containerPath: '/data', readOnly: false },
@@ -152,6 +153,14 @@ describe('EcsComputeDriver.startInstances', () => {
     await driver().startInstances(spec(), 1);
     expect(sm.commandCalls(PutSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: 'berth/acme/shop/api/prod/db' });
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input.containerDefinitions![1].secrets![0].valueFrom).toBe('arn:secret:db-x:::v-2');
+  });
+
+  it('runs the app container as the workload\'s user (the container `user`, resolved in the image)', async () => {
+    firstUse();
+    await driver().startInstances(spec({ workload: { ...spec().workload, user: 'postgres:999' } }), 1);
+    const [app, init] = ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input.containerDefinitions!;
+    expect(app.user).toBe('postgres:999');
+    expect(init.user).toBeUndefined(); // writes the secret files (mode 0444, readable by any user)
   });
 
   it('creates the service on first use: Fargate, One Zone subnet, circuit breaker without rollback, exec, tags propagated', async () => {

@@ -169,7 +169,7 @@ describe('parseManifest', () => {
     const p = problemAt(err, 'workloads.web.prots');
     expect(p.value).toEqual([8080]);
     expect(p.message).toContain('did you mean "ports"');
-    expect(p.message).toContain('allowed keys here: image, command, cpu, memory, count, ports, healthCheck, env, requires, volumes');
+    expect(p.message).toContain('allowed keys here: image, command, cpu, memory, user, count, ports, healthCheck, env, requires, volumes');
   });
 
   it('says a missing field is required and what it is for', () => {

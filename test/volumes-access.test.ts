@@ -1,7 +1,7 @@
 // Issue 13: a shared volume is explicit and allows many writers; releases are immutable (an exec
 // that edits the code changes nothing beyond its own instance's run); an app without a
 // package.json runs as CommonJS even when the platform's data dir sits under an ESM project.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -213,3 +213,75 @@ volumes:
     expect((await ops.platform.deps.compute.list(NOTES)).map((i) => i.state)).toEqual(['healthy']);
   });
 });
+
+describe('workloads.<w>.user', () => {
+  const USERS: EnvRef = { org: 'acme', project: 'shop', app: 'users', env: 'prod' };
+  // Answers with who it is, and who owns what it wrote on its volume and its secret files.
+  const WHOAMI = `import { createServer } from 'node:http';
+import { statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+const file = process.env.BERTH_VOLUME_DATA + '/mine';
+writeFileSync(file, 'x');
+createServer((req, res) => {
+  const f = statSync(file), v = statSync(process.env.BERTH_VOLUME_DATA), s = statSync(process.env.BERTH_SECRETS_DIR);
+  res.end([process.getuid(), process.getgid(), userInfo().username, f.uid + ':' + f.gid, v.uid, s.uid].join(' '));
+}).listen(Number(process.env.PORT));
+`;
+  let port: number;
+  let digest: string;
+  const manifest = (user: string) => `app: users
+workloads:
+  web:
+    command: ["node", "server.mjs"]
+    user: "${user}"
+    ports: [8080]
+    healthCheck: { type: http, path: /, intervalSeconds: 0.2 }
+    volumes: [{ volume: data, path: /data }]
+endpoints:
+  web: { workload: web, port: ${port}, targetPort: 8080 }
+volumes:
+  data: { sizeGiB: 1 }
+`;
+
+  beforeAll(async () => {
+    await createReadyEnv(ops, USERS);
+    port = await freePort();
+    digest = await uploadApp(ops, USERS.org, join(dir, 'users'), WHOAMI);
+  });
+
+  it('runs the command as that uid:gid, owning its volume and secret files; exec runs as the same user', async () => {
+    await applied(await ops.call('POST', `${envPath(USERS)}/deploys`, { manifest: manifest('4242:4243'), artifactDigest: digest }));
+    expect((await httpGet(port)).body).toBe('4242 4243 app 4242:4243 4242 4242');
+    const [instance] = await ops.platform.deps.compute.list(USERS);
+    expect(await execIn(USERS, instance.id, ['sh', '-c', 'id -u; id -g; ls -n /data/mine | cut -d" " -f3'])).toEqual({ code: 0, stdout: '4242\n4243\n4242\n' });
+    // To the host it is still the env's own uid (or the platform's user), never uid 4242.
+    const volume = join(dir, 'home', 'volumes');
+    const owners = new Set(readdirTree(volume).filter((p) => p.endsWith('/mine')).map((p) => statSync(p).uid));
+    expect(owners.size).toBe(1);
+    expect([...owners][0]).not.toBe(4242);
+  });
+
+  it('resolves a name from the machine\'s /etc/passwd (its group too)', async () => {
+    await applied(await ops.call('POST', `${envPath(USERS)}/deploys`, { manifest: manifest('daemon'), artifactDigest: digest }));
+    const daemon = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('daemon:'))!.split(':');
+    expect((await httpGet(port)).body).toBe(`${daemon[2]} ${daemon[3]} daemon ${daemon[2]}:${daemon[3]} ${daemon[2]} ${daemon[2]}`);
+  });
+
+  it('fails a deploy naming a user the machine does not know as invalid-input, the last release still serving', async () => {
+    const res = await ops.call('POST', `${envPath(USERS)}/deploys`, { manifest: manifest('nosuchuser'), artifactDigest: digest });
+    expect(res.status, res.text).toBe(202);
+    await ops.platform.orchestrator.idle();
+    const op = (await ops.call('GET', `${envPath(USERS)}/operations/${res.body.receipt.operationId}`)).body.operation;
+    expect(op.status).toBe('failed');
+    expect(op.error).toMatchObject({ category: 'invalid-input', code: 'user-unknown' });
+    expect(op.error.message).toContain('there is no user "nosuchuser"');
+    expect((await httpGet(port)).body).toMatch(/ daemon /);
+    const bad = await ops.call('POST', `${envPath(USERS)}/deploys`, { manifest: manifest('root; rm -rf /'), artifactDigest: digest });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('workloads.web.user');
+  });
+});
+
+function readdirTree(root: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}

@@ -102,6 +102,15 @@ export const Workload = z
       .optional()
       .describe('CPU units (1024 = 1 vCPU). Default 256.'),
     memory: z.number().int().positive().optional().describe('Memory in MiB. Default 512.'),
+    user: z
+      .string()
+      .regex(/^([a-z_][a-z0-9_-]{0,31}|\d{1,9})(:([a-z_][a-z0-9_-]{0,31}|\d{1,9}))?$/, {
+        message: 'must be a user name or uid, optionally with a group or gid: `postgres`, `999`, `999:999` or `app:staff`',
+      })
+      .optional()
+      .describe(
+        'Who the command runs as: a name or uid, optionally `:group` or `:gid` (like Docker\'s USER). On AWS the container `user`; embedded, the uid the instance sees inside its sandbox, owning its volumes and secret files (names come from this machine\'s /etc/passwd). Default: an unprivileged uid of the platform\'s choosing (AWS: the image\'s USER).',
+      ),
     count: z.number().int().min(0).max(100).optional().describe('Number of instances. Default 1.'),
     ports: z
       .array(PortNumber)

@@ -122,6 +122,8 @@ function appContainer(spec: InstanceSpec, image: string, parts: TaskDefinitionPa
     image,
     essential: true,
     entryPoint,
+    // Docker's USER semantics: a name resolves against the image's /etc/passwd.
+    ...(workload.user !== undefined ? { user: workload.user } : {}),
     portMappings: ports.map((containerPort) => ({ containerPort, protocol: 'tcp' })),
     environment: Object.entries(appEnvironment(spec))
       .sort(([a], [b]) => a.localeCompare(b))

@@ -9,6 +9,7 @@ import { InstanceCgroup, sweepCgroups } from './sandbox/cgroups.ts';
 import { EnvUids, ownTree } from './sandbox/env-uids.ts';
 import { execArgs, instanceArgs, runtimeMounts, SANDBOX_PATH, SANDBOX_PATHS, sandboxInit, sandboxPath, type SandboxMount, type SandboxSupport } from './sandbox/sandbox.ts';
 import { argv as commandArgv, type InstancePlaces } from './instance-spec.ts';
+import { resolveRunAs, type RunAs } from './sandbox/run-as.ts';
 
 /** What `spawn` gets: a file, its arguments, where, and with exactly which environment. */
 export interface SpawnPlan {
@@ -72,6 +73,16 @@ export class InstanceSandbox {
     return uid;
   }
 
+  /**
+   * Who the command is inside (workloads.<w>.user), in numbers; undefined for the default user.
+   * Throws invalid-input for a name this machine does not know. Without a sandbox there is no
+   * other user to be: the command runs as the platform's user (the NOT ISOLATED warning says so).
+   */
+  runAs(spec: InstanceSpec): RunAs | undefined {
+    if (!this.isolated || spec.workload.user === undefined) return undefined;
+    return resolveRunAs(spec.workload.user, spec.workloadName);
+  }
+
   /** How to start one run of the instance; a cgroup for it is created here when limits apply. */
   launch(instance: SandboxedInstance, generation: number): SpawnPlan {
     const { spec } = instance;
@@ -95,6 +106,7 @@ export class InstanceSandbox {
       release: spec.workdir,
       mounts,
       uid: instance.uid,
+      runAs: this.runAs(spec),
       cgroupProcs: instance.cgroup?.procsFiles() ?? [],
       env: instance.processEnv,
       argv: [file, ...args],
@@ -116,7 +128,7 @@ export class InstanceSandbox {
     const initPid = instance.pid === undefined ? undefined : sandboxInit(instance.pid);
     if (initPid === undefined) return undefined;
     const command = tty ? ['script', '--quiet', '--return', '--command', argv.map(shellWord).join(' '), '/dev/null'] : argv;
-    const args = execArgs(this.support, { initPid, uid: instance.uid, cgroupProcs: instance.cgroup?.procsFiles() ?? [], env, argv: command });
+    const args = execArgs(this.support, { initPid, uid: instance.uid, runAs: this.runAs(instance.spec), cgroupProcs: instance.cgroup?.procsFiles() ?? [], env, argv: command });
     return { file: '/bin/sh', args, cwd: '/', env: { PATH: SANDBOX_PATH } };
   }
 

@@ -153,6 +153,8 @@ export class ProcessDriver implements ComputeDriver {
   }
 
   private async prepare(spec: InstanceSpec): Promise<Instance> {
+    // A user this machine does not know fails the rollout as invalid input before anything starts.
+    this.sandbox.runAs(spec);
     const id = `i-${randomBytes(4).toString('hex')}`;
     const addresses: Instance['addresses'] = {};
     for (const containerPort of spec.workload.ports ?? []) addresses[containerPort] = { host: HOST, port: await freePort(HOST, this.portsTaken()) };

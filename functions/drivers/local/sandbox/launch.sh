@@ -7,13 +7,13 @@
 #   launch.sh outer [--cgroup FILE]... [--userns] -- <inner args>
 #       on the host: joins the instance's cgroups, then enters the namespaces (util-linux unshare)
 #       and runs `launch.sh inner` as PID 1 there; dies with the platform (PR_SET_PDEATHSIG).
-#   launch.sh inner ROOT SCRATCH SCRATCH_MIB (uid=UID | userns=UID) [--app RELEASE DST]
+#   launch.sh inner ROOT SCRATCH SCRATCH_MIB (uid=UID[:AS_UID:AS_GID] | userns=UID:GID) [--app RELEASE DST]
 #                   [--ro SRC DST]... [--rw SRC DST]... [--chdir DIR]
 #                   -- NAME=VALUE... COMMAND [ARG]...
 #       builds the root, pivots into it, drops every capability and becomes the init that runs the
 #       command with exactly the given environment.
 #   launch.sh exec [--cgroup FILE]... --target PID --chdir DIR (--uid UID | --userns-uid UID)
-#                  -- NAME=VALUE... COMMAND [ARG]...
+#                  [--as AS_UID:AS_GID] -- NAME=VALUE... COMMAND [ARG]...
 #       runs a command (berth exec) inside the sandbox whose init is PID: its namespaces, its root,
 #       its cgroups, as the same user as the instance.
 #
@@ -78,11 +78,12 @@ stage_outer() {
 
 stage_inner() {
   [ $# -ge 4 ] || die "inner needs ROOT SCRATCH SCRATCH_MIB USER"
-  ROOT=$1 SCRATCH=$2 SCRATCH_MIB=$3 CHDIR=/ DROP_UID= USERNS_UID=
+  ROOT=$1 SCRATCH=$2 SCRATCH_MIB=$3 CHDIR=/ DROP_UID= USERNS_UID= AS_UID= AS_GID=
   case "$4" in
+    uid=*:*:*) spec=${4#uid=}; DROP_UID=${spec%%:*}; spec=${spec#*:}; AS_UID=${spec%%:*}; AS_GID=${spec#*:} ;;
     uid=*) DROP_UID=${4#uid=} ;;
-    userns=*) USERNS_UID=${4#userns=} ;;
-    *) die "USER is uid=N or userns=N, not $4" ;;
+    userns=*:*) spec=${4#userns=}; USERNS_UID=${spec%%:*}; AS_GID=${spec#*:} ;;
+    *) die "USER is uid=N[:U:G] or userns=U:G, not $4" ;;
   esac
   shift 4
 
@@ -106,14 +107,18 @@ stage_inner() {
 
   # Programs look their uid up (getpwuid): initdb, ssh, many a shell prompt. The sandbox's uid has
   # no entry on the host, so the instance's /etc/passwd and /etc/group are the host's plus one.
-  run_uid=${DROP_UID:-$USERNS_UID}
+  # The uid it sees is the workload's `user` when one is set (AS_UID, or USERNS_UID without root).
+  run_uid=${AS_UID:-${DROP_UID:-$USERNS_UID}}
+  run_gid=${AS_GID:-$run_uid}
   for db in passwd group; do
-    if [ -f "/etc/$db" ] && ! grep -q "^[^:]*:[^:]*:$run_uid:" "/etc/$db"; then
+    id=$run_uid
+    [ "$db" = group ] && id=$run_gid
+    if [ -f "/etc/$db" ] && ! grep -q "^[^:]*:[^:]*:$id:" "/etc/$db"; then
       cat "/etc/$db" >"$SCRATCH/$db"
       if [ "$db" = passwd ]; then
-        echo "app:x:$run_uid:$run_uid:Berth instance:/tmp:/bin/sh" >>"$SCRATCH/$db"
+        echo "app:x:$run_uid:$run_gid:Berth instance:/tmp:/bin/sh" >>"$SCRATCH/$db"
       else
-        echo "app:x:$run_uid:" >>"$SCRATCH/$db"
+        echo "app:x:$run_gid:" >>"$SCRATCH/$db"
       fi
       bind_ro "$SCRATCH/$db" "$ROOT/etc/$db"
     fi
@@ -180,23 +185,30 @@ done'
   # parent-death signal when its credentials change, and the init's (unshare --kill-child) is what
   # ends the sandbox when the platform dies. The command, another uid without capabilities, can
   # neither signal nor ptrace it, nor read its /proc entries.
+  # A workload `user` is a user namespace nested under the env's uid, mapping that one uid (and
+  # gid) to the env's: the command is `postgres` to itself and owns its volumes, and is still the
+  # env's uid, without capabilities, to the host.
   if [ -n "$DROP_UID" ]; then
+    as=
+    [ -z "$AS_UID" ] || as="unshare --user --map-user=$AS_UID --map-group=$AS_GID --"
+    # shellcheck disable=SC2086 # $as is zero or five words
     exec /bin/sh -c "$init" init setpriv --reuid="$DROP_UID" --regid="$DROP_UID" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all -- \
-      env --default-signal -i -- "$@"
+      $as env --default-signal -i -- "$@"
   fi
   # Without root on the host the command gets a user namespace nested in this one, where it is an
   # ordinary uid (database servers refuse to run as root). Writing that namespace's uid map takes
   # capabilities this init must keep (Linux 6.x limits a new namespace's to its creator's bounding
   # set); they are worth nothing outside the sandbox's own namespaces, and the command, in the
   # nested namespace, can neither ptrace the init nor read its /proc entries.
-  exec /bin/sh -c "$init" init unshare --user --map-user="$USERNS_UID" --map-group="$USERNS_UID" -- \
+  exec /bin/sh -c "$init" init unshare --user --map-user="$USERNS_UID" --map-group="$AS_GID" -- \
     setpriv --no-new-privs -- env --default-signal -i -- "$@"
 }
 
 stage_exec() {
-  target= drop_uid= userns_uid= chdir=/
+  target= drop_uid= userns_uid= chdir=/ as_uid= as_gid=
   while [ $# -gt 0 ]; do
     case "$1" in
+      --as) as_uid=${2%%:*}; as_gid=${2#*:}; shift 2 ;;
       --cgroup) echo $$ >"$2" || die "cannot join cgroup $2"; shift 2 ;;
       --target) target=$2; shift 2 ;;
       --uid) drop_uid=$2; shift 2 ;;
@@ -208,12 +220,16 @@ stage_exec() {
   done
   [ -n "$target" ] || die "--target is required"
   if [ -n "$drop_uid" ]; then
+    as=
+    [ -z "$as_uid" ] || as="unshare --user --map-user=$as_uid --map-group=$as_gid --"
+    # shellcheck disable=SC2086 # $as is zero or five words
     exec nsenter --target "$target" --mount --pid --ipc --uts --root --wd -- \
       setpriv --reuid="$drop_uid" --regid="$drop_uid" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all -- \
-      env --default-signal -i -- "$@"
+      $as env --default-signal -i -- "$@"
   fi
+  uid=${as_uid:-$userns_uid}
   exec nsenter --target "$target" --user --preserve-credentials --mount --pid --ipc --uts --root --wd -- \
-    unshare --user --map-user="$userns_uid" --map-group="$userns_uid" -- setpriv --no-new-privs -- env --default-signal -i -- "$@"
+    unshare --user --map-user="$uid" --map-group="${as_gid:-$uid}" -- setpriv --no-new-privs -- env --default-signal -i -- "$@"
 }
 
 case "${1-}" in

@@ -86,6 +86,8 @@ export interface InstanceLaunch {
   mounts: SandboxMount[];
   /** The host uid to run as (root platform only). */
   uid?: number;
+  /** The uid and gid the command sees inside (workloads.<w>.user); default: the host uid, or USERNS_UID. */
+  runAs?: { uid: number; gid: number };
   cgroupProcs: string[];
   env: Record<string, string>;
   argv: string[];
@@ -94,7 +96,8 @@ export interface InstanceLaunch {
 /** `/bin/sh` and these arguments start the instance; spawn it with `{ env: { PATH: SANDBOX_PATH } }`. */
 export function instanceArgs(support: Pick<SandboxSupport, 'kind'>, launch: InstanceLaunch): string[] {
   const outer = ['outer', ...launch.cgroupProcs.flatMap((f) => ['--cgroup', f]), ...(support.kind === 'user-namespaces' ? ['--userns'] : [])];
-  const user = support.kind === 'uid-and-namespaces' ? `uid=${requireUid(launch.uid)}` : `userns=${USERNS_UID}`;
+  const as = launch.runAs ? `${launch.runAs.uid}:${launch.runAs.gid}` : undefined;
+  const user = support.kind === 'uid-and-namespaces' ? `uid=${requireUid(launch.uid)}${as ? `:${as}` : ''}` : `userns=${as ?? `${USERNS_UID}:${USERNS_UID}`}`;
   const inner = [launch.rootDir, launch.scratchDir, String(launch.scratchMiB), user];
   if (launch.release) inner.push('--app', launch.release, SANDBOX_PATHS.app, '--chdir', SANDBOX_PATHS.app);
   for (const m of launch.mounts) inner.push(m.readOnly ? '--ro' : '--rw', m.source, m.target);
@@ -105,6 +108,7 @@ export interface ExecLaunch {
   /** Host pid of the instance's sandbox init (see `sandboxInit`). */
   initPid: number;
   uid?: number;
+  runAs?: { uid: number; gid: number };
   cgroupProcs: string[];
   env: Record<string, string>;
   argv: string[];
@@ -112,7 +116,7 @@ export interface ExecLaunch {
 
 /** `/bin/sh` and these arguments run a command inside a running instance's sandbox. */
 export function execArgs(support: Pick<SandboxSupport, 'kind'>, launch: ExecLaunch): string[] {
-  const options = [...launch.cgroupProcs.flatMap((f) => ['--cgroup', f]), '--target', String(launch.initPid), ...userArgs(support, launch.uid)];
+  const options = [...launch.cgroupProcs.flatMap((f) => ['--cgroup', f]), '--target', String(launch.initPid), ...userArgs(support, launch.uid), ...(launch.runAs ? ['--as', `${launch.runAs.uid}:${launch.runAs.gid}`] : [])];
   return [LAUNCH, 'exec', ...options, '--', ...assignments(launch.env), ...launch.argv];
 }
 
