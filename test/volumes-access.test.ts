@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inProcessCli } from '../bench/support/cli-in-process.ts';
 import type { EnvRef } from '../functions/core/ports.ts';
 import { createReadyEnv, envPath, freePort, httpGet, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
 
@@ -211,6 +212,31 @@ volumes:
     expect(op).toMatchObject({ status: 'failed', error: { category: 'not-found', code: 'snapshot-not-found', step: 'ApplyVolumeChange' } });
     expect((await httpGet(port)).body).toBe('current');
     expect((await ops.platform.deps.compute.list(NOTES)).map((i) => i.state)).toEqual(['healthy']);
+  });
+
+  it('creates a new volume from a snapshot (through the CLI): a copy of its data, the original untouched', async () => {
+    expect(await post('seed')).toBe('stored');
+    const snap = await applied(await ops.call('POST', volumePath('/snapshots'), {}));
+    expect(await post('changed later')).toBe('stored');
+    const berth = inProcessCli(ops.platform.url, ops.token, NOTES);
+    const created = await berth(['volumes', 'create', 'copy', '--from-snapshot', snap.snapshotId, '--wait'], true);
+    expect(created.code).toBe(0);
+    const volumes = join(dir, 'home', 'volumes', NOTES.org, NOTES.project, NOTES.app, NOTES.env);
+    expect(readFileSync(join(volumes, 'copy', 'note.txt'), 'utf8')).toBe('seed');
+    expect(readFileSync(join(volumes, 'data', 'note.txt'), 'utf8')).toBe('changed later');
+    const copy = (await ops.call('GET', `${envPath(NOTES)}/volumes/copy`)).body.volume;
+    expect(copy).toMatchObject({ sizeGiB: 1, source: { volume: 'data', snapshot: snap.snapshotId }, snapshots: [] });
+    const shown = await berth(['volumes', 'show', 'copy'], true);
+    expect(shown.stdout).toContain(`from snapshot ${snap.snapshotId} of data`);
+
+    const unknown = await ops.call('PUT', `${envPath(NOTES)}/volumes/other`, { sizeGiB: 1, fromSnapshot: 'snap-0000000000' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'snapshot-not-found', details: { path: 'fromSnapshot' } });
+    await applied(await ops.call('PATCH', volumePath(), { sizeGiB: 3 }));
+    const small = await ops.call('PUT', `${envPath(NOTES)}/volumes/other`, { sizeGiB: 2, fromSnapshot: snap.snapshotId });
+    expect(small.status).toBe(400);
+    expect(small.body.error.message).toContain('use --size 3 or more');
+    expect((await ops.call('GET', `${envPath(NOTES)}/volumes/other`)).status).toBe(404);
   });
 });
 

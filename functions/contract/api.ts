@@ -2,7 +2,7 @@
 // No Node-only imports: the console runs this in the browser.
 import { z } from 'zod';
 import { ERROR_CATEGORIES } from '../core/errors.ts';
-import { Name } from './manifest.ts';
+import { Name, Volume } from './manifest.ts';
 
 export const API_VERSION = 'v1';
 
@@ -105,7 +105,11 @@ export const SnapshotBody = z
   .object({ stop: z.boolean().optional().describe('Stop the workloads that mount the volume while it is copied, for a copy no writer was changing (brief downtime). Default false: crash-consistent.') })
   .strict();
 
-export const RestoreBody = z.object({ snapshot: z.string().regex(/^snap-[0-9a-z]{10}$/, { message: 'must be a snapshot id such as snap-01abcdefgh (see `berth volumes snapshots NAME`)' }) }).strict();
+const SnapshotId = z.string().regex(/^snap-[0-9a-z]{10}$/, { message: 'must be a snapshot id such as snap-01abcdefgh (see `berth volumes snapshots NAME`)' });
+export const RestoreBody = z.object({ snapshot: SnapshotId }).strict();
+export const VolumeCreateBody = Volume.extend({
+  fromSnapshot: SnapshotId.optional().describe("Start with a copy of this snapshot's data (a snapshot of any volume of the env); sizeGiB must be at least the snapshot's volume's."),
+}).strict();
 
 export const RollbackBody = z
   .object({

@@ -120,6 +120,8 @@ export interface VolumeView {
   sizeGiB: number;
   zone?: string;
   createdAt: string;
+  /** Created from a snapshot (`volumes create --from-snapshot`). */
+  source?: { volume: string; snapshot: string };
   snapshots?: import('../core/model.ts').SnapshotRecord[];
   attachedTo: { workload: string; path: string }[];
   /** The placement constraint in plain words (One Zone pins the workloads that mount it). */

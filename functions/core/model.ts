@@ -52,6 +52,8 @@ export interface Env extends EnvRef {
 
 export interface VolumeRecord extends Volume {
   createdAt: string;
+  /** Created from a snapshot: which one, of which volume. */
+  source?: { volume: string; snapshot: string };
   snapshots?: SnapshotRecord[];
 }
 
@@ -101,7 +103,7 @@ export interface Operation {
   /** What an endpoint operation asked for, and what was there before. */
   endpointChange?: { name: string; action: 'create' | 'update' | 'delete'; endpoint?: Endpoint; previous?: Endpoint };
   /** What a volume operation asked for, and what was there before. */
-  volumeChange?: { name: string; action: VolumeAction; volume?: Volume; previous?: VolumeRecord; snapshotId?: string; /** snapshot: stop the writers for a consistent copy. */ stopWriters?: boolean };
+  volumeChange?: { name: string; action: VolumeAction; volume?: Volume; previous?: VolumeRecord; snapshotId?: string; /** create: the volume whose snapshot `snapshotId` seeds it. */ fromVolume?: string; /** snapshot: stop the writers for a consistent copy. */ stopWriters?: boolean };
   /** Asked to stop: the execution ends through its compensation at its next step (or wait). */
   cancelRequested?: { at: string; by: string; reason: string };
   /** The state the execution is in (or failed in). */

@@ -189,8 +189,11 @@ export interface VolumeDriver {
   purge(env: EnvRef, name: string, token: string): Promise<void>;
   /** False where `restoreSnapshot` cannot work yet (AWS), so a restore is refused before anything stops. */
   readonly restoresSnapshots?: boolean;
-  /** Makes the snapshot the volume's data; the volume has been set aside first. Idempotent. */
-  restoreSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void>;
+  /**
+   * Makes the snapshot (of volume `from`, by default this one) the volume's data; the volume has
+   * been set aside first, or does not exist yet. Idempotent.
+   */
+  restoreSnapshot(env: EnvRef, name: string, snapshotId: string, from?: string): Promise<void>;
   /** Drops what was set aside under `token` (the data a restore replaced); snapshots stay. */
   discardAside(env: EnvRef, name: string, token: string): Promise<void>;
   /** Removes the volume's storage now (undoing a create). */

@@ -28,7 +28,7 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
         const current = env.volumes?.[c.name];
         switch (c.action) {
           case 'create':
-            return { volumes: withVolume(env, c.name, { ...c.volume!, createdAt: now, snapshots: [] }) };
+            return { volumes: withVolume(env, c.name, { ...c.volume!, createdAt: now, snapshots: [], ...(c.fromVolume ? { source: { volume: c.fromVolume, snapshot: c.snapshotId! } } : {}) }) };
           case 'resize':
             return { volumes: withVolume(env, c.name, { ...current!, sizeGiB: c.volume!.sizeGiB }) };
           case 'snapshot': {
@@ -47,6 +47,8 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
     async ApplyVolumeChange({ operation: op }) {
       const c = await changeOf(store, op);
       const ref = envOf(op);
+      // From a snapshot, the copy makes the volume (renamed into place whole, so a retry finds it done).
+      if (c.action === 'create' && c.fromVolume) await volumes.restoreSnapshot(ref, c.name, c.snapshotId!, c.fromVolume);
       if (c.action === 'create') await volumes.ensure(ref, c.name, c.volume!);
       if (c.action === 'resize') await volumes.resize(ref, c.name, c.volume!);
       if (c.action === 'delete') await volumes.setAside(ref, c.name, op.operationId);

@@ -14,7 +14,7 @@ export default {
         `${st.bold('Name')}       ${v.name}`,
         `${st.bold('Size')}       ${v.sizeGiB} GiB`,
         `${st.bold('Zone')}       ${zoneOf(v)}`,
-        `${st.bold('Created')}    ${v.createdAt}`,
+        `${st.bold('Created')}    ${v.createdAt}${v.source ? ` from snapshot ${v.source.snapshot} of ${v.source.volume}` : ''}`,
         `${st.bold('Attached')}   ${attachedOf(v) || 'not mounted'}`,
         `${st.bold('Snapshots')}  ${snapshots}${snapshots ? ` (latest ${v.snapshots!.at(-1)!.id})` : ''}`,
         // A mount needs the volume declared in the manifest too; the same name adopts this one, data and all.

@@ -1,6 +1,6 @@
 // Endpoints and volumes of an env, and destroying an env: each change is an operation (202).
 import { z } from 'zod';
-import { EnvParams, OrgEndpointsQuery, OrgParams, RestoreBody, SnapshotBody } from '../../contract/api.ts';
+import { EnvParams, OrgEndpointsQuery, OrgParams, RestoreBody, VolumeCreateBody, SnapshotBody } from '../../contract/api.ts';
 import { Endpoint, Name, Volume } from '../../contract/manifest.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
@@ -45,9 +45,10 @@ export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
     if (!found) throw new NotFoundError('volume-not-found', `volume ${name} does not exist in ${ref.env}`, { next: ['berth volumes list'] });
     return c.json({ volume: found }, 200);
   });
-  api.openapi(route({ method: 'put', path: `${ENV}/volumes/{name}`, summary: 'Create a volume', permission: 'admin', tag: 'volumes', params: Named, body: Volume, status: 202 }), async (c) => {
+  api.openapi(route({ method: 'put', path: `${ENV}/volumes/{name}`, summary: 'Create a volume', permission: 'admin', tag: 'volumes', params: Named, body: VolumeCreateBody, status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');
-    return c.json({ receipt: await changeVolume(deps, ref, name, 'create', c.req.valid('json'), c.get('actor')) }, 202);
+    const { fromSnapshot, ...volume } = c.req.valid('json');
+    return c.json({ receipt: await changeVolume(deps, ref, name, 'create', volume, c.get('actor'), { snapshot: fromSnapshot }) }, 202);
   });
   api.openapi(route({ method: 'patch', path: `${ENV}/volumes/{name}`, summary: 'Resize a volume (grow only)', permission: 'admin', tag: 'volumes', params: Named, body: z.object({ sizeGiB: Volume.shape.sizeGiB }).strict(), status: 202 }), async (c) => {
     const { name, ...ref } = c.req.valid('param');

@@ -32,10 +32,16 @@ type Action = VolumeAction;
 
 /** What a snapshot or a restore is asked to do beyond its name. */
 export interface VolumeOptions {
-  /** restore: the snapshot to restore. */
+  /** restore: the snapshot to restore; create: the snapshot (of any volume of the env) to start from. */
   snapshot?: string;
   /** snapshot: stop the writers first, for a copy no writer was changing. */
   stop?: boolean;
+}
+
+function refuseRestoreWhereUnsupported(deps: PlatformDeps, name: string, snapshot: string | undefined): void {
+  if (deps.volumes.restoresSnapshots === false) {
+    throw new InvalidInputError('restore-not-on-aws', `restoring a snapshot is embedded-only so far; on AWS, restore the recovery point of ${snapshot} with AWS Backup into a new file system`, { details: { volume: name, snapshot } });
+  }
 }
 
 export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string, action: Action, input: Partial<Volume>, actor: Actor, options: VolumeOptions = {}): Promise<VolumeReceipt> {
@@ -58,6 +64,24 @@ export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string
     const users = Object.entries(release?.manifest.workloads ?? {}).filter(([, w]) => (w.volumes ?? []).some((m) => m.volume === name)).map(([w]) => w);
     if (users.length) throw new ConflictError('volume-in-use', `volume ${name} is mounted by ${users.join(', ')} in ${release!.id}; remove the mount from berth.yaml and deploy first`, { next: ['berth deploy'] });
   }
+  let fromVolume: string | undefined;
+  if (action === 'create' && options.snapshot) {
+    const source = Object.entries(env.volumes ?? {}).find(([, v]) => (v.snapshots ?? []).some((s) => s.id === options.snapshot));
+    if (!source) {
+      const all = Object.entries(env.volumes ?? {}).flatMap(([n, v]) => (v.snapshots ?? []).map((s) => `${s.id} (${n})`));
+      throw new NotFoundError('snapshot-not-found', `no volume of ${ref.env} has a snapshot ${options.snapshot}; the env's snapshots: ${all.join(', ') || 'none'}`, {
+        details: { path: 'fromSnapshot', value: options.snapshot },
+        next: ['berth volumes list'],
+      });
+    }
+    fromVolume = source[0];
+    if (volume!.sizeGiB < source[1].sizeGiB) {
+      throw new InvalidInputError('volume-too-small', `volume ${name} would be ${volume!.sizeGiB} GiB, smaller than ${fromVolume} (${source[1].sizeGiB} GiB) whose snapshot it starts from; use --size ${source[1].sizeGiB} or more`, {
+        details: { path: 'sizeGiB', value: volume!.sizeGiB },
+      });
+    }
+    refuseRestoreWhereUnsupported(deps, name, options.snapshot);
+  }
   if (action === 'restore') {
     const known = previous!.snapshots ?? [];
     if (!options.snapshot || !known.some((s) => s.id === options.snapshot)) {
@@ -66,18 +90,16 @@ export async function changeVolume(deps: PlatformDeps, ref: EnvRef, name: string
         next: [`berth volumes snapshots ${name}`],
       });
     }
-    if (deps.volumes.restoresSnapshots === false) {
-      throw new InvalidInputError('restore-not-on-aws', `restoring a snapshot is embedded-only so far; on AWS, restore the recovery point of ${options.snapshot} with AWS Backup into a new file system`, { details: { volume: name, snapshot: options.snapshot } });
-    }
+    refuseRestoreWhereUnsupported(deps, name, options.snapshot);
   }
-  const snapshotId = action === 'snapshot' ? `snap-${ulid().slice(-10).toLowerCase()}` : action === 'restore' ? options.snapshot : undefined;
+  const snapshotId = action === 'snapshot' ? `snap-${ulid().slice(-10).toLowerCase()}` : action === 'restore' || fromVolume ? options.snapshot : undefined;
   const operationId = await startOperation(
     deps,
     env,
     {
       kind: 'volume',
       previousReleaseId: env.currentReleaseId,
-      volumeChange: { name, action, ...(volume ? { volume } : {}), ...(previous ? { previous } : {}), ...(snapshotId ? { snapshotId } : {}), ...(action === 'snapshot' && options.stop ? { stopWriters: true } : {}) },
+      volumeChange: { name, action, ...(volume ? { volume } : {}), ...(previous ? { previous } : {}), ...(snapshotId ? { snapshotId } : {}), ...(fromVolume ? { fromVolume } : {}), ...(action === 'snapshot' && options.stop ? { stopWriters: true } : {}) },
       prepare: async (opId) => ({ releaseId: env.currentReleaseId ?? '', acceptedMessage: `volume ${opId} accepted: ${action} ${name}${snapshotId ? ` (${snapshotId})` : ''} by ${actor.name}` }),
     },
     actor,

@@ -76,9 +76,9 @@ export class DirectoryVolumeDriver implements VolumeDriver {
     await removeIfEmpty(join(this.envDir(env), '.deleted'));
   }
 
-  async restoreSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void> {
-    const source = this.snapshotDir(env, name, snapshotId);
-    if (!(await stat(source).catch(() => undefined))) throw new NotFoundError('snapshot-not-found', `volume ${name} has no snapshot ${snapshotId} on disk`, { next: [`berth volumes snapshots ${name}`] });
+  async restoreSnapshot(env: EnvRef, name: string, snapshotId: string, from = name): Promise<void> {
+    const source = this.snapshotDir(env, from, snapshotId);
+    if (!(await stat(source).catch(() => undefined))) throw new NotFoundError('snapshot-not-found', `volume ${from} has no snapshot ${snapshotId} on disk`, { next: [`berth volumes snapshots ${from}`] });
     // A dir in place means the copy already finished (it is renamed in whole): nothing to redo.
     if (await this.exists(env, name)) return;
     const partial = `${this.dir(env, name)}.restoring`;
