@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleHandle } from '../console/src/main.ts';
 import { runBerth } from './support/cli-harness.ts';
+import { HOSTILE } from './support/hostile-text.ts';
 import { createReadyEnv, envPath, freePort, httpGet, manifestFor, serverSource, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
 
 const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
@@ -106,6 +107,28 @@ describe('the web console', () => {
     expect(await page.evaluate(() => window.berthConsole!.styleOf('WORKLOAD'))).toMatchObject({ bold: true });
     expect(await page.evaluate(() => window.berthConsole!.styleOf('converged'))).toMatchObject({ fg: '#a6da95' });
     await page.screenshot({ path: join(SHOTS, 'console-status.png') });
+    await page.context().close();
+  });
+
+  it('shows hostile log lines as text in the transcript and a panel: none erases or forges a line', async () => {
+    const env = { org: 'lookco', project: 'shop', app: 'web', env: 'hostile' };
+    await createReadyEnv(ops, env);
+    const at = (i: number) => new Date(Date.UTC(2024, 4, 1, 12, 0, i)).toISOString();
+    HOSTILE.forEach((h, i) => ops.platform.deps.logs.append(env, { ts: at(i), source: 'app', workload: 'web', instance: 'i-0000000a', level: 'info', message: `${h.name}: ${h.raw} end` }));
+    const page = await signedIn({ tour: false });
+    const where = `--org ${env.org} --project ${env.project} --app ${env.app} --env ${env.env}`;
+    const before = await type(page, 'whoami');
+    const shown = await type(page, `logs ${where}`);
+    const text = await transcript(page);
+    // Nothing was cleared, moved over or rewritten: what came before is there, and every line.
+    expect(text).toContain('Logged in to');
+    expect(outputOf(text, 'whoami')).toBe(before);
+    expect(shown.split('\n')).toHaveLength(HOSTILE.length);
+    HOSTILE.forEach((h, i) => expect(shown.split('\n')[i], h.name).toBe(`${at(i)} app    web/i-0000000a info  ${h.name}: ${h.shown} end`));
+    await type(page, `logs --follow ${where}`);
+    await waitForPanel(page, 1, /CR: real␍forged end/);
+    const panel = await panelText(page, 1);
+    for (const h of HOSTILE) expect(panel, h.name).toContain(`${h.name}: ${h.shown} end`);
     await page.context().close();
   });
 

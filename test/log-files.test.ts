@@ -1,10 +1,11 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../functions/core/errors.ts';
 import type { EnvRef, LogLine } from '../functions/core/ports.ts';
 import { FileLogStore } from '../functions/drivers/local/log-files.ts';
+import type { WriteFn } from '../functions/drivers/local/log-segment-writer.ts';
 
 const env: EnvRef = { org: 'acme', project: 'shop', app: 'api', env: 'prod' };
 const other: EnvRef = { ...env, env: 'staging' };
@@ -30,14 +31,15 @@ describe('FileLogStore', () => {
     store = new FileLogStore(dir);
   });
 
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes one JSON line per entry to <org>/<project>/<app>/<env>/app.log and reads it back at once', async () => {
     store.append(env, line(1, { message: 'hello "world"\nsecond line' }));
     expect(await store.query(env, {})).toEqual([line(1, { message: 'hello "world"\nsecond line' })]);
+    await store.flush();
     const text = readFileSync(path.join(dir, 'acme', 'shop', 'api', 'prod', 'app.log'), 'utf8');
     expect(text.split('\n')).toHaveLength(2);
     expect(JSON.parse(text.split('\n')[0]).message).toBe('hello "world"\nsecond line');
@@ -84,8 +86,15 @@ describe('FileLogStore', () => {
 
   it('skips a torn last line instead of failing the whole history', async () => {
     store.append(env, line(1));
+    await store.flush();
     appendFileSync(store.fileOf(env), '{"ts":"2024-05-01T12:00:02.000Z","source":"app","wor');
     expect((await store.query(env, {})).map((l) => l.message)).toEqual(['line 1']);
+    // After a restart, new lines start on a line of their own: the torn one costs only itself.
+    await store.close();
+    const restarted = new FileLogStore(dir);
+    restarted.append(env, line(3));
+    expect((await restarted.query(env, {})).map((l) => l.message)).toEqual(['line 1', 'line 3']);
+    await restarted.close();
   });
 
   it('rejects a time bound that is not a date with invalid-input', async () => {
@@ -125,3 +134,118 @@ describe('FileLogStore', () => {
     expect(window.map((l) => l.message.split(' ')[1])).toEqual(Array.from({ length: 10 }, (_, k) => `/items/${20_000 + k}`));
   });
 });
+
+describe('FileLogStore bounds', () => {
+  let dir: string;
+  const envDir = () => path.join(dir, 'acme', 'shop', 'api', 'prod');
+  const files = () => readdirSync(envDir()).sort();
+  // Every test line serializes to the same size, so limits read in lines.
+  const BYTES = Buffer.byteLength(JSON.stringify(line(10)) + '\n');
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-logs-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rotates app.log to app.log.<n> before a write would pass the size limit, and reads across the files in order', async () => {
+    const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 1000 * BYTES });
+    for (let i = 10; i < 35; i++) store.append(env, line(i));
+    await store.flush();
+    expect(files()).toEqual(['app.log', 'app.log.000001', 'app.log.000002']);
+    for (const f of files()) expect(statSync(path.join(envDir(), f)).size).toBeLessThanOrEqual(10 * BYTES);
+    expect(statSync(path.join(envDir(), 'app.log.000001')).size).toBe(10 * BYTES);
+    const all = (await store.query(env, {})).map((l) => l.message);
+    expect(all).toEqual(Array.from({ length: 25 }, (_, k) => `line ${10 + k}`));
+    // A tail and a window that straddle a rotation.
+    expect((await store.query(env, { limit: 7 })).map((l) => l.message)).toEqual(Array.from({ length: 7 }, (_, k) => `line ${28 + k}`));
+    expect((await store.query(env, { since: line(18).ts, until: line(21).ts })).map((l) => l.message)).toEqual(['line 18', 'line 19', 'line 20', 'line 21']);
+    // A store started again continues the numbering.
+    await store.close();
+    const again = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 1000 * BYTES });
+    for (let i = 35; i < 41; i++) again.append(env, line(i));
+    await again.flush();
+    expect(files()).toEqual(['app.log', 'app.log.000001', 'app.log.000002', 'app.log.000003']);
+    expect((await again.query(env, {})).map((l) => l.message).at(-1)).toBe('line 40');
+    await again.close();
+  });
+
+  it('keeps an env within its total size, deleting the oldest rotated files first', async () => {
+    const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 30 * BYTES });
+    for (let i = 0; i < 100; i++) store.append(env, line(i));
+    await store.flush();
+    const total = files().reduce((sum, f) => sum + statSync(path.join(envDir(), f)).size, 0);
+    expect(total).toBeLessThanOrEqual(30 * BYTES);
+    expect(files()).toEqual(['app.log', 'app.log.000008', 'app.log.000009']);
+    const kept = (await store.query(env, {})).map((l) => l.message);
+    expect(kept[0]).toBe('line 70');
+    expect(kept.at(-1)).toBe('line 99');
+    await store.close();
+  });
+
+  it('deletes files older than the age limit, a quiet env\'s active file included, on a sweep', async () => {
+    let now = Date.UTC(2024, 4, 1);
+    const day = 24 * 3600_000;
+    const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxAgeMs: 30 * day, now: () => now });
+    for (let i = 0; i < 25; i++) store.append(env, line(i));
+    store.append(other, line(0));
+    await store.flush();
+    const age = (file: string, days: number) => utimesSync(file, new Date(now - days * day), new Date(now - days * day));
+    age(path.join(envDir(), 'app.log.000001'), 40);
+    age(path.join(envDir(), 'app.log.000002'), 20);
+    age(path.join(envDir(), 'app.log'), 1);
+    age(store.fileOf(other), 31);
+    expect(store.sweep().sort()).toEqual(['acme/shop/api/prod/app.log.000001', 'acme/shop/api/staging/app.log']);
+    expect(files()).toEqual(['app.log', 'app.log.000002']);
+    expect((await store.query(env, {}))[0].message).toBe('line 10');
+    expect(await store.query(other, {})).toEqual([]);
+    // The quiet env logs again: its file is opened afresh.
+    now += day;
+    store.append(other, line(50));
+    expect((await store.query(other, {})).map((l) => l.message)).toEqual(['line 50']);
+    await store.close();
+  });
+
+  it('never holds the app up on a slow disk: lines beyond the queue are dropped and counted, then a marker says so', async () => {
+    // A disk that completes a write only when the test says.
+    const pending: (() => void)[] = [];
+    const write: WriteFn = (fd, text, done) => pending.push(() => appendFileSync(fd, text) === undefined && done(null));
+    const flood = (i: number) => line(i % 60, { message: `flood ${String(i).padStart(5, '0')}` });
+    const store = new FileLogStore(dir, { maxQueuedBytes: 100 * Buffer.byteLength(JSON.stringify(flood(0)) + '\n'), write });
+    const seen: string[] = [];
+    store.follow(env, {}, (l) => seen.push(l.message));
+    // The app writes 10,000 lines while the first write is still on its way: append returns each
+    // time (this loop finishing is the proof), and memory holds at most the queue.
+    for (let i = 0; i < 10_000; i++) store.append(env, flood(i));
+    expect(pending).toHaveLength(1);
+    // What was accepted, and only that, reached the followers.
+    expect(seen).toHaveLength(100);
+    while (pending.length) pending.shift()!();
+    await store.flush();
+    const lines = await store.query(env, {});
+    expect(lines.slice(0, 100).map((l) => l.message)).toEqual(Array.from({ length: 100 }, (_, k) => flood(k).message));
+    expect(lines.slice(100)).toEqual([expect.objectContaining({ source: 'system', workload: 'web', instance: 'i-00000001', level: 'warn', message: '9900 lines dropped: the log writer fell behind (the disk is slower than the app writes)' })]);
+    // Room again: lines are kept as before.
+    store.append(env, line(1, { message: 'after' }));
+    while (pending.length) pending.shift()!();
+    await store.flush();
+    expect((await store.query(env, { limit: 1 }))[0].message).toBe('after');
+    await store.close();
+  });
+
+  it('counts lines a failing disk could not take instead of taking the platform down', async () => {
+    let failing = true;
+    const write: WriteFn = (fd, text, done) => (failing ? done(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })) : (appendFileSync(fd, text), done(null)));
+    const store = new FileLogStore(dir, { write });
+    store.append(env, line(1));
+    await store.flush();
+    // The disk still failing: the marker waits rather than loop.
+    store.append(env, line(2));
+    await store.flush();
+    failing = false;
+    store.append(env, line(3));
+    await store.flush();
+    expect((await store.query(env, {})).map((l) => l.message)).toEqual(['2 lines dropped: the log file could not be written', 'line 3']);
+    await store.close();
+  });
+});
+

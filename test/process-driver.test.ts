@@ -70,7 +70,7 @@ describe('ProcessDriver', () => {
 
   afterEach(async () => {
     await driver.shutdown();
-    logs.close();
+    await logs.close();
     rmSync(root, { recursive: true, force: true });
   });
 

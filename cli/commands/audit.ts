@@ -5,6 +5,7 @@ import type { CommandSpec } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { table } from '../core/output.ts';
 import { parseTimeArg } from '../core/time-arg.ts';
+import { terminalSafeJson } from '../core/terminal-safe.ts';
 
 /** The API's largest page. */
 const PAGE = 1000;
@@ -48,7 +49,7 @@ export default {
     if (after) ctx.out.note(`The newest ${records.length} records are shown; there are more: raise --limit or narrow with --since/--until.`);
 
     if (format === 'csv') return ctx.out.line(auditCsv(records));
-    if (format === 'json') return ctx.out.json ? ctx.out.result(records, () => '') : ctx.out.line(JSON.stringify(records, null, 2));
+    if (format === 'json') return ctx.out.json ? ctx.out.result(records, () => '') : ctx.out.line(terminalSafeJson(records, 2));
     if (!records.length) return ctx.out.line('No audit records match.');
     const rows = records.map((r) => [r.time, r.actor, r.action.split(' ')[0], r.resource, result(r), r.tokenId, r.sourceIp ?? '-']);
     ctx.out.line(table([['TIME', 'ACTOR', 'METHOD', 'RESOURCE', 'RESULT', 'TOKEN', 'FROM'], ...rows], ctx.out.style));

@@ -4,14 +4,18 @@ import { cliError } from '../core/errors.ts';
 import type { Style } from '../core/output.ts';
 import { follow } from '../core/follow.ts';
 import { parseTimeArg } from '../core/time-arg.ts';
+import { visible } from '../core/terminal-safe.ts';
 
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 
-/** The stable format: `timestamp source workload/instance level message`. */
-export function formatLogLine(l: LogLine, style: Style): string {
+/**
+ * The stable format: `timestamp source workload/instance level message`. The message is the app's
+ * own text: its control characters are shown (`␛[2J`), not obeyed, unless `raw` (`--raw`).
+ */
+export function formatLogLine(l: LogLine, style: Style, raw = false): string {
   const level = l.level === 'error' ? style.red(l.level.padEnd(5)) : l.level === 'warn' ? style.yellow(l.level.padEnd(5)) : l.level.padEnd(5);
-  return `${l.ts} ${l.source.padEnd(6)} ${l.workload}/${l.instance} ${level} ${l.message}`;
+  return `${l.ts} ${l.source.padEnd(6)} ${l.workload}/${l.instance} ${level} ${raw ? l.message : visible(l.message)}`;
 }
 
 export default {
@@ -25,9 +29,10 @@ export default {
     since: { type: 'string', valueName: 'time', description: 'From this time: 10m, 2h, 1d or an ISO time' },
     until: { type: 'string', valueName: 'time', description: 'Up to this time: same forms as --since' },
     limit: { type: 'string', short: 'n', valueName: 'n', description: 'The newest n lines (default 1000; 100 with --follow)' },
+    raw: { type: 'boolean', description: 'Messages byte for byte, control characters included (by default they are shown, e.g. ESC as ␛)' },
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
-  examples: ['berth logs --since 10m --level warn', 'berth logs -f --workload web', 'berth logs --instance i-3f2a1b9c --json'],
+  examples: ['berth logs --since 10m --level warn', 'berth logs -f --workload web', 'berth logs --instance i-3f2a1b9c --json', 'berth logs --raw > app.log'],
   async handler(ctx) {
     const f = ctx.flags as Record<string, string | boolean | undefined>;
     const q = new URLSearchParams();
@@ -42,7 +47,7 @@ export default {
     }
     if (f.since) q.set('since', parseTimeArg('since', f.since as string, ctx.host.now()));
     if (f.until) q.set('until', parseTimeArg('until', f.until as string, ctx.host.now()));
-    const print = (l: LogLine) => (ctx.out.json ? ctx.out.jsonLine(l) : ctx.out.line(formatLogLine(l, ctx.out.style)));
+    const print = (l: LogLine) => (ctx.out.json ? ctx.out.jsonLine(l) : f.raw ? ctx.out.rawLine(formatLogLine(l, ctx.out.style, true)) : ctx.out.line(formatLogLine(l, ctx.out.style)));
     if (f.follow) {
       if (!f.limit) q.set('limit', '100');
       await follow<LogLine>(ctx, {

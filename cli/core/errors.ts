@@ -1,6 +1,7 @@
 // The CLI's one error handler: a BerthError-shaped body becomes text (or JSON) and an exit code.
 import { BerthError, EXIT_CODES, isErrorCategory, type ErrorBody, type ErrorCategory } from '../../functions/core/errors.ts';
 import type { Output } from './output.ts';
+import { visible } from './terminal-safe.ts';
 
 /** An error as the CLI shows it: the API's envelope, or one the CLI raises itself. */
 export class CliError extends Error {
@@ -29,8 +30,9 @@ export function reportError(out: Output, err: unknown): number {
     out.errorJson({ error: body });
   } else {
     const s = out.errStyle;
-    const lines = [`${s.red(s.bold(`Error (${body.category})`))}: ${body.message}`];
-    if (body.next?.length) lines.push('', 'Next:', ...body.next.map((n) => `  ${n}`));
+    // A failure's message quotes app stderr and log lines: shown, never obeyed by the terminal.
+    const lines = [`${s.red(s.bold(`Error (${visible(body.category)})`))}: ${visible(body.message)}`];
+    if (body.next?.length) lines.push('', 'Next:', ...body.next.map((n) => `  ${visible(n)}`));
     out.errorText(lines.join('\n'));
   }
   return exitCodeFor(err);

@@ -1,5 +1,8 @@
 // Output modes. `--json`: only JSON on stdout, errors as JSON too, no colour, no progress.
 // Human: stable, greppable text on stdout; progress on stderr only when it is a terminal.
+// Human text never carries a control character but tab, newline and the CLI's own colours: app
+// text in it (logs, stderr quoted in a failure) must not drive the terminal (terminal-safe.ts).
+import { terminalSafeJson, visibleKeepingStyle } from './terminal-safe.ts';
 
 export interface Writers {
   stdout(text: string): void;
@@ -37,35 +40,42 @@ export class Output {
 
   /** The command's result: JSON in --json mode, otherwise the human rendering. */
   result(value: unknown, human: () => string): void {
-    if (this.json) this.w.stdout(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) this.w.stdout(`${terminalSafeJson(value, 2)}\n`);
     else this.line(human());
   }
 
   /** One JSON value per line (streams in --json mode). */
   jsonLine(value: unknown): void {
-    this.w.stdout(`${JSON.stringify(value)}\n`);
+    this.w.stdout(`${terminalSafeJson(value)}\n`);
   }
 
   line(text = ''): void {
-    this.w.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    const safe = visibleKeepingStyle(text);
+    this.w.stdout(safe.endsWith('\n') ? safe : `${safe}\n`);
+  }
+
+  /** A line exactly as given, control characters and all (`berth logs --raw`). */
+  rawLine(text: string): void {
+    this.w.stdout(`${text}\n`);
   }
 
   /** Progress for people watching a terminal; never in --json mode or when stderr is piped. */
   progress(text: string): void {
-    if (!this.json && this.w.stderrIsTTY) this.w.stderr(`${text}\n`);
+    if (!this.json && this.w.stderrIsTTY) this.w.stderr(`${visibleKeepingStyle(text)}\n`);
   }
 
   /** Notes that matter even when piped (hints, warnings); never mixed into stdout. */
   note(text: string): void {
-    if (!this.json) this.w.stderr(`${text}\n`);
+    if (!this.json) this.w.stderr(`${visibleKeepingStyle(text)}\n`);
   }
 
   errorText(text: string): void {
-    this.w.stderr(text.endsWith('\n') ? text : `${text}\n`);
+    const safe = visibleKeepingStyle(text);
+    this.w.stderr(safe.endsWith('\n') ? safe : `${safe}\n`);
   }
 
   errorJson(value: unknown): void {
-    this.w.stdout(`${JSON.stringify(value, null, 2)}\n`);
+    this.w.stdout(`${terminalSafeJson(value, 2)}\n`);
   }
 }
 

@@ -4,6 +4,7 @@ import type { BerthEvent, EnvStatus } from '../../functions/contract/responses.t
 import type { CommandContext } from './command.ts';
 import { CliError } from './errors.ts';
 import { envLine, workloadTable } from './status-view.ts';
+import { visible } from './terminal-safe.ts';
 
 const POLL_MS = 200;
 /** Lines of the failing instance's log shown with a failed operation: enough for a stack trace. */
@@ -20,8 +21,9 @@ interface OperationBody {
 
 export type EventItem = BerthEvent;
 
+/** Event messages quote app stderr (a crash's last words): control characters are made visible. */
 export function formatEvent(e: EventItem): string {
-  return `${e.at}  ${e.type.padEnd(20)} ${e.message}`;
+  return `${e.at}  ${e.type.padEnd(20)} ${visible(e.message)}`;
 }
 
 /** `afterReceipt`: the command just printed its receipt; a blank line (never in --json) sets the events apart. */
@@ -84,7 +86,7 @@ async function finish(ctx: CommandContext, operation: OperationBody['operation']
   if (instance) {
     const { lines } = await ctx.api.get<{ lines: { ts: string; level: string; message: string }[] }>(ctx.api.envPath(ctx.target, `/logs?instance=${instance}&limit=${LOG_TAIL}`));
     // The instance's own lines say the same as the message's stderr excerpt, and more: show them once.
-    if (lines.length) message = `${firstLine(error.message)}\n\nLast log lines of ${instance}:\n${lines.map((l) => `  ${l.ts} ${l.level.padEnd(5)} ${l.message}`).join('\n')}`;
+    if (lines.length) message = `${firstLine(error.message)}\n\nLast log lines of ${instance}:\n${lines.map((l) => `  ${l.ts} ${l.level.padEnd(5)} ${visible(l.message)}`).join('\n')}`;
   }
   throw new CliError({
     category: error.category as never,

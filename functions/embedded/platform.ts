@@ -35,6 +35,8 @@ import type { OrphanReport } from '../drivers/local/orphan-reaper.ts';
 import type { Isolation } from '../contract/responses.ts';
 import { ExecTickets } from './exec-tickets.ts';
 
+const LOG_SWEEP_MS = 3600_000;
+
 export interface EmbeddedOptions {
   /** Data dir: state, artifacts, logs, volumes, secrets key. */
   home: string;
@@ -105,6 +107,8 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const orchestrator = new LocalOrchestrator(machines, store, events, options.faultInjector);
   const deps: PlatformDeps = { ...partial, orchestrator };
   const stopRecording = recordComputeEvents(compute, events);
+  // Retention by age needs a clock as well as writes: an env that went quiet still ages out.
+  const stopSweepingLogs = logs.startSweeping(LOG_SWEEP_MS, (err) => console.error('log retention:', err));
 
   // Order matters: processes a killed platform left behind go first, then interrupted operations
   // are compensated, then the reconcile loop brings every env back to its desired state.
@@ -147,6 +151,9 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await compute.shutdown();
+      // After the instances stopped: their last lines are on disk before close() returns.
+      stopSweepingLogs();
+      await logs.close();
       await endpoints.shutdown();
       await orchestrator.idle();
       await dynamo.close();

@@ -9,9 +9,12 @@ import { envStatus } from '../../core/services/status.ts';
 import type { LogQuery } from '../../core/ports.ts';
 import type { Api } from '../app.ts';
 import { route } from '../route.ts';
+import { boundedRelay } from '../bounded-relay.ts';
 
 const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
 const EVENT_POLL_MS = 250;
+/** Lines a follower may have on their way before lines for it are dropped (and counted). */
+const FOLLOW_MAX_PENDING = 1000;
 
 export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { streaming: boolean }): void {
   const { store } = deps;
@@ -90,7 +93,10 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
       for (const line of history) await stream.writeln(JSON.stringify(line));
       const { since: _since, until: _until, limit: _limit, ...live } = query;
       await new Promise<void>((resolve) => {
-        const stop = deps.logs.follow(ref, live, (line) => void stream.writeln(JSON.stringify(line)));
+        const relay = boundedRelay((text) => stream.writeln(text), FOLLOW_MAX_PENDING, (dropped) =>
+          JSON.stringify({ ts: new Date().toISOString(), source: 'system', workload: '-', instance: '-', level: 'warn', message: `${dropped} line${dropped === 1 ? '' : 's'} dropped: this stream's reader fell behind (the history keeps them: berth logs --since)` }),
+        );
+        const stop = deps.logs.follow(ref, live, (line) => relay.send(JSON.stringify(line)));
         stream.onAbort(() => {
           stop();
           resolve();
