@@ -13,13 +13,15 @@ export class EventLog {
 
   async record(env: EnvRef, event: NewEvent): Promise<BerthEvent> {
     const full: BerthEvent = { id: eventId(), at: new Date().toISOString(), ...event };
-    await this.store.appendEvent(env, full);
+    // Before the write, synchronously: a cue that fires in the same turn as the fact it follows
+    // (a compute event is recorded without being awaited).
     for (const listener of this.listeners) listener(env, full);
+    await this.store.appendEvent(env, full);
     return full;
   }
 
   /**
-   * Calls `listener` after each event this process records (embedded: the reconcile loop's cue that
+   * Calls `listener` with each event this process records (embedded: the reconcile loop's cue that
    * an env changed). Not a subscription to the log: events other processes record are not seen.
    */
   onRecord(listener: (env: EnvRef, event: BerthEvent) => void): () => void {
