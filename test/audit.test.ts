@@ -107,13 +107,24 @@ describe('every mutation leaves a record', () => {
     expect(await recordOf(res)).toMatchObject({ actor: 'victor@acme.test', tokenId: tokens.viewer.id, action: 'POST /orgs/{org}/projects', status: 403, outcome: 'denied', errorCategory: 'permission', errorCode: 'role-insufficient' });
   });
 
-  it('a conflict: failed, with conflict; a replay of the same Idempotency-Key is recorded as replayed', async () => {
+  it('a conflict: failed, with conflict; a retry with the same Idempotency-Key runs again (a conflict is not final)', async () => {
     const first = await call('admin', 'POST', '/orgs/acme/projects', { name: 'shop' }, { 'idempotency-key': 'k-conflict-1' });
     expect(first.status).toBe(409);
     expect(await recordOf(first)).toMatchObject({ status: 409, outcome: 'failed', errorCategory: 'conflict', errorCode: 'already-exists' });
     const again = await call('admin', 'POST', '/orgs/acme/projects', { name: 'shop' }, { 'idempotency-key': 'k-conflict-1' });
     expect(again.status).toBe(409);
-    expect(await recordOf(again)).toMatchObject({ status: 409, outcome: 'failed', errorCategory: 'conflict', replayed: true });
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    const record = await recordOf(again);
+    expect(record).toMatchObject({ status: 409, outcome: 'failed', errorCategory: 'conflict' });
+    expect(record.replayed).toBeUndefined();
+  });
+
+  it('a replay of a final answer with the same Idempotency-Key is recorded as replayed', async () => {
+    const first = await call('admin', 'POST', '/orgs/acme/projects/nowhere/apps', { name: 'web' }, { 'idempotency-key': 'k-missing-1' });
+    expect(first.status).toBe(404);
+    const again = await call('admin', 'POST', '/orgs/acme/projects/nowhere/apps', { name: 'web' }, { 'idempotency-key': 'k-missing-1' });
+    expect(again.status).toBe(404);
+    expect(await recordOf(again)).toMatchObject({ status: 404, outcome: 'failed', errorCategory: 'not-found', replayed: true });
   });
 
   it("a token of another org is recorded in its own org's log, never in the org it tried", async () => {

@@ -1,6 +1,7 @@
 // Twenty deploys to one env at once: each is accepted (202) or refused with a conflict naming the
 // running operation (409); no release exists without an accepted operation; release numbers have
-// no gaps; Idempotency-Key replays the first answer byte for byte. Also counts the state
+// no gaps; Idempotency-Key replays an accepted answer byte for byte, and a refusal (a transient
+// conflict) is not replayed: its retry runs again. Also counts the state
 // transitions of a one-workload deploy, which the benchmark tracks.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,8 @@ describe('concurrent deploys to one env', () => {
   let burst: { key?: string; res: ApiResponse }[];
   let accepted: { key?: string; res: ApiResponse }[];
   let versionBefore: number;
+  /** A key whose accepted answer is stored (a refusal's key is released, so it could be reused). */
+  let storedKey: string;
 
   it('answers each of 20 simultaneous deploys with a receipt or a conflict naming the running operation', async () => {
     versionBefore = await version();
@@ -109,16 +112,17 @@ describe('concurrent deploys to one env', () => {
     expect(await httpGet(port)).toEqual({ status: 200, body: last });
   });
 
-  it('replays the first answer of every keyed request, byte for byte, without a new release', async () => {
-    const keyed = burst.filter((b) => b.key);
+  it('replays the first answer of every keyed accepted request, byte for byte, without a new release', async () => {
+    const keyed = burst.filter((b) => b.key && b.res.status === 202);
     // Make sure an accepted (202) answer is among the replays even if no keyed request won the race.
-    if (!keyed.some((b) => b.res.status === 202)) {
+    if (!keyed.length) {
       const key = 'race-key-after';
       const res = await deploy({ 'idempotency-key': key });
       expect(res.status, res.text).toBe(202);
       keyed.push({ key, res });
       await ops.platform.orchestrator.idle();
     }
+    storedKey = keyed[0].key!;
     const before = await releases();
     const versionNow = await version();
     for (const { key, res } of keyed) {
@@ -132,8 +136,30 @@ describe('concurrent deploys to one env', () => {
     expect((await ops.platform.deps.compute.list(REF))).toHaveLength(1);
   });
 
+  it('does not replay a keyed refusal (409 operation-in-progress): its retry, once the env is free, is accepted, and that is what replays', async () => {
+    let refused = burst.find((b) => b.key && b.res.status === 409);
+    // Should every keyed request have won its turn, make a refusal: keyed deploys at once, until one is refused.
+    for (let round = 0; !refused && round < 5; round++) {
+      const tries = await Promise.all(Array.from({ length: 4 }, async (_, i) => ({ key: `race-refused-${round}-${i}`, res: await deploy({ 'idempotency-key': `race-refused-${round}-${i}` }) })));
+      refused = tries.find((t) => t.res.status === 409);
+      await ops.platform.orchestrator.idle();
+    }
+    expect(refused, 'a keyed deploy refused with a conflict').toBeDefined();
+    await ops.platform.orchestrator.idle();
+    const count = (await releases()).length;
+    const retry = await deploy({ 'idempotency-key': refused!.key! });
+    expect(retry.status, retry.text).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    await ops.platform.orchestrator.idle();
+    expect(await releases()).toHaveLength(count + 1);
+    const replay = await deploy({ 'idempotency-key': refused!.key! });
+    expect(replay.text).toBe(retry.text);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await releases()).toHaveLength(count + 1);
+  });
+
   it('refuses an Idempotency-Key reused for a different body with invalid-input', async () => {
-    const key = burst.find((b) => b.key)!.key!;
+    const key = storedKey;
     const count = (await releases()).length;
     const r = await deploy({ 'idempotency-key': key }, { ...body, dryRun: true });
     expect(r.status).toBe(400);

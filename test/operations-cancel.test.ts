@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessCli } from '../bench/support/cli-in-process.ts';
 import type { EnvRef } from '../functions/core/ports.ts';
 import { startOperation } from '../functions/core/services/operations.ts';
-import { reconcileEnv } from '../functions/reconciler/reconcile-loop.ts';
+import { reconcileEnv } from '../functions/reconciler/reconcile-env.ts';
 import type { FaultInjector } from '../functions/reconciler/local-orchestrator.ts';
 import { createReadyEnv, envPath, freePort, httpGet, manifestFor, serverSource, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
 

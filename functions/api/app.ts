@@ -12,6 +12,7 @@ import { auditMutations } from './audit.ts';
 import { bearerAuth, type AuthVariables } from './auth.ts';
 import { bodyLimits } from './body-limit.ts';
 import { idempotency } from './idempotency.ts';
+import type { ShownOnceVariables } from './shown-once.ts';
 import { DEFAULT_RATE_LIMITS, limitBySource, limitByToken, TokenBuckets, type RateLimits } from './rate-limit.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -27,7 +28,7 @@ import { registerMemberRoutes } from './routes/members.ts';
 import { registerObserveRoutes } from './routes/observe.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 
-export type ApiEnv = { Variables: AuthVariables };
+export type ApiEnv = { Variables: AuthVariables & ShownOnceVariables };
 export type Api = OpenAPIHono<ApiEnv>;
 
 export interface ApiOptions {

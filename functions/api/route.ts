@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ErrorEnvelope } from '../contract/api.ts';
 import { MINIMUM_ROLE, type Permission } from '../core/roles.ts';
 import { authorize } from './auth.ts';
+import { declareShownOnce } from './shown-once.ts';
 
 type Obj = z.ZodObject;
 const NoParams = z.object({});
@@ -22,6 +23,11 @@ interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType> {
   status?: 200 | 201 | 202;
   /** Description of the success response. */
   returns?: string;
+  /**
+   * Dot paths of answer fields that hold a credential shown this once (a token, an invite code):
+   * an Idempotency-Key record never stores them, and a replay says they were shown once.
+   */
+  shownOnce?: readonly string[];
 }
 
 export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof NoParams, B extends z.ZodType = z.ZodUnknown>(spec: RouteSpec<P, Q, B>) {
@@ -32,7 +38,7 @@ export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof No
     summary: spec.summary,
     description: `Needs: ${spec.permission in MINIMUM_ROLE ? `role ${MINIMUM_ROLE[spec.permission as keyof typeof MINIMUM_ROLE]} or higher in the org` : spec.permission === 'platform' ? 'the bootstrap token' : 'any valid token'}.`,
     'x-berth-permission': spec.permission,
-    middleware: [authorize(spec.permission)] as const,
+    middleware: (spec.shownOnce ? [authorize(spec.permission), declareShownOnce(spec.shownOnce)] : [authorize(spec.permission)]) as [ReturnType<typeof authorize>],
     tags: [spec.tag],
     security: [{ bearer: [] }],
     request: {

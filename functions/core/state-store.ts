@@ -9,11 +9,25 @@ import type { AuditRecord } from '../contract/audit.ts';
 export interface IdempotencyRecord {
   requestHash: string;
   state: 'in-progress' | 'done';
+  /** Which claim holds the key; only that claim may complete or release it (it may have been taken over). */
+  claimId?: string;
+  /**
+   * Epoch milliseconds after which an in-progress claim is presumed dead (its process was killed
+   * mid-request) and the next request with the key takes it over. Absent on records written before
+   * claims expired: those count as expired.
+   */
+  inProgressExpiresAt?: number;
+  /** The final answer, with any value shown once left out (see `redactedDigests`). */
   response?: { status: number; body: string };
+  /** Field path → `sha256:<hex>` of each value that was shown once and is not stored. */
+  redactedDigests?: Record<string, string>;
   createdAt: string;
   /** Epoch seconds; the DynamoDB TTL attribute on AWS. */
   expiresAt: number;
 }
+
+/** What claiming a key gave: the key to run the request under, or the record that holds it. */
+export type IdempotencyClaim = { claimed: true; claimId: string } | { claimed: false; existing: IdempotencyRecord };
 
 export interface TaskTokenWaiter {
   token: string;
@@ -108,12 +122,15 @@ export interface StateStore {
   hasArtifactRef(org: string, digest: string): Promise<boolean>;
 
   /**
-   * Idempotency keys: `claimIdempotencyKey` writes an in-progress record unless one exists, and
-   * returns the existing record otherwise; `completeIdempotencyKey` stores the response.
+   * Idempotency keys (Powertools' idempotency utility): `claimIdempotencyKey` writes an in-progress
+   * record, conditionally, when there is none, the one there has expired, or it is an in-progress
+   * claim past `inProgressExpiresAt`; exactly one of concurrent claimers wins, the others get the
+   * record. `completeIdempotencyKey` stores the final answer and `releaseIdempotencyKey` deletes the
+   * claim, both only while `claimId` still holds it (false / no-op once it was taken over).
    */
-  claimIdempotencyKey(scope: string, key: string, requestHash: string): Promise<IdempotencyRecord | undefined>;
-  completeIdempotencyKey(scope: string, key: string, response: { status: number; body: string }): Promise<void>;
-  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+  claimIdempotencyKey(scope: string, key: string, claim: { requestHash: string; now: number; inProgressMs: number }): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(scope: string, key: string, claimId: string, outcome: { response: { status: number; body: string }; redactedDigests?: Record<string, string> }): Promise<boolean>;
+  releaseIdempotencyKey(scope: string, key: string, claimId: string): Promise<void>;
 
   /**
    * Step Functions task tokens waiting for an ECS event (AWS: WaitForBatchHealthy is a

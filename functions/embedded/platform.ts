@@ -46,7 +46,10 @@ export interface EmbeddedOptions {
   version: string;
   /** Compute driver tuning (tests shorten the restart backoff). */
   restartBackoffMs?: number[];
-  /** How often the reconcile loop compares desired and actual; 0 turns it off. Default 5000. */
+  /**
+   * How often the reconcile loop wakes; 0 turns it off. Default 5000. An env that changed is looked
+   * at within one tick, one that runs a release every 6 ticks, every env every 60 (reconcile-loop.ts).
+   */
   reconcileIntervalMs?: number;
   /** Test-only: fail chosen Task states (see LocalOrchestrator). */
   faultInjector?: FaultInjector;
@@ -120,7 +123,7 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const recovered = await recoverInterruptedOperations(store, events, orchestrator);
   if (recovered.length) console.error(`compensating ${recovered.length} operation(s) interrupted by a restart: ${recovered.join(', ')}`);
   const reconcileMs = options.reconcileIntervalMs ?? 5000;
-  const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, reconcileMs, (err) => console.error('reconcile:', err)) : async () => undefined;
+  const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, { intervalMs: reconcileMs }, (err) => console.error('reconcile:', err)) : async () => undefined;
 
   const consoleAssets = options.console === false ? undefined : (options.console ?? embeddedConsole());
   const app = createApi(deps, { version: options.version, deviceFlow: options.deviceFlow, console: consoleAssets });

@@ -1,10 +1,13 @@
-// The EventBridge schedule's target: one pass of the reconcile loop over every env.
+// The EventBridge schedule's target: one sweep over every env per invocation (at most once a
+// minute, infra/berth-props.ts). Unlike the embedded loop there is no in-memory schedule to keep
+// between invocations, and a sweep a minute is already the low rate the embedded loop sweeps at;
+// an env with no release costs one GetItem and no ECS call.
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { awsPlatform } from '../aws/platform-deps.ts';
 import { flushPlatformLogs } from './flush-logs.ts';
-import { reconcileEnv } from '../reconciler/reconcile-loop.ts';
+import { reconcileEnv } from '../reconciler/reconcile-env.ts';
 
 const logger = new Logger({ serviceName: 'berth-reconcile' });
 

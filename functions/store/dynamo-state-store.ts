@@ -7,11 +7,10 @@ import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { releaseSeq } from '../core/ids.ts';
 import type { App, BerthEvent, ConfigVersion, Env, Operation, Org, Project, Release, ReleaseStatus, SecretBundleVersion, TokenRecord, Member, Invite, DeviceGrant, WebSession } from '../core/model.ts';
 import { DynamoDeviceGrants } from './dynamo-device.ts';
+import { DynamoIdempotency } from './dynamo-idempotency.ts';
 import type { EnvRef } from '../core/ports.ts';
-import type { AppRef, AuditListQuery, EnvPatch, IdempotencyRecord, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
+import type { AppRef, AuditListQuery, EnvPatch, StateStore, TaskTokenWaiter } from '../core/state-store.ts';
 
-/** Stripe keeps keys for 24 h; a retry after that is a new request. */
-const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 import { keys, seq } from './table.ts';
 import { appendAudit, listAudit } from './dynamo-audit.ts';
 import type { AuditRecord } from '../contract/audit.ts';
@@ -21,6 +20,7 @@ type Item = Record<string, unknown>;
 export class DynamoStateStore implements StateStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly devices: DynamoDeviceGrants;
+  private readonly idempotency: DynamoIdempotency;
 
   constructor(
     client: DynamoDBClient,
@@ -28,6 +28,7 @@ export class DynamoStateStore implements StateStore {
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.devices = new DynamoDeviceGrants(this.doc, tableName);
+    this.idempotency = new DynamoIdempotency(this.doc, tableName);
   }
 
   createOrg(org: Org) {
@@ -200,21 +201,14 @@ export class DynamoStateStore implements StateStore {
     return (await this.get(keys.org(org), `ARTIFACT#${digest}`)) !== undefined;
   }
 
-  async claimIdempotencyKey(scope: string, key: string, requestHash: string) {
-    const record: IdempotencyRecord = { requestHash, state: 'in-progress', createdAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS };
-    try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: keys.idempotency(scope), sk: key, ...record }, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return undefined;
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      return this.get<IdempotencyRecord>(keys.idempotency(scope), key);
-    }
+  claimIdempotencyKey(scope: string, key: string, claim: { requestHash: string; now: number; inProgressMs: number }) {
+    return this.idempotency.claim(scope, key, claim);
   }
-  async completeIdempotencyKey(scope: string, key: string, response: { status: number; body: string }) {
-    await this.update(keys.idempotency(scope), key, { state: 'done', response }, 'idempotency key');
+  completeIdempotencyKey(scope: string, key: string, claimId: string, outcome: { response: { status: number; body: string }; redactedDigests?: Record<string, string> }) {
+    return this.idempotency.complete(scope, key, claimId, outcome);
   }
-  async releaseIdempotencyKey(scope: string, key: string) {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.idempotency(scope), sk: key } }));
+  releaseIdempotencyKey(scope: string, key: string, claimId: string) {
+    return this.idempotency.release(scope, key, claimId);
   }
 
   async putTaskToken(waiter: TaskTokenWaiter) {

@@ -11,7 +11,14 @@ export default {
   async handler(ctx) {
     const role = ctx.flags.role as string | undefined;
     if (!role) throw cliError('invalid-input', 'role-missing', 'give the role with --role viewer|deployer|admin|owner', [`berth members invite ${ctx.positionals[0]} --role deployer`]);
-    const created = await ctx.api.post<{ member: Member; invite: { code: string; expiresAt: string } }>(`/v1/orgs/${ctx.target.org}/members`, { email: ctx.positionals[0], role });
+    const created = await ctx.api.post<{ member: Member; invite: { code?: string; expiresAt: string }; secretShownOnce?: boolean }>(`/v1/orgs/${ctx.target.org}/members`, { email: ctx.positionals[0], role });
+    // A retry after a dropped connection is answered from the idempotency record, which never holds the code.
+    if (created.invite.code === undefined) {
+      ctx.out.result(created, () =>
+        [`Invited ${created.member.email} to ${ctx.target.org} as ${created.member.role}, but the answer with the invite code was lost on the way and it is shown only once.`, 'Invite them again for a new code (the lost one stops working):', `  berth members invite ${created.member.email} --role ${created.member.role}`].join('\n'),
+      );
+      return;
+    }
     ctx.out.result(created, () =>
       [
         `Invited ${created.member.email} to ${ctx.target.org} as ${created.member.role}.`,

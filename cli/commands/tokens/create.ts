@@ -17,7 +17,19 @@ export default {
     const expires = (ctx.flags.expires as string | undefined) ?? '90d';
     const days = /^(\d+)d?$/.exec(expires)?.[1];
     if (!days) throw cliError('invalid-input', 'expires-invalid', `--expires ${JSON.stringify(expires)} is not a number of days such as 30d`, [`berth tokens create ${ctx.positionals[0]} --role ${role} --expires 30d`]);
-    const created = await ctx.api.post<{ token: string; record: TokenView }>(`/v1/orgs/${ctx.target.org}/tokens`, { name: ctx.positionals[0], role, expiresInDays: Number(days) });
+    const created = await ctx.api.post<{ token?: string; record: TokenView; secretShownOnce?: boolean }>(`/v1/orgs/${ctx.target.org}/tokens`, { name: ctx.positionals[0], role, expiresInDays: Number(days) });
+    // A retry after a dropped connection is answered from the idempotency record, which never holds the token.
+    if (created.token === undefined) {
+      ctx.out.result(created, () =>
+        [
+          `Created token ${created.record.name} (${created.record.id}), but its answer was lost on the way and the token is shown only once.`,
+          'Revoke it and create another:',
+          `  berth tokens revoke ${created.record.id}`,
+          `  berth tokens create ${created.record.name} --role ${created.record.role}`,
+        ].join('\n'),
+      );
+      return;
+    }
     ctx.out.result(created, () =>
       [
         `Created token ${created.record.name} (${created.record.id}): ${created.record.role} in ${ctx.target.org} until ${created.record.expiresAt}.`,

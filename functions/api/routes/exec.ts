@@ -16,6 +16,8 @@ export function registerExecRoutes(api: Api, deps: PlatformDeps): void {
       params: EnvParams,
       body: ExecBody,
       status: 201,
+      // The channel is the credential: a one-time WebSocket ticket, or the Session Manager token.
+      shownOnce: ['session.channel'],
     }),
     async (c) => c.json({ session: await openExecSession(deps, c.req.valid('param'), c.req.valid('json'), c.get('actor')) }, 201),
   );

@@ -15,7 +15,7 @@ export function registerMemberRoutes(api: Api, { store }: PlatformDeps): void {
     c.json({ members: await listMembers(store, c.req.valid('param').org) }, 200),
   );
   api.openapi(
-    route({ method: 'post', path: '/orgs/{org}/members', summary: 'Invite someone by email with a role; answers a one-time invite code (good for 7 days) to hand them', permission: 'admin', tag: 'members', params: OrgParams, body: InviteBody, status: 201 }),
+    route({ method: 'post', path: '/orgs/{org}/members', summary: 'Invite someone by email with a role; answers a one-time invite code (good for 7 days) to hand them', permission: 'admin', tag: 'members', params: OrgParams, body: InviteBody, status: 201, shownOnce: ['invite.code'] }),
     async (c) => {
       const { org } = c.req.valid('param');
       const { member, code, expiresAt } = await inviteMember(store, org, c.req.valid('json'), caller(c));
@@ -35,7 +35,7 @@ export function registerMemberRoutes(api: Api, { store }: PlatformDeps): void {
     c.json({ tokens: await listTokens(store, c.req.valid('param').org) }, 200),
   );
   api.openapi(
-    route({ method: 'post', path: '/orgs/{org}/tokens', summary: 'Create a CI token with a role (at most yours) and an expiry; the token is in this answer only', permission: 'admin', tag: 'tokens', params: OrgParams, body: CreateTokenBody, status: 201 }),
+    route({ method: 'post', path: '/orgs/{org}/tokens', summary: 'Create a CI token with a role (at most yours) and an expiry; the token is in this answer only', permission: 'admin', tag: 'tokens', params: OrgParams, body: CreateTokenBody, status: 201, shownOnce: ['token'] }),
     async (c) => c.json(await createCiToken(store, c.req.valid('param').org, c.req.valid('json'), caller(c)), 201),
   );
   api.openapi(route({ method: 'delete', path: '/orgs/{org}/tokens/{id}', summary: 'Revoke a token of the org (idempotent)', permission: 'admin', tag: 'tokens', params: TokenParams }), async (c) => {
