@@ -34,6 +34,7 @@ interface StateEvent {
 export class LocalOrchestrator implements Orchestrator {
   private readonly machines = new Map<StateMachineName, { machine: StateMachine; definition: Definition }>();
   private readonly running = new Set<Promise<void>>();
+  private readonly endListeners = new Set<(machine: StateMachineName) => void>();
 
   constructor(
     private readonly handlers: Record<StateMachineName, Record<string, StepHandler>>,
@@ -85,7 +86,16 @@ export class LocalOrchestrator implements Orchestrator {
     );
     const done = this.follow(entry.definition, op, executionName, history, execution.eventLogs, outcome);
     this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    void done.finally(() => {
+      this.running.delete(done);
+      for (const listener of this.endListeners) listener(name);
+    });
+  }
+
+  /** Called after each execution ends, however it ended (the embedded artifact GC runs after deploys). */
+  onExecutionEnd(listener: (machine: StateMachineName) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
   }
 
   /** Resolves when no execution is running (tests and shutdown). */

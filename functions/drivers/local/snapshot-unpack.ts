@@ -68,7 +68,8 @@ export async function unpackSnapshot(archive: string, root: string, digest: stri
     throw new NotFoundError('artifact-not-found', `no artifact ${digest} in the local store; upload the snapshot again (berth deploy packs and uploads it)`, { details: { digest } });
   });
   const read = file.createReadStream();
-  const inflated = read.pipe(createGunzip());
+  // 256 KiB chunks: at zlib's default 16 KiB, the per-chunk cost of a stream made inflating 7x slower.
+  const inflated = read.pipe(createGunzip({ chunkSize: 256 * 1024 }));
   read.on('error', (err) => inflated.destroy(err));
   const links: PendingLink[] = [];
   const dirModes: { path: string; mode: number }[] = [];
