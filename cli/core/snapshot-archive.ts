@@ -7,7 +7,8 @@
 // byte for byte as tar-stream writes them (the server reads them with its own streaming reader,
 // functions/drivers/local/tar-reader.ts). Compression is fflate, pinned to an exact version in
 // package.json, not node:zlib: Node's zlib is Chromium's fork, whose deflate output differs from
-// canonical zlib (and from the browsers' CompressionStream) for the same input, so only one shared compressor gives the CLI and the console the same digest.
+// canonical zlib (and from the browsers' CompressionStream) for the same input, so only one shared
+// compressor gives the CLI and the console the same digest.
 import { gzipSync } from 'fflate';
 import { InvalidInputError } from '../../functions/core/errors.ts';
 import { sha256 } from './ssm/sha256.ts';
