@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../functions/core/errors.ts';
 import { LocalArtifactStore } from '../functions/drivers/local/artifact-store.ts';
 import { DEFAULT_UNPACK_LIMITS } from '../functions/drivers/local/snapshot-unpack.ts';
+import { createReadyEnv, envPath, freePort, manifestFor, startOpsPlatform } from './support/ops-harness.ts';
 import { artifact, blocks, END_OF_ARCHIVE, gzipParts, paxRecord, rawHeader, zerosMember } from './support/hostile-tar.ts';
 
 const CHILD = fileURLToPath(new URL('./support/unpack-child.ts', import.meta.url));
@@ -184,5 +185,28 @@ describe('streaming unpack of hostile archives', () => {
     const bad = await refusal(store, artifact([gzipParts([header, END_OF_ARCHIVE])]));
     expect(bad.code).toBe('artifact-corrupt');
     expect(bad.message).toContain('bad checksum');
+  });
+});
+
+describe('a gzip bomb deployed through the API', () => {
+  it('fails the deploy at PrepareRelease with invalid-input naming the limit, not internal', async () => {
+    const ops = await startOpsPlatform(join(work, 'home'));
+    try {
+      const ref = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
+      await createReadyEnv(ops, ref);
+      const bomb = filesBomb(20, 64 * MiB);
+      const upload = await fetch(`${ops.platform.url}/v1/orgs/${ref.org}/artifacts/${bomb.digest}`, { method: 'PUT', headers: { authorization: `Bearer ${ops.token}` }, body: new Uint8Array(bomb.bytes) });
+      expect(upload.status, await upload.text()).toBe(201);
+      const r = await ops.call('POST', `${envPath(ref)}/deploys`, { manifest: manifestFor(ref.app, await freePort()), artifactDigest: bomb.digest });
+      expect(r.status, r.text).toBe(202);
+      await ops.platform.orchestrator.idle();
+      const op = (await ops.call('GET', `${envPath(ref)}/operations/${r.body.receipt.operationId}`)).body.operation;
+      expect(op.status).toBe('failed');
+      expect(op.error).toMatchObject({ category: 'invalid-input', code: 'artifact-over-limit' });
+      expect(op.error.message).toContain('maxInflatedBytes');
+      expect(op.error.message).not.toContain(ops.home);
+    } finally {
+      await ops.platform.close();
+    }
   });
 });
