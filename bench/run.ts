@@ -1,6 +1,6 @@
 // `npm run bench [-- <figure>…]`: runs each figure script in a fresh process, one after another,
 // prints one table, and writes bench/results/latest.json. Figures by name: deploy-overhead,
-// transitions, api, cli-startup, lambda-bundles, logs, growth, reconcile (default: all, in that order).
+// transitions, api, cli-startup, lambda-bundles, logs, growth, reconcile, unpack (default: all, in that order).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import type { FigureResult } from './lib/figure.ts';
 import { renderTable, type Row } from './lib/report.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
-const FIGURES = ['deploy-overhead', 'transitions', 'api', 'cli-startup', 'lambda-bundles', 'logs', 'growth', 'reconcile'];
+const FIGURES = ['deploy-overhead', 'transitions', 'api', 'cli-startup', 'lambda-bundles', 'logs', 'growth', 'reconcile', 'unpack'];
 
 interface FigureRun {
   name: string;

@@ -24,7 +24,7 @@ export interface BenchPlatform {
 
 export async function startBenchPlatform(): Promise<BenchPlatform> {
   const home = mkdtempSync(join(tmpdir(), 'berth-bench-'));
-  const platform = await startEmbeddedPlatform({ home, port: 0, version: 'bench', reconcileIntervalMs: 0, compute: ({ logs }) => new InstantCompute(logs) });
+  const platform = await startEmbeddedPlatform({ home, port: 0, version: 'bench', reconcileIntervalMs: 0, artifactGcIntervalMs: 0, compute: ({ logs }) => new InstantCompute(logs) });
   const { token } = await issueOwnerToken(platform.deps.store, 'bench');
   const raw = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.url}${path}`, {

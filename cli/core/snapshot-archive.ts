@@ -4,10 +4,11 @@
 // path, mtime 0, owner 0/0 with no names, and a gzip header without file name or timestamp.
 //
 // Written without Node APIs so that both packers run this very code. The tar headers are laid out
-// byte for byte as tar-stream writes them (the server unpacks with tar-stream). Compression is
-// fflate, pinned to an exact version in package.json, not node:zlib: Node's zlib is Chromium's
-// fork, whose deflate output differs from canonical zlib (and from the browsers' CompressionStream)
-// for the same input, so only one shared compressor gives the CLI and the console the same digest.
+// byte for byte as tar-stream writes them (the server reads them with its own streaming reader,
+// functions/drivers/local/tar-reader.ts). Compression is fflate, pinned to an exact version in
+// package.json, not node:zlib: Node's zlib is Chromium's fork, whose deflate output differs from
+// canonical zlib (and from the browsers' CompressionStream) for the same input, so only one shared
+// compressor gives the CLI and the console the same digest.
 import { gzipSync } from 'fflate';
 import { InvalidInputError } from '../../functions/core/errors.ts';
 import { sha256 } from './ssm/sha256.ts';

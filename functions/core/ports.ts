@@ -147,6 +147,24 @@ export interface ArtifactStore {
   unpack(digest: string): Promise<string>;
 }
 
+export interface StoredArtifact {
+  digest: string;
+  /** Last upload, deploy check or unpack. */
+  lastUsedAt: Date;
+}
+
+/**
+ * An artifact store that can be garbage-collected (embedded: snapshots on disk). On AWS images
+ * live in the customer's registry, whose lifecycle policies are theirs; nothing is collected.
+ */
+export interface ArtifactCollection {
+  list(): Promise<StoredArtifact[]>;
+  /** Removes the artifact and its unpacked tree unless it was used after `unusedSince`; true when removed. */
+  remove(digest: string, unusedSince: Date): Promise<boolean>;
+  /** Removes half-written uploads and unpacks (a killed platform's) older than `unusedSince`. */
+  removeLeftovers(unusedSince: Date): Promise<string[]>;
+}
+
 /** Starts state-machine executions. Embedded: the local ASL interpreter. AWS: Step Functions. */
 export interface Orchestrator {
   /**

@@ -34,6 +34,7 @@ import { attachExecServer, type ExecCompute } from './exec-server.ts';
 import type { OrphanReport } from '../drivers/local/orphan-reaper.ts';
 import type { Isolation } from '../contract/responses.ts';
 import { ExecTickets } from './exec-tickets.ts';
+import { startArtifactGc } from './artifact-gc-loop.ts';
 
 const LOG_SWEEP_MS = 3600_000;
 
@@ -51,6 +52,11 @@ export interface EmbeddedOptions {
    * at within one tick, one that runs a release every 6 ticks, every env every 60 (reconcile-loop.ts).
    */
   reconcileIntervalMs?: number;
+  /**
+   * How often unreferenced artifacts are garbage-collected (see core/services/artifact-gc.ts); a
+   * pass also follows every deploy. 0 turns it off. Default 600000 (10 minutes).
+   */
+  artifactGcIntervalMs?: number;
   /** Test-only: fail chosen Task states (see LocalOrchestrator). */
   faultInjector?: FaultInjector;
   /**
@@ -123,6 +129,22 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
   const recovered = await recoverInterruptedOperations(store, events, orchestrator);
   if (recovered.length) console.error(`compensating ${recovered.length} operation(s) interrupted by a restart: ${recovered.join(', ')}`);
   const reconcileMs = options.reconcileIntervalMs ?? 5000;
+  const gcMs = options.artifactGcIntervalMs ?? 600_000;
+  const gc =
+    gcMs > 0
+      ? startArtifactGc(
+          deps,
+          artifacts,
+          gcMs,
+          (report) => {
+            if (report.removed.length) console.error(`removed ${report.removed.length} artifact(s) no release in the rollback window uses: ${report.removed.join(', ')}`);
+          },
+          (err) => console.error('artifact gc:', err),
+        )
+      : undefined;
+  const stopGcAfterDeploys = orchestrator.onExecutionEnd((machine) => {
+    if (machine === 'deploy') gc?.soon();
+  });
   const stopReconciling = reconcileMs > 0 ? startReconcileLoop(deps, { intervalMs: reconcileMs }, (err) => console.error('reconcile:', err)) : async () => undefined;
 
   const consoleAssets = options.console === false ? undefined : (options.console ?? embeddedConsole());
@@ -146,6 +168,8 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
       // A pass in flight would otherwise read the instances being stopped below as drift, and
       // write to the store after it closed.
       await stopReconciling();
+      stopGcAfterDeploys();
+      await gc?.stop();
       stopRecording();
       stopExec();
       await new Promise<void>((resolve) => {

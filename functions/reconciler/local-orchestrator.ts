@@ -37,6 +37,7 @@ export class LocalOrchestrator implements Orchestrator {
   private readonly running = new Set<Promise<void>>();
   /** Per execution: aborted to end the wait it is in (interruptWaits). */
   private readonly waits = new Map<string, AbortController>();
+  private readonly endListeners = new Set<(machine: StateMachineName) => void>();
 
   constructor(
     private readonly handlers: Record<StateMachineName, Record<string, StepHandler>>,
@@ -90,7 +91,16 @@ export class LocalOrchestrator implements Orchestrator {
     );
     const done = this.follow(entry.definition, op, executionName, history, execution.eventLogs, outcome);
     this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    void done.finally(() => {
+      this.running.delete(done);
+      for (const listener of this.endListeners) listener(name);
+    });
+  }
+
+  /** Called after each execution ends, however it ended (the embedded artifact GC runs after deploys). */
+  onExecutionEnd(listener: (machine: StateMachineName) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
   }
 
   async interruptWaits(executionName: string, error: BerthError): Promise<void> {

@@ -8,6 +8,7 @@ import { singleWriterVolume } from '../desired.ts';
 import { diffConfig, diffManifests, diffSecretVersions, type ReleaseDiff } from '../diff.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { releaseId as toReleaseId } from '../ids.ts';
+import { ROLLBACK_WINDOW } from '../rollback-window.ts';
 import type { Release } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
 import type { Actor, PlatformDeps } from './deps.ts';
@@ -84,6 +85,13 @@ export async function rollback(deps: PlatformDeps, ref: EnvRef, request: { relea
   if (target.status === 'failed' || target.status === 'pending') {
     throw new InvalidInputError('release-never-live', `${target.id} never went live (status ${target.status}); roll back to a release that did`, { next: ['berth releases'] });
   }
+  // Releases beyond the rollback window lose their snapshot to the garbage collector.
+  if (deps.artifacts.kind === 'snapshot' && !(await deps.artifacts.has(target.artifactDigest))) {
+    throw new NotFoundError('release-artifact-collected', `the snapshot of ${target.id} (${target.artifactDigest}) is no longer stored: only the latest ${ROLLBACK_WINDOW} releases of an env keep theirs; deploy that code again from source instead`, {
+      details: { releaseId: target.id, artifactDigest: target.artifactDigest, rollbackWindow: ROLLBACK_WINDOW },
+      next: ['berth releases', 'berth deploy'],
+    });
+  }
   const diff = await releaseDiff(deps, ref, current, target);
   const operationId = await startOperation(
     deps,
@@ -154,7 +162,7 @@ async function resolveArtifact(deps: PlatformDeps, ref: EnvRef, manifest: Manife
 const followUps = (operationId: string) => [`berth wait ${operationId}`, `berth events --operation ${operationId} --follow`, 'berth status'];
 
 async function previousGood(deps: PlatformDeps, ref: EnvRef, current: Release): Promise<Release | undefined> {
-  const releases = await deps.store.listReleases(ref, 100);
+  const releases = await deps.store.listReleases(ref, ROLLBACK_WINDOW);
   return releases.find((r) => r.seq < current.seq && (r.status === 'superseded' || r.status === 'active'));
 }
 
