@@ -34,31 +34,54 @@ export interface AwsPlatform {
   flush(): Promise<void>;
 }
 
+/** The AWS services the platform calls, by the name their SDK package carries. */
+export type AwsService = 'backup' | 'cloudwatch-logs' | 'cost-explorer' | 'dynamodb' | 'ec2' | 'ecs' | 'efs' | 'elastic-load-balancing-v2' | 'kms' | 'secrets-manager' | 'sfn';
+
+/**
+ * How the SDK clients are made. A deployed Lambda uses none of this; the AWS twin in the tests
+ * (test/support/aws-twin) passes `config` (an endpoint, credentials) and `attach` (its middleware)
+ * so that the real drivers and handlers run, unchanged, against it.
+ */
+export interface AwsClientOptions {
+  config?: (service: AwsService) => Record<string, unknown>;
+  attach?: (service: AwsService, client: { middlewareStack: unknown }) => void;
+}
+
 let cached: AwsPlatform | undefined;
 
-export function awsPlatform(env: NodeJS.ProcessEnv = process.env): AwsPlatform {
+/** Forgets the platform built for this container (tests that build another). */
+export function resetAwsPlatform(): void {
+  cached = undefined;
+}
+
+export function awsPlatform(env: NodeJS.ProcessEnv = process.env, clientOptions: AwsClientOptions = {}): AwsPlatform {
   if (cached) return cached;
+  const client = <C extends { middlewareStack: unknown }>(service: AwsService, make: (config: Record<string, unknown>) => C, config: Record<string, unknown>): C => {
+    const c = make({ ...config, ...clientOptions.config?.(service) });
+    clientOptions.attach?.(service, c);
+    return c;
+  };
   const config = awsRuntimeConfigFromEnv(env);
   const tableName = env.TABLE_NAME;
   if (!tableName) throw new Error('TABLE_NAME is not set: the Lambda must be deployed by the Berth CDK stack');
   const region = config.region;
-  const sfn = new SFNClient({ region });
-  const store = new DynamoStateStore(new DynamoDBClient({ region }), tableName);
-  const logsClient = new CloudWatchLogsClient({ region });
+  const sfn = client('sfn', (c) => new SFNClient(c), { region });
+  const store = new DynamoStateStore(client('dynamodb', (c) => new DynamoDBClient(c), { region }), tableName);
+  const logsClient = client('cloudwatch-logs', (c) => new CloudWatchLogsClient(c), { region });
   const logs = new CloudWatchLogStore({ logs: logsClient }, config);
-  const ecs = new ECSClient({ region });
+  const ecs = client('ecs', (c) => new ECSClient(c), { region });
   const deps: PlatformDeps = {
     store,
     events: new EventLog(store),
     orchestrator: new StepFunctionsOrchestrator({ sfn }, config, store),
     // With the logs client the driver creates each env's log group itself: tagged, with retention.
-    compute: new EcsComputeDriver({ ecs, secrets: new SecretsManagerClient({ region }), logs: logsClient }, config),
-    endpoints: new NlbEndpointDriver({ elbv2: new ElasticLoadBalancingV2Client({ region }), ec2: new EC2Client({ region }) }, config),
-    volumes: new EfsVolumeDriver({ efs: new EFSClient({ region }), backup: new BackupClient({ region }) }, config),
+    compute: new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config),
+    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config),
+    volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }) }, config),
     artifacts: new ImageArtifacts(),
     logs,
-    cipher: new KmsCipher({ kms: new KMSClient({ region }) }, config),
-    billing: new CostExplorerBillingTags({ ce: new CostExplorerClient({ region: 'us-east-1' }) }),
+    cipher: new KmsCipher({ kms: client('kms', (c) => new KMSClient(c), { region }) }, config),
+    billing: new CostExplorerBillingTags({ ce: client('cost-explorer', (c) => new CostExplorerClient(c), { region: 'us-east-1' }) }),
     exec: new EcsExecGateway({ ecs }, config),
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-security-considerations.html
     isolation: {
