@@ -48,7 +48,8 @@ export default {
     } while (after && records.length < limit);
     if (after) ctx.out.note(`The newest ${records.length} records are shown; there are more: raise --limit or narrow with --since/--until.`);
 
-    if (format === 'csv') return ctx.out.line(auditCsv(records));
+    // A data export, like --json: its bytes as they are (CRLF rows, RFC 4180 quoting), never re-rendered.
+    if (format === 'csv') return ctx.out.rawLine(auditCsv(records).replace(/\r?\n$/, ''));
     if (format === 'json') return ctx.out.json ? ctx.out.result(records, () => '') : ctx.out.line(terminalSafeJson(records, 2));
     if (!records.length) return ctx.out.line('No audit records match.');
     const rows = records.map((r) => [r.time, r.actor, r.action.split(' ')[0], r.resource, result(r), r.tokenId, r.sourceIp ?? '-']);

@@ -5,7 +5,7 @@
 import { chownSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { InstanceSpec } from '../../core/ports.ts';
-import { InstanceCgroup, sweepCgroups } from './sandbox/cgroups.ts';
+import { cgroupScope, InstanceCgroup, sweepCgroups } from './sandbox/cgroups.ts';
 import { EnvUids, ownTree } from './sandbox/env-uids.ts';
 import { execArgs, instanceArgs, runtimeMounts, SANDBOX_PATH, SANDBOX_PATHS, sandboxInit, sandboxPath, type SandboxMount, type SandboxSupport } from './sandbox/sandbox.ts';
 import { argv as commandArgv, type InstancePlaces } from './instance-spec.ts';
@@ -38,12 +38,14 @@ const DEFAULT_CPU = 256;
 
 export class InstanceSandbox {
   private readonly uids?: EnvUids;
+  private readonly cgroupScope: string;
 
   constructor(
     readonly support: SandboxSupport,
     dataDir: string,
   ) {
     if (support.kind === 'uid-and-namespaces') this.uids = new EnvUids(dataDir);
+    this.cgroupScope = cgroupScope(dataDir);
   }
 
   get isolated(): boolean {
@@ -89,7 +91,7 @@ export class InstanceSandbox {
     const [file, args] = commandArgv(spec.workload.command);
     if (!this.isolated) return { file, args, cwd: spec.workdir, env: instance.processEnv };
     const memoryMiB = spec.workload.memory ?? DEFAULT_MEMORY_MIB;
-    instance.cgroup = this.support.cgroups ? InstanceCgroup.create(this.support.cgroups, `${instance.id}-${generation}`, { memoryMiB, cpu: spec.workload.cpu ?? DEFAULT_CPU }) : undefined;
+    instance.cgroup = this.support.cgroups ? InstanceCgroup.create(this.support.cgroups, this.cgroupScope, `${instance.id}-${generation}`, { memoryMiB, cpu: spec.workload.cpu ?? DEFAULT_CPU }) : undefined;
     const rootDir = path.join(instance.dir, 'root');
     const scratchDir = path.join(instance.dir, 'scratch');
     mkdirSync(rootDir, { recursive: true });
@@ -144,7 +146,7 @@ export class InstanceSandbox {
 
   /** Removes the cgroups of runs a killed platform left behind. */
   sweep(isLive: (instanceId: string) => boolean): void {
-    if (this.support.cgroups) sweepCgroups(this.support.cgroups, (name) => isLive(name.replace(/-\d+$/, '')));
+    if (this.support.cgroups) sweepCgroups(this.support.cgroups, this.cgroupScope, (name) => isLive(name.replace(/-\d+$/, '')));
   }
 }
 

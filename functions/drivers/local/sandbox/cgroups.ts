@@ -5,6 +5,7 @@
 // unified tree) are both handled: https://docs.kernel.org/admin-guide/cgroup-v2.html,
 // https://docs.kernel.org/admin-guide/cgroup-v1/memory.html
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
@@ -48,6 +49,14 @@ function writable(dir: string): boolean {
   }
 }
 
+/**
+ * The subtree of one platform (one data dir): several platforms on a machine (the test suite runs
+ * many at once) each sweep only the groups their own killed predecessor left.
+ */
+export function cgroupScope(dataDir: string): string {
+  return `p-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
+}
+
 /** One run's cgroup(s): created with the limits set, joined by the launcher, removed after exit. */
 export class InstanceCgroup {
   private constructor(
@@ -55,21 +64,23 @@ export class InstanceCgroup {
     private readonly dirs: Record<string, string>,
   ) {}
 
-  static create(support: CgroupSupport, name: string, limits: InstanceLimits): InstanceCgroup {
+  /** `scope`: the platform's own subtree (cgroupScope), so that one platform never sweeps another's groups. */
+  static create(support: CgroupSupport, scope: string, name: string, limits: InstanceLimits): InstanceCgroup {
     const dirs: Record<string, string> = {};
     if (support.version === 2) {
-      const parent = path.join(ROOT, GROUP);
+      const parent = path.join(ROOT, GROUP, scope);
       const enable = support.controllers.map((c) => `+${c}`).join(' ');
       // A v2 group's children get a controller only once every ancestor enables it for them.
       writeFileSync(path.join(ROOT, 'cgroup.subtree_control'), enable);
       mkdirSync(parent, { recursive: true });
+      writeFileSync(path.join(ROOT, GROUP, 'cgroup.subtree_control'), enable);
       writeFileSync(path.join(parent, 'cgroup.subtree_control'), enable);
       const dir = path.join(parent, name);
       mkdirSync(dir, { recursive: true });
       for (const c of support.controllers) dirs[c] = dir;
     } else {
       for (const c of support.controllers) {
-        dirs[c] = path.join(ROOT, c, GROUP, name);
+        dirs[c] = path.join(ROOT, c, GROUP, scope, name);
         mkdirSync(dirs[c], { recursive: true });
       }
     }
@@ -124,8 +135,8 @@ export class InstanceCgroup {
 }
 
 /** Removes the groups of runs a killed platform left behind (their processes died with it). */
-export function sweepCgroups(support: CgroupSupport, isLive: (name: string) => boolean): void {
-  const parents = support.version === 2 ? [path.join(ROOT, GROUP)] : support.controllers.map((c) => path.join(ROOT, c, GROUP));
+export function sweepCgroups(support: CgroupSupport, scope: string, isLive: (name: string) => boolean): void {
+  const parents = support.version === 2 ? [path.join(ROOT, GROUP, scope)] : support.controllers.map((c) => path.join(ROOT, c, GROUP, scope));
   for (const parent of parents) {
     let names: string[];
     try {
