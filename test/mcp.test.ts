@@ -21,7 +21,7 @@ import { createReadyEnv, freePort, manifestFor, serverSource, startOpsPlatform, 
 const REF = { org: 'acme', project: 'shop', app: 'hello', env: 'prod' };
 const WHERE = { project: REF.project, app: REF.app, env: REF.env };
 const DEPLOY_ACTION = 'POST /orgs/{org}/projects/{project}/apps/{app}/envs/{env}/deploys';
-const TOOLS = ['deploy', 'status', 'releases', 'rollback', 'scale', 'logs', 'events', 'endpoints', 'volumes'];
+const TOOLS = ['deploy', 'status', 'releases', 'rollback', 'scale', 'cancel', 'logs', 'events', 'endpoints', 'volumes'];
 
 let dir: string;
 let ops: OpsPlatform;
@@ -114,6 +114,7 @@ describe('the MCP server over stdio (berth mcp)', () => {
 
     expect(byName(tools, 'deploy').annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
     expect(byName(tools, 'rollback').annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
+    expect(byName(tools, 'cancel').annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: true });
     expect(byName(tools, 'scale').annotations).toMatchObject({ readOnlyHint: false, idempotentHint: true });
     for (const name of ['status', 'releases', 'logs', 'events', 'endpoints', 'volumes']) expect(byName(tools, name).annotations?.readOnlyHint, name).toBe(true);
   });
@@ -176,6 +177,10 @@ describe('the MCP server over streamable HTTP (/v1/mcp)', () => {
     expect(releases.releases.map((r: { id: string }) => r.id)).toEqual(['rel-2', 'rel-1']);
     const endpoints = structured(await call(client, 'endpoints', { all: true })).endpoints;
     expect(endpoints.length).toBe(1);
+    // An operation that has finished cannot be cancelled: a tool error that says so.
+    const late = await call(client, 'cancel', { ...WHERE, operation: structured(deployed).receipt.operationId });
+    expect(late.isError).toBe(true);
+    expect(structured(late).error).toMatchObject({ category: 'conflict', code: 'operation-finished' });
 
     const records = await audit('token:agent-deployer');
     expect(records.filter((r) => r.action === DEPLOY_ACTION).map((r) => [r.outcome, r.replayed ?? false])).toEqual([

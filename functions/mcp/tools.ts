@@ -6,7 +6,7 @@
 // client shares the contract, never server internals), and nothing here needs Node.
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { DeployBody, EnvParams, EventsQuery, LogsQuery, ReleasesQuery, RollbackBody, ScaleBody } from '../contract/api.ts';
+import { DeployBody, EnvParams, EventsQuery, LogsQuery, OperationId, ReleasesQuery, RollbackBody, ScaleBody } from '../contract/api.ts';
 import type { DeployReceipt, ScaleReceipt } from '../contract/responses.ts';
 import type { EnvRef, LogLine } from '../core/ports.ts';
 
@@ -129,6 +129,21 @@ export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
       summary: (body) => {
         const r = body.receipt as ScaleReceipt;
         return `Scale of ${r.workload} in ${r.env} accepted as ${r.operationId}: count ${r.previous.count} → ${r.desired.count}, cpu ${r.desired.cpu}, memory ${r.desired.memory}. Call events with operation ${r.operationId}, then status.`;
+      },
+    },
+    {
+      name: 'cancel',
+      title: 'Cancel an operation',
+      description:
+        'Ask a running operation (a deploy stuck waiting for health, a slow scale) to stop: it ends through its compensation, as any failure would (a deploy leaves the previous release serving), with status cancelled. ' +
+        'Answers at once with the operation (cancelRequested set); call events with that operation, then status. Idempotent; an operation that already finished is refused as conflict (operation-finished). ' +
+        'The status tool shows the running one as activeOperation.',
+      input: z.object({ ...env, operation: OperationId.describe('The running operation (op-…), e.g. status.activeOperation.id') }).strict(),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      request: (a) => ({ method: 'POST', path: envPath(a, `/operations/${seg(String(a.operation))}/cancel`), body: {} }),
+      summary: (body) => {
+        const op = body.operation as { id: string; kind: string; status: string };
+        return op.status === 'running' ? `Cancelling ${op.kind} ${op.id}: it undoes its changes at its next step. Call events with operation ${op.id}, then status.` : `${op.kind} ${op.id} is ${op.status}.`;
       },
     },
     {
