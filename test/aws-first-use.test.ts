@@ -1,0 +1,50 @@
+// Issue 15 item 5: the smaller first-use blockers, each in its own describe named for the fix it
+// protects. aws-sdk-client-mock answers as the cited AWS page documents.
+import { AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ensureSecurityGroup } from '../functions/drivers/aws/nlb-security-group.ts';
+
+const ENV = { org: 'acme', project: 'shop', app: 'api', env: 'prod' };
+const ec2 = mockClient(EC2Client);
+const awsError = (name: string) => new EC2ServiceException({ name, $fault: 'client', $metadata: {}, message: name });
+
+beforeEach(() => {
+  ec2.reset();
+});
+
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html (names unique per VPC)
+// https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html (a new group has no IPv6 egress)
+describe('fix 5f: NLB security-group creation is retry-safe', () => {
+  const sg = () => ensureSecurityGroup(new EC2Client({ region: 'eu-west-1' }), { vpcId: 'vpc-1', taskSecurityGroupId: 'sg-tasks' }, ENV);
+  const egressCalls = () => ec2.commandCalls(AuthorizeSecurityGroupEgressCommand).map((c) => c.args[0].input.IpPermissions);
+
+  it('a retry that finds the group created without its IPv6 egress rule (a crash between the calls) adds the rule', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-nlb', IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }] });
+    expect(await sg()).toBe('sg-nlb');
+    expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
+    expect(egressCalls()).toEqual([[{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }]]);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(1);
+  });
+
+  it('a group that has the rule already is left as it is', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-nlb', IpPermissionsEgress: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }] });
+    await sg();
+    expect(egressCalls()).toEqual([]);
+  });
+
+  it('a create whose answer was lost (InvalidGroup.Duplicate on the retry) adopts the group it made', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolvesOnce({ SecurityGroups: [] }).resolves({ SecurityGroups: [{ GroupId: 'sg-made', IpPermissionsEgress: [] }] });
+    ec2.on(CreateSecurityGroupCommand).rejects(awsError('InvalidGroup.Duplicate'));
+    expect(await sg()).toBe('sg-made');
+    expect(egressCalls()).toHaveLength(1);
+  });
+
+  it('a first creation adds the egress rule once, and a duplicate rule is fine', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-new' });
+    ec2.on(AuthorizeSecurityGroupEgressCommand).rejects(awsError('InvalidPermission.Duplicate'));
+    expect(await sg()).toBe('sg-new');
+    expect(egressCalls()).toHaveLength(1);
+  });
+});
