@@ -1,16 +1,21 @@
 // Issue 15 item 5: the smaller first-use blockers, each in its own describe named for the fix it
 // protects. aws-sdk-client-mock answers as the cited AWS page documents.
 import { AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { InvalidOutput, InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { HealthCheckError } from '../functions/core/errors.ts';
 import { ensureSecurityGroup } from '../functions/drivers/aws/nlb-security-group.ts';
+import { sendTaskResult } from '../functions/drivers/aws/sfn-orchestrator.ts';
 
 const ENV = { org: 'acme', project: 'shop', app: 'api', env: 'prod' };
 const ec2 = mockClient(EC2Client);
+const sfn = mockClient(SFNClient);
 const awsError = (name: string) => new EC2ServiceException({ name, $fault: 'client', $metadata: {}, message: name });
 
 beforeEach(() => {
   ec2.reset();
+  sfn.reset();
 });
 
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html (names unique per VPC)
@@ -46,5 +51,29 @@ describe('fix 5f: NLB security-group creation is retry-safe', () => {
     ec2.on(AuthorizeSecurityGroupEgressCommand).rejects(awsError('InvalidPermission.Duplicate'));
     expect(await sg()).toBe('sg-new');
     expect(egressCalls()).toHaveLength(1);
+  });
+});
+
+// https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html#API_SendTaskSuccess_Errors
+describe('fix 5g: a duplicate task-token completion is ignored, not raised', () => {
+  const client = () => new SFNClient({ region: 'eu-west-1' });
+  const meta = { $metadata: {} };
+
+  it.each([
+    ['TaskTimedOut', new TaskTimedOut({ message: 'Task Timed Out', ...meta })],
+    ['TaskDoesNotExist', new TaskDoesNotExist({ message: 'Task does not exist', ...meta })],
+    ['InvalidToken', new InvalidToken({ message: 'Invalid Token', ...meta })],
+  ])('completing a task that already ended (%s) succeeds quietly, for success and for failure', async (_name, err) => {
+    sfn.on(SendTaskSuccessCommand).rejects(err);
+    sfn.on(SendTaskFailureCommand).rejects(err);
+    await expect(sendTaskResult(client(), 'tok', { healthy: ['t1'] })).resolves.toBeUndefined();
+    await expect(sendTaskResult(client(), 'tok', new HealthCheckError('never-healthy', 'instance t1 was not healthy'))).resolves.toBeUndefined();
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(1);
+  });
+
+  it('any other refusal still raises', async () => {
+    sfn.on(SendTaskSuccessCommand).rejects(new InvalidOutput({ message: 'Invalid Output', ...meta }));
+    await expect(sendTaskResult(client(), 'tok', { healthy: ['t1'] })).rejects.toMatchObject({ name: 'InvalidOutput' });
   });
 });
