@@ -5,6 +5,8 @@ import { InvalidOutput, InvalidToken, SendTaskFailureCommand, SendTaskSuccessCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HealthCheckError } from '../functions/core/errors.ts';
+import { probeContainer } from '../functions/drivers/aws/ecs-task-definition.ts';
+import { TARGET_IP_ADDRESS_TYPE } from '../functions/drivers/aws/target-family.ts';
 import { ensureSecurityGroup } from '../functions/drivers/aws/nlb-security-group.ts';
 import { sendTaskResult } from '../functions/drivers/aws/sfn-orchestrator.ts';
 
@@ -75,5 +77,19 @@ describe('fix 5g: a duplicate task-token completion is ignored, not raised', () 
   it('any other refusal still raises', async () => {
     sfn.on(SendTaskSuccessCommand).rejects(new InvalidOutput({ message: 'Invalid Output', ...meta }));
     await expect(sendTaskResult(client(), 'tok', { healthy: ['t1'] })).rejects.toMatchObject({ name: 'InvalidOutput' });
+  });
+});
+
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-target-groups.html#target-group-ip-address-type
+describe('fix 5a: the health probe checks the app over the address family of the target group', () => {
+  const command = (healthCheck?: Record<string, unknown>) => probeContainer('busybox', { ports: [8080], ...(healthCheck ? { healthCheck } : {}) } as never, undefined)!.healthCheck!.command;
+
+  it('the target groups are IPv6, so a TCP probe connects to ::1 and never to 127.0.0.1', () => {
+    expect(TARGET_IP_ADDRESS_TYPE).toBe('ipv6');
+    expect(command()).toEqual(['CMD-SHELL', 'nc -z -w 2 ::1 8080']);
+  });
+
+  it('an HTTP probe requests http://[::1]:port/path', () => {
+    expect(command({ type: 'http', path: '/healthz' })).toEqual(['CMD-SHELL', "wget -q -T 2 -O /dev/null 'http://[::1]:8080/healthz'"]);
   });
 });
