@@ -194,9 +194,10 @@ export class BerthStack extends Stack {
     // ECS events settle health waiters.
     grants.readTasks(ecsEvents.role);
     grants.completeWaitingSteps(ecsEvents.role);
-    // The reconcile compares and starts operations.
+    // The reconcile compares and starts operations, and heartbeats (or settles) the health waiters.
     grants.readRuntime(reconcile.role);
     grants.startOperations(reconcile.role);
+    grants.completeWaitingSteps(reconcile.role);
   }
 
   private createApi(fn: PlatformFunction): apigw.HttpApi {

@@ -1,4 +1,4 @@
-// Fix 6 of issue 15: on AWS the steps Lambda records the step an operation is in. Before, only the
+// Fix 6 of issue 15 (and 5b, the health wait's heartbeat, in the last describe): on AWS the steps Lambda records the step an operation is in. Before, only the
 // embedded interpreter binding (ExecutionHistory) wrote `op.step`, so `status` and `wait` on AWS
 // showed no running step. The real handler runs against a dynalite table through the real SDK,
 // with awsPlatform primed the way the AWS twin primes it; Step Functions is mocked.
@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsPlatform, resetAwsPlatform } from '../functions/aws/platform-deps.ts';
@@ -16,6 +17,7 @@ import { startLocalDynamo, type LocalDynamo } from '../functions/embedded/local-
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
 const TABLE = 'berth-steps-test';
 const sfn = mockClient(SFNClient);
+const ecs = mockClient(ECSClient);
 let dir: string;
 let dynamo: LocalDynamo;
 let handler: (event: unknown, context: unknown) => Promise<Record<string, unknown>>;
@@ -51,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   resetAwsPlatform();
   sfn.restore();
+  ecs.restore();
   await dynamo?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -92,5 +95,20 @@ describe('steps Lambda records progress (fix 6: progress recorded on AWS, not on
     await expect(handler({ step: 'PrepareRelease', ...input }, context)).rejects.toMatchObject({ code: 'release-not-found' });
     const op = await awsPlatform().deps.store.getOperation(REF, 'op-C');
     expect(op).toMatchObject({ step: 'PrepareRelease', error: { category: 'not-found', code: 'release-not-found', step: 'PrepareRelease' } });
+  });
+});
+
+// https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
+describe('reconcile Lambda heartbeats the waiting rollouts (fix 5b: a wait outlives 300 s without an ECS event)', () => {
+  it('a batch still pulling its image gets a heartbeat from every reconcile pass, and keeps its token', async () => {
+    const { store } = awsPlatform().deps;
+    const { handler: reconcile } = (await import('../functions/lambda/reconcile.ts')) as unknown as { handler: typeof handler };
+    await store.putTaskToken({ token: 'token-pull', env: REF, operationId: 'op-D', instances: ['t1'], createdAt: new Date().toISOString() });
+    const tags = Object.entries({ 'berth:org': REF.org, 'berth:project': REF.project, 'berth:app': REF.app, 'berth:env': REF.env }).map(([key, value]) => ({ key, value }));
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: 'arn:aws:ecs:eu-west-1:1:task/berth/t1', lastStatus: 'PENDING', desiredStatus: 'RUNNING', createdAt: new Date(), tags }] });
+    sfn.on(SendTaskHeartbeatCommand).resolves({});
+    expect(await reconcile({}, context)).toMatchObject({ waiters: 1 });
+    expect(sfn.commandCalls(SendTaskHeartbeatCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: 'token-pull' }]);
+    expect((await store.listTaskTokens()).map((w) => w.token)).toEqual(['token-pull']);
   });
 });
