@@ -2,22 +2,26 @@
 // protects. aws-sdk-client-mock answers as the cited AWS page documents.
 import { AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { InvalidOutput, InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { ECSClient, ECSServiceException, ListAccountSettingsCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HealthCheckError } from '../functions/core/errors.ts';
 import { probeContainer } from '../functions/drivers/aws/ecs-task-definition.ts';
 import { TARGET_IP_ADDRESS_TYPE } from '../functions/drivers/aws/target-family.ts';
+import { assertDualStackIpv6 } from '../functions/drivers/aws/ecs-account-settings.ts';
 import { ensureSecurityGroup } from '../functions/drivers/aws/nlb-security-group.ts';
 import { sendTaskResult } from '../functions/drivers/aws/sfn-orchestrator.ts';
 
 const ENV = { org: 'acme', project: 'shop', app: 'api', env: 'prod' };
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
+const ecs = mockClient(ECSClient);
 const awsError = (name: string) => new EC2ServiceException({ name, $fault: 'client', $metadata: {}, message: name });
 
 beforeEach(() => {
   ec2.reset();
   sfn.reset();
+  ecs.reset();
 });
 
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html (names unique per VPC)
@@ -91,5 +95,29 @@ describe('fix 5a: the health probe checks the app over the address family of the
 
   it('an HTTP probe requests http://[::1]:port/path', () => {
     expect(command({ type: 'http', path: '/healthz' })).toEqual(['CMD-SHELL', "wget -q -T 2 -O /dev/null 'http://[::1]:8080/healthz'"]);
+  });
+});
+
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/account-setting-management-cli.html
+describe('fix 5c: the dualStackIPv6 ECS account setting is checked before instances an endpoint can target start', () => {
+  it('a disabled setting fails with config-missing and the exact fix command; the effective value is asked for', async () => {
+    ecs.on(ListAccountSettingsCommand).resolves({ settings: [{ name: 'dualStackIPv6' as never, value: 'disabled' }] });
+    const err = await assertDualStackIpv6(new ECSClient({ region: 'eu-west-1' }), 'eu-west-1').catch((e: unknown) => e);
+    expect(err).toMatchObject({ category: 'config-missing', code: 'ecs-dual-stack-disabled', next: ['aws ecs put-account-setting-default --name dualStackIPv6 --value enabled --region eu-west-1'] });
+    expect((err as Error).message).toContain('dualStackIPv6 is disabled in eu-west-1');
+    expect(ecs.commandCalls(ListAccountSettingsCommand)[0].args[0].input).toEqual({ name: 'dualStackIPv6', effectiveSettings: true });
+  });
+
+  it('an enabled setting passes, and is not asked for again by the same client', async () => {
+    ecs.on(ListAccountSettingsCommand).resolves({ settings: [{ name: 'dualStackIPv6' as never, value: 'enabled' }] });
+    const client = new ECSClient({ region: 'eu-west-1' });
+    await assertDualStackIpv6(client, 'eu-west-1');
+    await assertDualStackIpv6(client, 'eu-west-1');
+    expect(ecs.commandCalls(ListAccountSettingsCommand)).toHaveLength(1);
+  });
+
+  it('a role that may not read account settings is not blocked by the preflight', async () => {
+    ecs.on(ListAccountSettingsCommand).rejects(new ECSServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'denied' }));
+    await expect(assertDualStackIpv6(new ECSClient({ region: 'eu-west-1' }), 'eu-west-1')).resolves.toBeUndefined();
   });
 });
