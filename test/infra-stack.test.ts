@@ -330,10 +330,11 @@ describe('GIVEN the stack with default props', () => {
       expect(unconditionedMutationsOnEverything(template)).toEqual([]);
     });
 
-    it('THEN only the steps and ecs-events Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
+    it('THEN only the steps, ecs-events and reconcile (its heartbeat pass, fix 5b) Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
       const role = (fn: string) => logicalId(template, 'AWS::IAM::Role', `${fn}Role`);
-      expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual([role('EcsEvents'), role('Steps')].sort());
-      expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Steps')].sort());
+      expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
+      expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
+      expect(rolesAllowed(template, 'states:SendTaskHeartbeat')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
       expect(rolesAllowed(template, 'states:StartExecution')).toEqual([role('Api'), role('Reconcile')].sort());
     });
 
