@@ -95,7 +95,15 @@ function validate({ maxAzs, natGateways, tableEncryption, logRetention, reconcil
   if (!Number.isInteger(minutes) || minutes < 1) {
     fail(`reconcileInterval must be a whole number of minutes, at least 1; got ${reconcileInterval.toHumanString()}. Fix: pass e.g. Duration.minutes(1) — EventBridge schedules run at most once a minute.`);
   }
+  // Each pass heartbeats the rollouts waiting for health (functions/lambda/reconcile.ts); a slower
+  // schedule than the wait's HeartbeatSeconds (300 s, statemachines/*.asl.json) would time them out.
+  if (minutes > MAX_RECONCILE_MINUTES) {
+    fail(`reconcileInterval must be at most ${MAX_RECONCILE_MINUTES} minutes; got ${reconcileInterval.toHumanString()}. Fix: pass e.g. Duration.minutes(1) — each pass heartbeats the rollouts waiting for health, whose heartbeat timeout is 300 s.`);
+  }
 }
+
+/** Below WaitForBatchHealthy's HeartbeatSeconds (300 s), with a minute to spare for a slow pass. */
+const MAX_RECONCILE_MINUTES = 4;
 
 function fail(message: string): never {
   throw new BerthPropsError(message);

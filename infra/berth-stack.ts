@@ -22,6 +22,7 @@ import { resolveBerthProps, type BerthStackProps, type ResolvedBerthProps } from
 import { BerthCluster } from './cluster.ts';
 import { BerthNetwork } from './network.ts';
 import { PlatformFunction } from './platform-function.ts';
+import { allow } from './allow.ts';
 import { PlatformGrants } from './platform-grants.ts';
 import { LOG_GROUP_PREFIX } from './runtime-resources.ts';
 import { BerthStateMachines, MACHINES, stateMachineArn } from './state-machines.ts';
@@ -191,12 +192,21 @@ export class BerthStack extends Stack {
     grants.readRuntime(steps.role);
     grants.changeRuntime(steps.role);
     grants.completeWaitingSteps(steps.role);
+    // The dualStackIPv6 preflight (functions/drivers/aws/ecs-account-settings.ts). Here rather than
+    // in platform-grants.ts only until that file takes it over.
+    allow(steps.role, {
+      sid: 'ReadEcsAccountSettings',
+      actions: ['ecs:ListAccountSettings'],
+      resources: ['*'],
+      why: 'ListAccountSettings supports no resource-level permission (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html); it reads account settings only.',
+    });
     // ECS events settle health waiters.
     grants.readTasks(ecsEvents.role);
     grants.completeWaitingSteps(ecsEvents.role);
-    // The reconcile compares and starts operations.
+    // The reconcile compares and starts operations, and heartbeats (or settles) the health waiters.
     grants.readRuntime(reconcile.role);
     grants.startOperations(reconcile.role);
+    grants.completeWaitingSteps(reconcile.role);
   }
 
   private createApi(fn: PlatformFunction): apigw.HttpApi {

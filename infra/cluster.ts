@@ -98,6 +98,21 @@ export class BerthCluster extends Construct {
       resources: ['*'],
       why: 'The ssmmessages actions ECS Exec needs have no resource-level permissions; who may start a session is decided by ecs:ExecuteCommand on the caller.',
     });
+    // With the cluster's default exec logging, the SSM agent writes each session's output to the
+    // container's awslogs group with the task role: without these an exec session fails to start.
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
+    allow(role, {
+      sid: 'EcsExecSessionLogs',
+      actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+      resources: [this.runtimeArns.logGroups, this.runtimeArns.logStreams],
+      why: 'Session output goes only to the Berth env log groups the containers already log to.',
+    });
+    allow(role, {
+      sid: 'EcsExecFindLogGroup',
+      actions: ['logs:DescribeLogGroups'],
+      resources: ['*'],
+      why: 'DescribeLogGroups supports no resource-level permission (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html); it reveals names, not contents.',
+    });
     return role;
   }
 }

@@ -130,7 +130,7 @@ describe('EcsComputeDriver.startInstances', () => {
     ]);
     expect(Object.fromEntries(app.environment!.map((e) => [e.name, e.value]))).toMatchObject({ NODE_ENV: 'production', PORT: '8080', BERTH_SECRETS_DIR: '/berth/secrets', BERTH_VOLUME_DATA: '/data', BERTH_RELEASE: 'rel-7', BERTH_WORKLOAD: 'web' });
     expect(app.logConfiguration).toEqual({ logDriver: 'awslogs', options: expect.objectContaining({ 'awslogs-group': '/berth/acme/shop/api/prod', 'awslogs-stream-prefix': 'web', 'awslogs-region': 'eu-west-1', 'awslogs-create-group': 'true' }) });
-    expect(probe).toMatchObject({ name: 'berth-probe', essential: true, healthCheck: { command: ['CMD-SHELL', "wget -q -T 2 -O /dev/null 'http://127.0.0.1:8080/healthz'"], interval: 10, retries: 3, startPeriod: 60 } });
+    expect(probe).toMatchObject({ name: 'berth-probe', essential: true, healthCheck: { command: ['CMD-SHELL', "wget -q -T 2 -O /dev/null 'http://[::1]:8080/healthz'"], interval: 10, retries: 3, startPeriod: 60 } });
     expect(td.volumes).toEqual([
       { name: 'berth-secrets' },
       { name: 'vol-data', efsVolumeConfiguration: { fileSystemId: 'fs-0123abcd', transitEncryption: 'ENABLED', authorizationConfig: { accessPointId: 'fsap-0456cdef', iam: 'ENABLED' } } },

@@ -330,10 +330,11 @@ describe('GIVEN the stack with default props', () => {
       expect(unconditionedMutationsOnEverything(template)).toEqual([]);
     });
 
-    it('THEN only the steps and ecs-events Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
+    it('THEN only the steps, ecs-events and reconcile (its heartbeat pass, fix 5b) Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
       const role = (fn: string) => logicalId(template, 'AWS::IAM::Role', `${fn}Role`);
-      expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual([role('EcsEvents'), role('Steps')].sort());
-      expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Steps')].sort());
+      expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
+      expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
+      expect(rolesAllowed(template, 'states:SendTaskHeartbeat')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
       expect(rolesAllowed(template, 'states:StartExecution')).toEqual([role('Api'), role('Reconcile')].sort());
     });
 
@@ -408,6 +409,7 @@ describe('GIVEN props that cannot deploy', () => {
     ['an unknown table encryption', { tableEncryption: 'nope' as never }, /tableEncryption must be 'customer-managed' or 'aws-managed'; got "nope"\. Fix:/],
     ['logs kept forever', { logRetention: RetentionDays.INFINITE }, /logRetention must be a finite .* got 9999\. Fix: pass e\.g\. RetentionDays\.ONE_MONTH/],
     ['a reconcile every 30 seconds', { reconcileInterval: Duration.seconds(30) }, /reconcileInterval must be a whole number of minutes, at least 1; got 30 seconds\. Fix:/],
+    ['a reconcile slower than the health wait heartbeat', { reconcileInterval: Duration.minutes(5) }, /reconcileInterval must be at most 4 minutes; got 5 minutes\. Fix:/],
   ])('WHEN given %s THEN synthesis stops with the value and the fix', (_what, props, message) => {
     expect(() => new BerthStack(new App(), 'Berth', props)).toThrow(message);
   });

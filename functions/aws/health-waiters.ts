@@ -7,7 +7,7 @@ import { SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
 import type { PlatformDeps } from '../core/services/deps.ts';
 import type { TaskTokenWaiter } from '../core/state-store.ts';
 import type { EcsComputeDriver } from '../drivers/aws/ecs-compute.ts';
-import { sendTaskResult } from '../drivers/aws/sfn-orchestrator.ts';
+import { isEndedTask, sendTaskResult } from '../drivers/aws/sfn-orchestrator.ts';
 import type { StepInput } from '../reconciler/step-kit.ts';
 
 export async function registerHealthWaiter(deps: PlatformDeps, sfn: SFNClient, input: StepInput): Promise<void> {
@@ -37,9 +37,9 @@ async function settle(deps: PlatformDeps, sfn: SFNClient, waiter: TaskTokenWaite
     await deps.store.deleteTaskToken(waiter.token);
     return;
   }
-  await sfn.send(new SendTaskHeartbeatCommand({ taskToken: waiter.token })).catch(async (err: { name?: string }) => {
+  await sfn.send(new SendTaskHeartbeatCommand({ taskToken: waiter.token })).catch(async (err: unknown) => {
     // The execution is gone (timed out, stopped): nobody waits for this token any more.
-    if (err.name === 'TaskTimedOut' || err.name === 'TaskDoesNotExist' || err.name === 'InvalidToken') await deps.store.deleteTaskToken(waiter.token);
+    if (isEndedTask(err)) await deps.store.deleteTaskToken(waiter.token);
     else throw err;
   });
 }

@@ -10,7 +10,7 @@ import { createDeploySteps } from '../reconciler/deploy-steps.ts';
 import { createEndpointSteps } from '../reconciler/endpoint-steps.ts';
 import { createEnvSteps } from '../reconciler/env-steps.ts';
 import { createScaleSteps } from '../reconciler/scale-steps.ts';
-import type { Step, StepInput } from '../reconciler/step-kit.ts';
+import { runStep, type Step, type StepInput } from '../reconciler/step-kit.ts';
 import { createVolumeSteps } from '../reconciler/volume-steps.ts';
 
 const logger = new Logger({ serviceName: 'berth-steps' });
@@ -30,10 +30,13 @@ async function run(input: StepInput): Promise<Record<string, unknown>> {
   const step = steps[input.step];
   if (!step) throw new Error(`no step handler named ${input.step}`);
   logger.appendKeys({ operationId: input.operation.operationId, step: input.step });
-  // A .waitForTaskToken step: register the wait and return; an ECS event completes it.
+  // A .waitForTaskToken step: register the wait and return; an ECS event completes it. It runs
+  // through the step wrapper like any forward step, so `status` and `wait` show the wait.
   if (input.taskToken) {
-    await registerHealthWaiter(deps, sfn, input);
-    return {};
+    return runStep(deps, input.step, async () => {
+      await registerHealthWaiter(deps, sfn, input);
+      return {};
+    }, input);
   }
   return step(input);
 }

@@ -11,7 +11,7 @@ export type { StepDeps as DeployStepDeps, StepInput, OperationInput } from './st
 
 export function createDeploySteps(deps: StepDeps): Record<string, Step> {
   const { store, events } = deps;
-  return recordingFailures(store, {
+  return recordingFailures(deps, {
     async PrepareRelease({ operation: op }) {
       const release = await loadRelease(store, envOf(op), op.releaseId);
       await deps.artifacts.unpack(release.artifactDigest);

@@ -23,7 +23,7 @@ const withEndpoint = (env: Env, name: string, endpoint: Endpoint | undefined) =>
 export function createEndpointSteps(deps: StepDeps): Record<string, Step> {
   const { store, events } = deps;
 
-  return recordingFailures(store, {
+  return recordingFailures(deps, {
     async SetDesiredEndpoint({ operation: op }) {
       const change = await changeOf(store, op);
       await patchEnv(store, envOf(op), (env) => ({ endpoints: withEndpoint(env, change.name, change.action === 'delete' ? undefined : change.endpoint) }));

@@ -7,7 +7,7 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, compute, endpoints } = deps;
   const rolling = createRollingSteps(deps);
   const destroying = (kind: string) => kind === 'env-destroy';
-  return recordingFailures(store, {
+  return recordingFailures(deps, {
     async MarkEnvTransition({ operation: op }) {
       await patchEnv(store, envOf(op), () => ({ status: destroying(op.kind) ? 'destroying' : 'ready' }));
       return {};

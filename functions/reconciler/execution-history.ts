@@ -5,6 +5,7 @@
 import type { EventLog } from '../core/event-log.ts';
 import type { EnvRef } from '../core/ports.ts';
 import type { StateStore } from '../core/state-store.ts';
+import { stepStartedMessage } from './step-summaries.ts';
 
 interface StateDef {
   Type: string;
@@ -74,6 +75,8 @@ export class ExecutionHistory {
     } else {
       for (const passed of statesBetween(this.definition, this.last, state)) await this.started(passed);
       await this.started(state);
+      // Recorded before the handler runs, so a fault before it still names the step; the step
+      // wrapper (step-kit.ts runStep) then finds it recorded and does not announce it again.
       if (this.forward.has(state)) await this.store.updateOperation(this.ref, this.op.operationId, { step: state });
     }
     this.last = state;
@@ -94,17 +97,10 @@ export class ExecutionHistory {
   }
 
   private started(state: string): Promise<void> {
-    return this.record('step.started', state, `${state}: ${summary(this.definition.States[state]?.Comment)}`);
+    return this.record('step.started', state, stepStartedMessage(state, this.definition.States[state]?.Comment));
   }
 
   private async record(type: string, step: string, message: string): Promise<void> {
     await this.events.record(this.ref, { type, operationId: this.op.operationId, step, message });
   }
-}
-
-/** The first clause of a state's Comment: the whole Comment is for operators reading the ASL. */
-function summary(comment: string | undefined): string {
-  if (!comment) return '';
-  const first = comment.split(/(?<=[.;:])\s|\s\(/)[0].replace(/[.;:]$/, '');
-  return first.length > 100 ? `${first.slice(0, 99)}…` : first;
 }

@@ -6,7 +6,7 @@ import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, t
 
 export function createScaleSteps(deps: StepDeps): Record<string, Step> {
   const { store, events } = deps;
-  return recordingFailures(store, {
+  return recordingFailures(deps, {
     async SetDesiredScale({ operation: op }) {
       const env = envOf(op);
       const record = await store.getOperation(env, op.operationId);

@@ -5,6 +5,7 @@ import type { EventLog } from '../core/event-log.ts';
 import type { Env, Operation, OperationError, Release } from '../core/model.ts';
 import type { ArtifactStore, ComputeDriver, EndpointDriver, EnvRef, SecretCipher, VolumeDriver } from '../core/ports.ts';
 import type { EnvPatch, StateStore } from '../core/state-store.ts';
+import { stepStartedMessage } from './step-summaries.ts';
 
 export interface StepDeps {
   store: StateStore;
@@ -40,30 +41,50 @@ export type Step = (input: StepInput) => Promise<Record<string, unknown>>;
 
 export const envOf = (op: OperationInput): EnvRef => ({ org: op.org, project: op.project, app: op.app, env: op.env });
 
+/** The steps the wrapper records and guards; compensation and final recording run unguarded. */
+export const isForwardStep = (name: string): boolean => !name.startsWith('Compensate') && !name.startsWith('Record');
+
 /**
- * Wraps forward steps so a failure is written on the operation (step, category, next commands)
- * before the state machine sees it; the rethrown error's `name` is the category, which the ASL
- * Catch passes on and the final Fail state carries as `Error`.
+ * Wraps forward steps so that both modes record the same progress and failures: the step reached
+ * (`op.step` and a `step.started` event, which `status` and `wait` show), and a failure written on
+ * the operation (step, category, next commands) before the state machine sees it; the rethrown
+ * error's `name` is the category, which the ASL Catch passes on and the final Fail state carries
+ * as `Error`.
  */
-export function recordingFailures(store: StateStore, steps: Record<string, Step>): Record<string, Step> {
-  return Object.fromEntries(
-    Object.entries(steps).map(([name, step]) => {
-      if (name.startsWith('Compensate') || name.startsWith('Record')) return [name, step];
-      const wrapped: Step = async (input) => {
-        try {
-          await throwIfCancelled(store, input.operation);
-          return await step(input);
-        } catch (err) {
-          const e = err instanceof BerthError ? err : new BerthError('internal', 'step-crashed', `${name} crashed: ${(err as Error).message}`, { cause: err });
-          const op = input.operation;
-          const next = [...e.next, `berth events --operation ${op.operationId}`];
-          await store.updateOperation(envOf(op), op.operationId, { error: { category: e.category, code: e.code, message: e.message, step: name, next } });
-          throw e;
-        }
-      };
-      return [name, wrapped];
-    }),
-  );
+export function recordingFailures(deps: Pick<StepDeps, 'store' | 'events'>, steps: Record<string, Step>): Record<string, Step> {
+  return Object.fromEntries(Object.entries(steps).map(([name, step]) => [name, isForwardStep(name) ? (input: StepInput) => runStep(deps, name, step, input) : step]));
+}
+
+/**
+ * One forward step, recorded. Also what the steps Lambda runs a .waitForTaskToken step through
+ * (its `step` is the token registration), so a wait shows as the step the operation is in.
+ */
+export async function runStep(deps: Pick<StepDeps, 'store' | 'events'>, name: string, step: Step, input: StepInput): Promise<Record<string, unknown>> {
+  const { store } = deps;
+  const op = input.operation;
+  try {
+    const record = await store.getOperation(envOf(op), op.operationId);
+    throwIfCancelled(record);
+    await recordProgress(deps, name, op, record);
+    return await step(input);
+  } catch (err) {
+    const e = err instanceof BerthError ? err : new BerthError('internal', 'step-crashed', `${name} crashed: ${(err as Error).message}`, { cause: err });
+    const next = [...e.next, `berth events --operation ${op.operationId}`];
+    await store.updateOperation(envOf(op), op.operationId, { error: { category: e.category, code: e.code, message: e.message, step: name, next } });
+    throw e;
+  }
+}
+
+/**
+ * Records that the operation reached `name`, unless that is already recorded: embedded, the
+ * interpreter binding (ExecutionHistory) records a Task as it enters it, in order with the Choice
+ * states before it; a Lambda retry or redelivery of the same step on AWS finds it recorded too.
+ * So each step is announced once, whoever got there first, and on AWS this is the only recorder.
+ */
+async function recordProgress(deps: Pick<StepDeps, 'store' | 'events'>, name: string, op: OperationInput, record: Operation | undefined): Promise<void> {
+  if (!record || record.step === name) return;
+  await deps.store.updateOperation(envOf(op), op.operationId, { step: name });
+  await deps.events.record(envOf(op), { type: 'step.started', operationId: op.operationId, step: name, message: stepStartedMessage(name) });
 }
 
 /**
@@ -88,8 +109,7 @@ export function failureOf(record: Operation | undefined, failure: StepInput['fai
  * superseding user command) fails at once, so the Catch runs the compensation that every failure
  * runs. A wait in progress is woken by the orchestrator (Orchestrator.interruptWaits).
  */
-async function throwIfCancelled(store: StateStore, op: OperationInput): Promise<void> {
-  const record = await store.getOperation(envOf(op), op.operationId);
+function throwIfCancelled(record: Operation | undefined): void {
   if (record?.cancelRequested) throw new BerthError('conflict', 'operation-cancelled', cancelledError(record, record.step ?? 'unknown').message);
 }
 

@@ -20,7 +20,7 @@ const withVolume = (env: Env, name: string, record: VolumeRecord | undefined) =>
 
 export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, volumes } = deps;
-  return recordingFailures(store, {
+  return recordingFailures(deps, {
     async SetDesiredVolume({ operation: op }) {
       const c = await changeOf(store, op);
       const now = new Date().toISOString();

@@ -42,10 +42,11 @@ export interface AwsRuntimeConfig {
   backupVaultName: string;
   backupRoleArn: string;
   /**
-   * Give tasks a public IPv4 address. @default false: a public IPv4 costs money per hour and Berth's
-   * VPC has no NAT gateway, so tasks egress over IPv6 (egress-only internet gateway) and reach AWS
-   * APIs through VPC endpoints; images must then come from a registry reachable that way (ECR).
-   * Set ASSIGN_PUBLIC_IPV4=true to pull from IPv4-only registries such as Docker Hub.
+   * Give tasks a public IPv4 address. The stack sets it (infra/network.ts): with no NAT gateway
+   * (natGateways: 0, the default) tasks run in the public subnets and need a public IPv4 to reach
+   * IPv4-only destinations (Docker Hub, and AWS APIs, which the stack creates no VPC endpoints
+   * for); with NAT gateways they run in private subnets and reach IPv4 through the NAT.
+   * @default false (ASSIGN_PUBLIC_IPV4 unset)
    */
   assignPublicIp: boolean;
 }

@@ -32,6 +32,7 @@ import { belongsTo, healthSummary, instanceStatus, taskId, type HealthSummary } 
 import { chunks, pollUntil, realClock, type Clock, type PollTiming } from './poll.ts';
 import { ecsTags, serviceName, servicePrefix } from './tags.ts';
 import { parseVolumeRef, type EfsVolumeRef } from './volume-ref.ts';
+import { assertDualStackIpv6 } from './ecs-account-settings.ts';
 
 export interface EcsComputeClients {
   ecs: ECSClient;
@@ -51,11 +52,18 @@ export interface EcsComputeOptions {
   healthPollMs?: number;
   /** How long `stopInstances` waits for the tasks to stop. @default 5 s interval, 180 s bound */
   stopTiming?: PollTiming;
+  /**
+   * Check the dualStackIPv6 account setting before starting instances with ports (the ones an
+   * endpoint can target), so its absence fails with the fix, not later as an IPv4-only target.
+   * @default false (the composition root, functions/aws/platform-deps.ts, turns it on)
+   */
+  checkDualStackIpv6?: boolean;
 }
 
 export class EcsComputeDriver implements ComputeDriver {
   private readonly ecs: ECSClient;
   private readonly clock: Clock;
+  private readonly checkDualStackIpv6: boolean;
   private readonly startTiming: PollTiming;
   private readonly healthPollMs: number;
   private readonly stopTiming: PollTiming;
@@ -70,6 +78,7 @@ export class EcsComputeDriver implements ComputeDriver {
     this.clock = options.clock ?? realClock;
     this.startTiming = options.startTiming ?? { intervalMs: 5000, timeoutMs: 120_000 };
     this.healthPollMs = options.healthPollMs ?? 5000;
+    this.checkDualStackIpv6 = options.checkDualStackIpv6 ?? false;
     this.stopTiming = options.stopTiming ?? { intervalMs: 5000, timeoutMs: 180_000 };
   }
 
@@ -79,6 +88,7 @@ export class EcsComputeDriver implements ComputeDriver {
     const name = serviceName(spec.env, spec.workloadName, spec.revision);
     const volumes = volumeRefs(spec);
     const subnets = this.subnetsFor(spec, volumes);
+    if (this.checkDualStackIpv6 && spec.workload.ports?.length) await assertDualStackIpv6(this.ecs, this.config.region);
     if (this.clients.logs) await ensureLogGroup(this.clients.logs, this.config, spec.env);
     const taskDefinition = await this.ensureTaskDefinition(spec, name, volumes);
     const service = await this.activeService(name);

@@ -17,6 +17,7 @@ import { InvalidInputError } from '../../core/errors.ts';
 import type { InstanceSpec } from '../../core/ports.ts';
 import type { AwsRuntimeConfig } from './config.ts';
 import { ecsTags, logGroupName } from './tags.ts';
+import { TARGET_LOOPBACK } from './target-family.ts';
 import type { EfsVolumeRef } from './volume-ref.ts';
 
 export const APP_CONTAINER = 'app';
@@ -181,10 +182,12 @@ export function probeContainer(image: string, workload: Workload, logConfigurati
   if (port === undefined) return undefined;
   // ECS bounds: interval 5–300 s, timeout 2–60 s, start period 0–300 s.
   const timeout = clamp(check?.timeoutSeconds ?? HEALTH_DEFAULTS.timeoutSeconds, 2, 60);
+  // The probe shares the task's network namespace (awsvpc) and checks the app over the family the
+  // target group uses, so Berth's gate and the NLB's health check agree (target-family.ts).
   const probe =
     check?.type === 'http'
-      ? `wget -q -T ${timeout} -O /dev/null ${shellQuote(`http://127.0.0.1:${port}${check.path ?? HEALTH_DEFAULTS.path}`)}`
-      : `nc -z -w ${timeout} 127.0.0.1 ${port}`;
+      ? `wget -q -T ${timeout} -O /dev/null ${shellQuote(`http://${TARGET_LOOPBACK.url}:${port}${check.path ?? HEALTH_DEFAULTS.path}`)}`
+      : `nc -z -w ${timeout} ${TARGET_LOOPBACK.address} ${port}`;
   return {
     name: PROBE_CONTAINER,
     image,

@@ -36,6 +36,7 @@ import { applyEndpointIngress, ENDPOINT_TAG, ensureSecurityGroup, findSecurityGr
 import { healthCheckSettings, endpointFromTags, endpointTags } from './nlb-target-group.ts';
 import { chunks } from './poll.ts';
 import { berthTags, loadBalancerName, targetGroupName } from './tags.ts';
+import { TARGET_IP_ADDRESS_TYPE } from './target-family.ts';
 
 /** For the CLI under an AWS endpoint: why an IPv6-only endpoint's NLB still shows IPv4 addresses. */
 export const AWS_ENDPOINT_NOTE =
@@ -211,7 +212,7 @@ export class NlbEndpointDriver implements EndpointDriver {
           Port: targetPort,
           VpcId: this.config.vpcId,
           TargetType: 'ip',
-          IpAddressType: 'ipv6',
+          IpAddressType: TARGET_IP_ADDRESS_TYPE,
           ...check,
           Tags: berthTags(env, tags),
         }),

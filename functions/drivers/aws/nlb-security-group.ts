@@ -11,6 +11,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type EC2Client,
   type IpPermission,
+  type SecurityGroup,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import type { Endpoint } from '../../contract/manifest.ts';
@@ -29,23 +30,19 @@ const duplicateIsFine = (err: unknown): undefined => {
   throw err;
 };
 
-/** The env's NLB security group (created on first use) and the task group's rule admitting it. */
+/**
+ * The env's NLB security group (created on first use) and the task group's rule admitting it.
+ * Every step is safe to repeat: a step retried after a crash between the calls finds the group
+ * and adds what is missing (the IPv6 egress rule included), rather than assuming a found group
+ * is complete.
+ */
 export async function ensureSecurityGroup(ec2: EC2Client, config: SgConfig, env: EnvRef): Promise<string> {
   const name = endpointSecurityGroupName(env);
-  let groupId = await findSecurityGroup(ec2, config, env);
-  if (!groupId) {
-    const created = await attempt(`create security group ${name}`, () =>
-      ec2.send(
-        new CreateSecurityGroupCommand({
-          GroupName: name,
-          Description: `Berth endpoints of ${env.org}/${env.project}/${env.app}/${env.env}`,
-          VpcId: config.vpcId,
-          TagSpecifications: ec2TagSpecifications(env, 'security-group'),
-        }),
-      ),
-    );
-    groupId = created.GroupId!;
-    // A new group may egress over IPv4 only; the targets are IPv6.
+  const group = (await lookUpSecurityGroup(ec2, config, env)) ?? (await createSecurityGroup(ec2, config, env));
+  const groupId = group.GroupId!;
+  // A new group egresses over IPv4 only (and IPv6 to nowhere); the targets are IPv6.
+  // https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html#create-a-security-group
+  if (!(group.IpPermissionsEgress ?? []).some(allowsIpv6Egress)) {
     await attempt(`allow IPv6 egress from ${name}`, () =>
       ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }], TagSpecifications: ec2TagSpecifications(env, 'security-group-rule') })),
       duplicateIsFine,
@@ -96,12 +93,46 @@ export async function revokeEndpointIngress(ec2: EC2Client, groupId: string, nam
 }
 
 export async function findSecurityGroup(ec2: EC2Client, config: SgConfig, env: EnvRef): Promise<string | undefined> {
+  return (await lookUpSecurityGroup(ec2, config, env))?.GroupId;
+}
+
+async function lookUpSecurityGroup(ec2: EC2Client, config: SgConfig, env: EnvRef): Promise<SecurityGroup | undefined> {
   const name = endpointSecurityGroupName(env);
   const found = await attempt(`look up security group ${name}`, () =>
     ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [name] }, { Name: 'vpc-id', Values: [config.vpcId] }] })),
   );
-  return found.SecurityGroups?.[0]?.GroupId;
+  return found.SecurityGroups?.[0];
 }
+
+/**
+ * Group names are unique per VPC: a create whose answer was lost (and so retried) fails with
+ * InvalidGroup.Duplicate, and the group it made is looked up instead.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+ */
+async function createSecurityGroup(ec2: EC2Client, config: SgConfig, env: EnvRef): Promise<SecurityGroup> {
+  const name = endpointSecurityGroupName(env);
+  return attempt(
+    `create security group ${name}`,
+    async (): Promise<SecurityGroup> => {
+      const created = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: name,
+          Description: `Berth endpoints of ${env.org}/${env.project}/${env.app}/${env.env}`,
+          VpcId: config.vpcId,
+          TagSpecifications: ec2TagSpecifications(env, 'security-group'),
+        }),
+      );
+      return { GroupId: created.GroupId!, IpPermissionsEgress: [] };
+    },
+    async (err) => {
+      const existing = isAwsError(err, 'InvalidGroup.Duplicate') ? await lookUpSecurityGroup(ec2, config, env) : undefined;
+      if (!existing) throw err;
+      return existing;
+    },
+  );
+}
+
+const allowsIpv6Egress = (p: IpPermission): boolean => p.IpProtocol === '-1' && (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 === '::/0');
 
 async function endpointRules(ec2: EC2Client, groupId: string, name: string): Promise<SecurityGroupRule[]> {
   const out = await attempt(`read the rules of security group ${groupId}`, () =>

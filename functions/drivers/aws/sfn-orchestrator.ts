@@ -27,11 +27,8 @@ export class StepFunctionsOrchestrator implements Orchestrator {
       await attempt(
         `interrupt the wait of ${name}`,
         () => this.sfn.send(new SendTaskFailureCommand({ taskToken: waiter.token, error: error.category.slice(0, MAX_ERROR), cause: error.message.slice(0, MAX_CAUSE) })),
-        (err) => {
-          // The wait ended meanwhile (healthy, timed out): there is nothing left to interrupt.
-          if ((err as { name?: string }).name === 'TaskTimedOut' || (err as { name?: string }).name === 'TaskDoesNotExist' || (err as { name?: string }).name === 'InvalidToken') return undefined;
-          throw err;
-        },
+        // The wait ended meanwhile (healthy, timed out): there is nothing left to interrupt.
+        ignoreEndedTask,
       );
       await this.waiters.deleteTaskToken(waiter.token);
     }
@@ -56,15 +53,35 @@ const MAX_ERROR = 256;
 const MAX_CAUSE = 32_768;
 
 /**
+ * The answers Step Functions gives for a token whose task is no longer waiting: it was completed
+ * already (a duplicate completion: two ECS events settled the same batch, or a retried Lambda), it
+ * timed out, or its execution ended. Nobody waits for that token any more, so there is nothing to
+ * do. https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html#API_SendTaskSuccess_Errors
+ */
+export const ENDED_TASK_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
+
+export function isEndedTask(err: unknown): boolean {
+  return ENDED_TASK_ERRORS.includes((err as { name?: string } | undefined)?.name ?? '');
+}
+
+function ignoreEndedTask(err: unknown): undefined {
+  if (isEndedTask(err)) return undefined;
+  throw err;
+}
+
+/**
  * Completes a `.waitForTaskToken` Task: success with `result` as its output, or failure whose
  * `error` is the category (what the ASL Catch and `failureOf` read) and `cause` the message.
+ * Completing a task that is no longer waiting is not an error (see ENDED_TASK_ERRORS).
  */
 export async function sendTaskResult(sfn: SFNClient, taskToken: string, result: Record<string, unknown> | BerthError): Promise<void> {
   if (result instanceof BerthError) {
-    await attempt('fail the waiting state-machine task', () =>
-      sfn.send(new SendTaskFailureCommand({ taskToken, error: result.category.slice(0, MAX_ERROR), cause: result.message.slice(0, MAX_CAUSE) })),
+    await attempt(
+      'fail the waiting state-machine task',
+      () => sfn.send(new SendTaskFailureCommand({ taskToken, error: result.category.slice(0, MAX_ERROR), cause: result.message.slice(0, MAX_CAUSE) })),
+      ignoreEndedTask,
     );
     return;
   }
-  await attempt('complete the waiting state-machine task', () => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(result) })));
+  await attempt('complete the waiting state-machine task', () => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(result) })), ignoreEndedTask);
 }
