@@ -128,7 +128,8 @@ export function install(twin: AwsTwin, options: { invoke: LambdaInvoke; machines
     execution.done = twin.clock.run(`execution ${input.name}`, async () => {
       const run = machine.run(JSON.parse(input.input), {
         overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-        context: { Execution: { Name: input.name, Id: arn('states', `execution:berth-${entry.name}:${input.name}`) } },
+        // `$$.Task.Token` must resolve; each waiting Task's payload gets a fresh token in place of this one.
+        context: { Execution: { Name: input.name, Id: arn('states', `execution:berth-${entry.name}:${input.name}`) }, Task: { Token: 'replaced-per-task' } },
       });
       try {
         await run.result;
