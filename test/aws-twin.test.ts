@@ -62,9 +62,33 @@ describe('AWS twin journeys', () => {
 
   it('deploy --image starts two Fargate tasks that become healthy', async () => {
     const r = await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: digest('a') });
-    console.log(JSON.stringify(r.body));
     await settled(operationOf(r));
     const running = [...j.ecs.tasks.values()].filter((t) => t.lastStatus === 'RUNNING');
     expect(running).toHaveLength(2);
+  });
+});
+
+describe('AWS twin: endpoints and rollouts behind the NLB', () => {
+  const lbName = () => [...j.elb.loadBalancers.values()][0]?.name ?? '';
+
+  it('endpoint create puts an NLB listener in front of both tasks, which become healthy targets', async () => {
+    const r = await call('PUT', `${ENV}/endpoints/web`, { workload: 'web', protocol: 'tcp', port: 443, targetPort: 8080 });
+    await settled(operationOf(r));
+    await j.twin.clock.advanceUntil(() => j.elb.probe(lbName(), 443).ok, { stepMs: 5000, limitMs: 600_000 });
+    const group = [...j.elb.targetGroups.values()][0];
+    expect([...group.targets.values()].map((t) => t.state)).toEqual(['healthy', 'healthy']);
+  });
+
+  it('[item 3 fix] a rolling deploy waits for new targets to be healthy before deregistering old ones, and for draining before stopping them: a client probing the NLB always finds a healthy target', async () => {
+    const refused: string[] = [];
+    const probe = () => {
+      const p = j.elb.probe(lbName(), 443);
+      if (!p.ok) refused.push(`${new Date(j.twin.clock.now()).toISOString()} ${p.reason}`);
+    };
+    const r = await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: digest('b') });
+    await settled(operationOf(r), probe);
+    expect(refused.slice(0, 5)).toEqual([]);
+    const live = [...j.ecs.tasks.values()].filter((t) => t.desiredStatus === 'RUNNING');
+    expect(live.map((t) => t.taskDefinitionArn)).toEqual([live[0].taskDefinitionArn, live[0].taskDefinitionArn]);
   });
 });

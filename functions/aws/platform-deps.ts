@@ -79,7 +79,7 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env, clientOptions:
     orchestrator: new StepFunctionsOrchestrator({ sfn }, config, store),
     // With the logs client the driver creates each env's log group itself: tagged, with retention.
     compute: new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config, { clock: clientOptions.clock }),
-    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config),
+    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config, { clock: clientOptions.clock }),
     volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }) }, config, { clock: clientOptions.clock }),
     artifacts: new ImageArtifacts(),
     logs,

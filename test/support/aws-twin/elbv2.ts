@@ -39,7 +39,8 @@ export interface ElbState {
   /**
    * Would a new connection to the listener on `port` of `lb` reach an app now? The NLB routes to
    * healthy targets (to all when none is healthy: fail open; none registered: refused), and a
-   * connection reaches an app only if the target's task still accepts connections.
+   * connection reaches an app only if the target's task still accepts connections; a draining
+   * target whose task stopped has reset the connections it still held.
    */
   probe(lbName: string, port: number): { ok: boolean; reason: string };
 }
@@ -65,6 +66,9 @@ export function install(twin: AwsTwin, serving: (ip: string, port: number) => bo
       // (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-health-checks.html).
       const routed = healthy.length ? healthy : registered.filter((t) => t.state === 'unhealthy');
       if (!routed.length) return { ok: false, reason: `no healthy target (${[...(group?.targets.values() ?? [])].map((t) => `${t.id} ${t.state}`).join(', ') || 'none registered'})` };
+      // A draining target keeps its open connections until the delay ends; if its task stops first they are reset.
+      const reset = [...(group?.targets.values() ?? [])].filter((t) => t.state === 'draining' && !serving(t.id, t.port));
+      if (reset.length) return { ok: false, reason: `connections still open on draining ${reset.map((t) => t.id).join(', ')} are reset: its task stopped before draining ended` };
       const dead = routed.filter((t) => !serving(t.id, t.port));
       if (dead.length) return { ok: false, reason: `connections routed to ${dead.map((t) => t.id).join(', ')} are refused: no app listens there any more` };
       return { ok: true, reason: `${routed.length} healthy target(s)` };
