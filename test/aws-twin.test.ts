@@ -92,3 +92,21 @@ describe('AWS twin: endpoints and rollouts behind the NLB', () => {
     expect(live.map((t) => t.taskDefinitionArn)).toEqual([live[0].taskDefinitionArn, live[0].taskDefinitionArn]);
   });
 });
+
+describe('AWS twin: the scheduled reconcile', () => {
+  it('[item 2 fix] an idle day in simulated time: the cold reconcile Lambda runs every minute for 24 h and starts no operation', async () => {
+    const reconcile = await j.lambda('reconcile', 'functions/lambda/reconcile.ts');
+    const before = j.sfn.executions.size;
+    const started: string[] = [];
+    const t0 = performance.now();
+    for (let minute = 0; minute < 24 * 60 && !started.length; minute++) {
+      const out = await j.twin.clock.run('reconcile', () => reconcile({}, lambdaContext('berth-reconcile')));
+      started.push(...out.started);
+      await j.twin.clock.advance(60_000);
+    }
+    const realMs = performance.now() - t0;
+    expect(started).toEqual([]);
+    expect(j.sfn.executions.size).toBe(before);
+    console.log(`idle day: 1440 reconcile passes in ${Math.round(realMs)} ms real; ${j.twin.calls.filter((c) => c.principal === 'reconcile').length} AWS calls`);
+  }, 60_000);
+});

@@ -73,13 +73,19 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env, clientOptions:
   const logsClient = client('cloudwatch-logs', (c) => new CloudWatchLogsClient(c), { region });
   const logs = new CloudWatchLogStore({ logs: logsClient }, config);
   const ecs = client('ecs', (c) => new ECSClient(c), { region });
+  const compute = new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config, { clock: clientOptions.clock });
   const deps: PlatformDeps = {
     store,
     events: new EventLog(store),
     orchestrator: new StepFunctionsOrchestrator({ sfn }, config, store),
     // With the logs client the driver creates each env's log group itself: tagged, with retention.
-    compute: new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config, { clock: clientOptions.clock }),
-    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config, { clock: clientOptions.clock }),
+    compute,
+    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config, {
+      // Targets are IPv6 addresses; a cold Lambda (the scheduled reconcile) has seen no setTargets,
+      // so without the instances it would compare addresses with task ids and find drift every minute.
+      instances: (env) => compute.list(env),
+      clock: clientOptions.clock,
+    }),
     volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }) }, config, { clock: clientOptions.clock }),
     artifacts: new ImageArtifacts(),
     logs,
