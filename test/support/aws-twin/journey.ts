@@ -1,13 +1,13 @@
 // A whole Berth-on-AWS in one test process: a real dynalite, the twin's services, and each Lambda
 // (api, steps, ecs-events, reconcile) loaded in a module graph of its own, as each runs in a
 // container of its own on AWS (a cold Lambda shares no memory with the others).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import type { Hono } from 'hono';
-import { startLocalDynamo, type LocalDynamo } from '../../../functions/embedded/local-dynamo.ts';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { tableDefinition } from '../../../functions/store/table.ts';
 import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
@@ -51,6 +51,17 @@ export interface Journey {
   close(): Promise<void>;
 }
 
+/** dynalite in memory (no path: memdown), on a loopback port: the journeys keep nothing. */
+async function startMemoryDynamo(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' } });
+  await client.send(new CreateTableCommand(tableDefinition(TWIN_ENV.TABLE_NAME)));
+  client.destroy();
+  return { endpoint, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 let requests = 0;
 export const lambdaContext = (functionName: string) => ({
   functionName,
@@ -65,8 +76,7 @@ export const lambdaContext = (functionName: string) => ({
 });
 
 export async function startJourney(): Promise<Journey> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-twin-'));
-  const dynamo: LocalDynamo = await startLocalDynamo(join(dir, 'db'), TWIN_ENV.TABLE_NAME, { tcp: true });
+  const dynamo = await startMemoryDynamo();
   const twin = new AwsTwin();
   twin.dynamodb = { endpoint: dynamo.endpoint, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' } };
   // Keep the Lambdas' loggers quiet: their lines are JSON on stdout.
@@ -109,7 +119,6 @@ export async function startJourney(): Promise<Journey> {
     close: async () => {
       await sfn.idle();
       await dynamo.close();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
