@@ -146,20 +146,38 @@ describe('NlbEndpointDriver.ensure', () => {
 });
 
 describe('NlbEndpointDriver targets, list and remove', () => {
-  it('setTargets registers the new targets and deregisters the old ones', async () => {
+  it('setTargets registers the new targets, deregisters the old ones only once the new are healthy, and resolves once they have drained', async () => {
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [TG] });
-    elb.on(DescribeTargetHealthCommand).resolves({
-      TargetHealthDescriptions: [
-        { Target: { Id: '2001:db8::1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
-        { Target: { Id: '2001:db8::2', Port: 8080 }, TargetHealth: { State: 'healthy' } },
-      ],
-    });
-    await driver().setTargets(env, 'web', [
+    const health = (...targets: [string, 'healthy' | 'initial' | 'draining'][]) => ({ TargetHealthDescriptions: targets.map(([Id, State]) => ({ Target: { Id, Port: 8080 }, TargetHealth: { State } })) });
+    elb
+      .on(DescribeTargetHealthCommand)
+      .resolvesOnce(health(['2001:db8::1', 'healthy'], ['2001:db8::2', 'healthy']))
+      .resolvesOnce(health(['2001:db8::1', 'healthy'], ['2001:db8::2', 'healthy'], ['2001:db8::3', 'initial']))
+      .resolvesOnce(health(['2001:db8::1', 'healthy'], ['2001:db8::2', 'healthy'], ['2001:db8::3', 'healthy']))
+      .resolvesOnce(health(['2001:db8::1', 'draining'], ['2001:db8::2', 'healthy'], ['2001:db8::3', 'healthy']))
+      .resolves(health(['2001:db8::2', 'healthy'], ['2001:db8::3', 'healthy']));
+    const order: string[] = [];
+    elb.on(RegisterTargetsCommand).callsFake(async () => void order.push('register'));
+    elb.on(DeregisterTargetsCommand).callsFake(async () => void order.push('deregister'));
+    let now = 0;
+    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    await driver({ clock }).setTargets(env, 'web', [
       { instance: 't2', host: '2001:db8::2', port: 8080 },
       { instance: 't3', host: '2001:db8::3', port: 8080 },
     ]);
     expect(elb.commandCalls(RegisterTargetsCommand)[0].args[0].input).toEqual({ TargetGroupArn: 'arn:tg:web', Targets: [{ Id: '2001:db8::3', Port: 8080 }] });
     expect(elb.commandCalls(DeregisterTargetsCommand)[0].args[0].input).toEqual({ TargetGroupArn: 'arn:tg:web', Targets: [{ Id: '2001:db8::1', Port: 8080 }] });
+    expect(order).toEqual(['register', 'deregister']);
+    expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(5);
+  });
+
+  it('setTargets fails with health-check, leaving the old targets registered, when the new ones never become healthy', async () => {
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [TG] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '2001:db8::1', Port: 8080 }, TargetHealth: { State: 'healthy' } }] });
+    let now = 0;
+    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    await expect(driver({ clock }).setTargets(env, 'web', [{ instance: 't3', host: '2001:db8::3', port: 8080 }])).rejects.toMatchObject({ category: 'health-check', code: 'targets-not-healthy' });
+    expect(elb.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 
   it('setTargets refuses an IPv4-only instance address with a clear error', async () => {

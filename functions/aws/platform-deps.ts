@@ -22,6 +22,7 @@ import { EfsVolumeDriver } from '../drivers/aws/efs-volumes.ts';
 import { KmsCipher } from '../drivers/aws/kms-cipher.ts';
 import { CostExplorerBillingTags } from '../drivers/aws/cost-tags.ts';
 import { NlbEndpointDriver } from '../drivers/aws/nlb-endpoints.ts';
+import type { Clock } from '../drivers/aws/poll.ts';
 import { StepFunctionsOrchestrator } from '../drivers/aws/sfn-orchestrator.ts';
 import { DynamoStateStore } from '../store/dynamo-state-store.ts';
 import { ImageArtifacts } from './image-artifacts.ts';
@@ -45,6 +46,8 @@ export type AwsService = 'backup' | 'cloudwatch-logs' | 'cost-explorer' | 'dynam
 export interface AwsClientOptions {
   config?: (service: AwsService) => Record<string, unknown>;
   attach?: (service: AwsService, client: { middlewareStack: unknown }) => void;
+  /** The drivers' clock for their bounded polls (the twin's simulated time). @default real time */
+  clock?: Clock;
 }
 
 let cached: AwsPlatform | undefined;
@@ -70,14 +73,20 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env, clientOptions:
   const logsClient = client('cloudwatch-logs', (c) => new CloudWatchLogsClient(c), { region });
   const logs = new CloudWatchLogStore({ logs: logsClient }, config);
   const ecs = client('ecs', (c) => new ECSClient(c), { region });
+  const compute = new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config, { clock: clientOptions.clock, checkDualStackIpv6: true });
   const deps: PlatformDeps = {
     store,
     events: new EventLog(store),
     orchestrator: new StepFunctionsOrchestrator({ sfn }, config, store),
     // With the logs client the driver creates each env's log group itself: tagged, with retention.
-    compute: new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config, { checkDualStackIpv6: true }),
-    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config),
-    volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }) }, config),
+    compute,
+    endpoints: new NlbEndpointDriver({ elbv2: client('elastic-load-balancing-v2', (c) => new ElasticLoadBalancingV2Client(c), { region }), ec2: client('ec2', (c) => new EC2Client(c), { region }) }, config, {
+      // Targets are IPv6 addresses; a cold Lambda (the scheduled reconcile) has seen no setTargets,
+      // so without the instances it would compare addresses with task ids and find drift every minute.
+      instances: (env) => compute.list(env),
+      clock: clientOptions.clock,
+    }),
+    volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }) }, config, { clock: clientOptions.clock }),
     artifacts: new ImageArtifacts(),
     logs,
     cipher: new KmsCipher({ kms: client('kms', (c) => new KMSClient(c), { region }) }, config),

@@ -28,13 +28,13 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Endpoint, HealthCheck } from '../../contract/manifest.ts';
-import { InvalidInputError } from '../../core/errors.ts';
+import { HealthCheckError, InvalidInputError, TimeoutError } from '../../core/errors.ts';
 import type { EndpointBinding, EndpointDriver, EndpointTarget, EnvRef, InstanceStatus } from '../../core/ports.ts';
 import { attempt } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
 import { applyEndpointIngress, ENDPOINT_TAG, ensureSecurityGroup, findSecurityGroup, revokeEndpointIngress } from './nlb-security-group.ts';
-import { healthCheckSettings, endpointFromTags, endpointTags } from './nlb-target-group.ts';
-import { chunks } from './poll.ts';
+import { DEREGISTRATION_DELAY_SECONDS, healthCheckSettings, endpointFromTags, endpointTags, TARGET_TIMING, type TargetTiming } from './nlb-target-group.ts';
+import { chunks, pollUntil, realClock, type Clock } from './poll.ts';
 import { berthTags, loadBalancerName, targetGroupName } from './tags.ts';
 import { TARGET_IP_ADDRESS_TYPE } from './target-family.ts';
 
@@ -45,6 +45,9 @@ export const AWS_ENDPOINT_NOTE =
 export interface NlbEndpointOptions {
   /** Names targets by instance in `list` (host:port → id); without it, a cold Lambda names them by address. */
   instances?: (env: EnvRef) => Promise<InstanceStatus[]>;
+  clock?: Clock;
+  /** How `setTargets` waits for new targets to be healthy and old ones to drain. @default TARGET_TIMING */
+  targetTiming?: TargetTiming;
 }
 
 type NlbConfig = Pick<AwsRuntimeConfig, 'vpcId' | 'subnets' | 'taskSecurityGroupId'>;
@@ -80,7 +83,7 @@ export class NlbEndpointDriver implements EndpointDriver {
           Attributes: [
             { Key: 'proxy_protocol_v2.enabled', Value: String(endpoint.proxyProtocol === 'v2') },
             // Old instances leave within a rollout step, not after the 300 s default.
-            { Key: 'deregistration_delay.timeout_seconds', Value: '10' },
+            { Key: 'deregistration_delay.timeout_seconds', Value: String(DEREGISTRATION_DELAY_SECONDS) },
           ],
         }),
       ),
@@ -89,7 +92,14 @@ export class NlbEndpointDriver implements EndpointDriver {
     return bindingOf(lb, endpoint);
   }
 
-  /** Registers the new targets and deregisters the rest; resolves once ELB accepted both. */
+  /**
+   * Registers the new targets, waits until the NLB finds them `healthy`, then deregisters the rest
+   * and waits until they have drained: when it resolves, new connections reach only `targets`
+   * and no connection is left on the others, so their tasks may stop. NLB registration takes a
+   * while before health checks even start (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-register-targets.html),
+   * and a deregistered target keeps its connections for the deregistration delay
+   * (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html#deregistration-delay).
+   */
   async setTargets(env: EnvRef, name: string, targets: EndpointTarget[]): Promise<void> {
     const tg = await this.findTargetGroup(env, name);
     if (!tg) return;
@@ -98,15 +108,46 @@ export class NlbEndpointDriver implements EndpointDriver {
       throw new InvalidInputError('target-not-ipv6', `instance ${notIpv6.instance} has no IPv6 address (${notIpv6.host}); endpoints target IPv6 — give the Berth subnets an IPv6 CIDR and enable dual-stack for ECS tasks`, { details: { target: notIpv6 } });
     }
     for (const t of targets) this.known.set(`${t.host}:${t.port}`, t.instance);
-    const current = await this.targetsOf(tg.TargetGroupArn!);
+    const arn = tg.TargetGroupArn!;
+    const current = await this.targetsOf(arn);
     const key = (t: { Id?: string; Port?: number }) => `${t.Id}:${t.Port}`;
     const wanted = new Set(targets.map((t) => `${t.host}:${t.port}`));
     const live = current.filter((c) => c.state !== 'draining');
     const add = targets.filter((t) => !live.some((c) => key(c) === `${t.host}:${t.port}`)).map((t) => ({ Id: t.host, Port: t.port }));
     const drop = live.filter((c) => !wanted.has(key(c))).map((c) => ({ Id: c.Id, Port: c.Port }));
-    // Register first: for a moment both old and new receive connections, never neither.
-    if (add.length) await attempt(`register targets of endpoint ${name}`, () => this.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: add })));
-    if (drop.length) await attempt(`deregister targets of endpoint ${name}`, () => this.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: drop })));
+    if (add.length) await attempt(`register targets of endpoint ${name}`, () => this.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: add })));
+    // Old targets serve until the new ones do: only then is deregistering them free of refused connections.
+    // (A first rollout, or one after a failure, has no healthy old target to keep: nothing to wait for.)
+    const servingOld = drop.some((d) => current.some((c) => key(c) === key(d) && c.state === 'healthy'));
+    if (add.length && servingOld) await this.waitForTargets(name, arn, 'healthy', targets.map((t) => `${t.host}:${t.port}`));
+    if (!drop.length) return;
+    await attempt(`deregister targets of endpoint ${name}`, () => this.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: drop })));
+    await this.waitForTargets(name, arn, 'drained', drop.map(key));
+  }
+
+  /**
+   * Polls DescribeTargetHealth: ELB publishes no event when a target's health changes, so there
+   * is nothing to wait on instead. Bounded well inside the steps Lambda's 15 minutes.
+   */
+  private async waitForTargets(name: string, arn: string, goal: 'healthy' | 'drained', keys: string[]): Promise<void> {
+    const timing = this.options.targetTiming ?? TARGET_TIMING;
+    const bound = goal === 'healthy' ? timing.healthyTimeoutMs : timing.drainTimeoutMs;
+    const reached = await pollUntil({ intervalMs: timing.intervalMs, timeoutMs: bound }, this.options.clock ?? realClock, async () => {
+      const states = new Map((await this.targetsOf(arn)).map((t) => [`${t.Id}:${t.Port}`, t.state]));
+      const done = goal === 'healthy' ? keys.every((k) => states.get(k) === 'healthy') : keys.every((k) => !states.has(k) || states.get(k) === 'unused');
+      return done ? true : undefined;
+    });
+    if (reached) return;
+    if (goal === 'healthy') {
+      throw new HealthCheckError('targets-not-healthy', `the load balancer of endpoint ${name} did not find ${keys.join(', ')} healthy within ${bound / 1000}s, so the old instances keep serving; make the app accept connections on its IPv6 address (listen on ::), or check the workload's health check`, {
+        details: { endpoint: name, targets: keys },
+        next: ['berth logs', 'berth events'],
+      });
+    }
+    throw new TimeoutError('targets-still-draining', `targets ${keys.join(', ')} of endpoint ${name} were still draining after ${bound / 1000}s; their instances keep running until they have drained — retry the operation`, {
+      details: { endpoint: name, targets: keys },
+      next: ['berth status'],
+    });
   }
 
   async remove(env: EnvRef, name: string): Promise<void> {

@@ -5,6 +5,19 @@ import type { Endpoint, HealthCheck } from '../../contract/manifest.ts';
 import { HEALTH_DEFAULTS } from '../../contract/manifest.ts';
 import { ENDPOINT_TAG } from './nlb-security-group.ts';
 
+/** Seconds a deregistered target drains (300 by default): old instances leave within a rollout step. */
+export const DEREGISTRATION_DELAY_SECONDS = 10;
+
+export interface TargetTiming {
+  intervalMs: number;
+  /** Registration ("a few minutes" before checks start) plus HealthyThresholdCount passed checks. */
+  healthyTimeoutMs: number;
+  /** The deregistration delay and a margin. */
+  drainTimeoutMs: number;
+}
+
+export const TARGET_TIMING: TargetTiming = { intervalMs: 5000, healthyTimeoutMs: 8 * 60_000, drainTimeoutMs: (DEREGISTRATION_DELAY_SECONDS + 120) * 1000 };
+
 const clamp = (v: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.round(v)));
 
 /** NLB target-group health check: tcp or http, within the NLB's bounds (interval 5–300 s, timeout 2–120 s). */
