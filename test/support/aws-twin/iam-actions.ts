@@ -96,8 +96,10 @@ export function requestsFor(service: AwsService, operation: string, input: any, 
   const taskArn = (c: string | undefined, t: string) => (t.startsWith('arn:') ? t : arn('ecs', `task/${clusterName(c)}/${t}`));
   const onCluster = (c: string | undefined) => ({ 'ecs:cluster': clusterArn(c) });
   // ELBv2: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
+  // iam-data knows AddTags on load balancers only (the ELB v1 table), so tag-on-create of target
+  // groups and listeners cannot be simulated; ChangeEndpoints grants AddTags on all three patterns.
   const elbTags = (resource: string, createAction: string, tags: Tags) =>
-    Object.keys(tagMap(tags)).length ? [dep('elasticloadbalancing:AddTags', resource, ELB_TAG_ON_CREATE, { ...requestTags(tags), 'elasticloadbalancing:CreateAction': createAction })] : [];
+    Object.keys(tagMap(tags)).length && resource.includes(':loadbalancer/') ? [dep('elasticloadbalancing:AddTags', resource, ELB_TAG_ON_CREATE, { ...requestTags(tags), 'elasticloadbalancing:CreateAction': createAction })] : [];
   // EC2: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
   const sg = (id: string) => arn('ec2', `security-group/${id}`);
   const vpc = arn('ec2', `vpc/${env.VPC_ID}`);

@@ -94,7 +94,7 @@ export function iamAuthorizer(model: IamModel, options: IamAuthorizerOptions = {
 }
 
 function operationOf(call: TwinCall): string {
-  return call.action.split(':').pop()!.replace(/Command$/, '');
+  return call.action.split(':').pop()!;
 }
 
 function principalOf(name: string): BerthPrincipal {
@@ -112,7 +112,36 @@ async function verdict(model: IamModel, principal: BerthPrincipal, policies: Iam
   return found;
 }
 
-async function simulate(model: IamModel, principal: BerthPrincipal, policies: IamModel['roles'][BerthPrincipal]['policies'], request: IamRequest): Promise<Verdict> {
+/**
+ * iam-simulate drops `kms:EncryptionContext:<key>` from the request (its key table has the pattern
+ * `kms:EncryptionContext:${EncryptionContextKey}`, which it does not expand), so the twin decides
+ * those StringEquals conditions itself: met ones are removed from the statement, unmet ones stay
+ * and fail as missing. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context
+ */
+function withEncryptionContextDecided(policies: IamModel['roles'][BerthPrincipal]['policies'], request: IamRequest): IamModel['roles'][BerthPrincipal]['policies'] {
+  const given = (key: string) => request.context[key] ?? request.context[Object.keys(request.context).find((k) => k.toLowerCase() === key.toLowerCase()) ?? ''];
+  return policies.map(({ name, policy }) => ({
+    name,
+    policy: {
+      ...policy,
+      Statement: policy.Statement.map((st) => {
+        const equals = st.Condition?.StringEquals;
+        if (!equals) return st;
+        const decided = Object.entries(equals).filter(([k, want]) => k.toLowerCase().startsWith('kms:encryptioncontext:') && ([] as string[]).concat(want).includes(String(given(k))));
+        if (!decided.length) return st;
+        const rest = Object.fromEntries(Object.entries(equals).filter(([k]) => !decided.some(([d]) => d === k)));
+        const { StringEquals: _se, ...others } = st.Condition!;
+        const Condition = Object.keys(rest).length ? { ...others, StringEquals: rest } : others;
+        if (Object.keys(Condition).length) return { ...st, Condition };
+        const { Condition: _c, ...unconditional } = st;
+        return unconditional;
+      }),
+    },
+  }));
+}
+
+async function simulate(model: IamModel, principal: BerthPrincipal, rolePolicies: IamModel['roles'][BerthPrincipal]['policies'], request: IamRequest): Promise<Verdict> {
+  const policies = request.action.startsWith('kms:') ? withEncryptionContextDecided(rolePolicies, request) : rolePolicies;
   const result = await runSimulation(
     {
       request: { principal: model.roles[principal].arn, action: request.action, resource: { resource: request.resource, accountId: model.account }, contextVariables: { 'aws:PrincipalAccount': model.account, ...request.context } },
