@@ -273,3 +273,96 @@ describe('IAM: every command the AWS drivers send is allowed for the Lambda role
     expect(await denials(calls)).toEqual([]);
   }, 60_000);
 });
+
+/** The ECS-events Lambda settles a waiter; the reconcile reads and starts an operation. */
+const eventsAndReconcile = async () => [
+  ...(await capture(
+    'ecs-events',
+    (m) => {
+      m.ecs.on(DescribeTasksCommand).resolves({ tasks: [runningTask()] });
+      m.sfn.on(SendTaskSuccessCommand).resolves({});
+    },
+    async () => {
+      const c = clients();
+      await new EcsComputeDriver({ ecs: c.ecs, secrets: c.secrets }, config, { clock }).healthOf(env, ['t1']);
+      await sendTaskResult(c.sfn, 'token', { ok: true });
+    },
+  )),
+  ...(await capture(
+    'reconcile',
+    (m) => {
+      m.ecs.on(ListServicesCommand).resolves({ serviceArns: [] });
+      m.sfn.on(StartExecutionCommand).resolves({ executionArn: 'x' });
+    },
+    async () => {
+      const c = clients();
+      await new EcsComputeDriver({ ecs: c.ecs, secrets: c.secrets }, config, { clock }).list(env);
+      await new StepFunctionsOrchestrator({ sfn: c.sfn }, config, { recordStep: async () => undefined } as never).start('deploy', 'op-2', {}).catch(() => undefined);
+    },
+  )),
+];
+
+describe('IAM: the ECS-events and reconcile Lambdas', () => {
+  it('settle waiters and start drift corrections with their own roles', async () => {
+    const calls = await eventsAndReconcile();
+    expect(new Set(calls.map((c) => c.principal))).toEqual(new Set(['ecs-events', 'reconcile']));
+    expect(await denials(calls)).toEqual([]);
+  }, 60_000);
+});
+
+describe('IAM: each rule the check enforces makes a call fail when its grant is gone', () => {
+  const first = async (flow: () => Promise<TwinCall[]>, action: string) => (await flow()).find((c) => c.action.endsWith(`:${action}`))!;
+
+  it('fix 1: without the EC2 lookups, CreateLoadBalancer is denied naming ec2:DescribeAccountAttributes', async () => {
+    const call = await first(endpointCreate, 'CreateLoadBalancer');
+    const denied = await denials([call], withoutStatement(model, 'steps', 'EndpointNetworkLookups'));
+    expect(denied).toHaveLength(1);
+    expect(denied[0]).toMatch(/role steps .* not authorized to perform ec2:DescribeAccountAttributes on resource \*/);
+    expect(denied[0]).toContain('elasticloadbalancing:CreateLoadBalancer: https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-permissions.html');
+    expect(denied[0]).toContain('"Action":"ec2:DescribeAccountAttributes","Resource":"*"');
+  }, 60_000);
+
+  it('fix 1: without ec2:DescribeInstances, RegisterTargets is denied', async () => {
+    const call = await first(endpointRollAndRemove, 'RegisterTargets');
+    const [denied] = await denials([call], withoutStatement(model, 'steps', 'EndpointNetworkLookups', ['ec2:DescribeInstances']));
+    expect(denied).toMatch(/ec2:DescribeInstances on resource \* \(AWS checks it, with the caller's credentials, for elasticloadbalancing:RegisterTargets/);
+  }, 60_000);
+
+  it('iam:PassRole: registering a task definition needs PassRole on both task roles', async () => {
+    const call = await first(firstDeploy, 'RegisterTaskDefinition');
+    const [denied] = await denials([call], withoutStatement(model, 'steps', 'PassTaskRoles'));
+    expect(denied).toMatch(/iam:PassRole on resource arn:aws:iam::123456789012:role\/AppsTaskExecutionRole/);
+  }, 60_000);
+
+  it('iam:PassRole: a snapshot needs PassRole on the backup role, for backup.amazonaws.com only', async () => {
+    const call = await first(volumeLifecycle, 'StartBackupJob');
+    const [denied] = await denials([call], withoutStatement(model, 'steps', 'PassBackupRole'));
+    expect(denied).toMatch(/iam:PassRole on resource arn:aws:iam::123456789012:role\/BackupRole.*"iam:PassedToService":"backup.amazonaws.com"/);
+  }, 60_000);
+
+  it('aws:RequestTag: a file system created without the berth:org tag is denied', async () => {
+    const call = await first(volumeLifecycle, 'CreateFileSystem');
+    const untagged = { ...call, input: { ...call.input, Tags: (call.input.Tags as { Key: string }[]).filter((t) => t.Key !== 'berth:org') } };
+    const [denied] = await denials([untagged]);
+    expect(denied).toMatch(/elasticfilesystem:CreateFileSystem on resource \*\. No statement allows it\. Closest: CreateFileSystems names the action but its condition is not met/);
+  }, 60_000);
+
+  it('aws:ResourceTag: a file system that belongs to no Berth org cannot be deleted', async () => {
+    const call = await first(volumeLifecycle, 'DeleteFileSystem');
+    const denied = await iamAuthorizer(model, { resourceTags: () => undefined })(call).then(() => 'allowed', (e: Error) => e.message);
+    expect(denied).toMatch(/elasticfilesystem:DeleteFileSystem on resource arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system\/fs-0123abcd\. No statement allows it\. Closest: ChangeVolumes names the action but its condition is not met/);
+  }, 60_000);
+
+  it('EC2 on behalf of EFS: without MountTargetInterfaces, CreateMountTarget is denied naming ec2:CreateNetworkInterface', async () => {
+    const call = await first(volumeLifecycle, 'CreateMountTarget');
+    const [denied] = await denials([call], withoutStatement(model, 'steps', 'MountTargetInterfaces'));
+    expect(denied).toMatch(/ec2:CreateNetworkInterface on resource arn:aws:ec2:eu-west-1:123456789012:network-interface\/.*access-control-managing-permissions/);
+  }, 60_000);
+
+  it('the API role cannot change runtime resources: CreateService as api is denied', async () => {
+    const call = await first(firstDeploy, 'CreateService');
+    const [denied] = await denials([{ ...call, principal: 'api' }]);
+    expect(denied).toMatch(/^role api .* not authorized to perform ecs:CreateService/);
+    expect((await evaluateCall(model, call, { resourceTags })).every((v) => v.allowed)).toBe(true);
+  }, 60_000);
+});
