@@ -332,8 +332,8 @@ export class PlatformGrants {
       sid: 'CreateFileSystems',
       actions: ['elasticfilesystem:CreateFileSystem'],
       resources: ['*'],
-      conditions: { ...CREATES_WITH_ORG, Bool: { 'elasticfilesystem:Encrypted': 'true' } },
-      why: 'CreateFileSystem has no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html); the request must carry the berth:org tag and ask for encryption (efs-volumes.ts sets both).',
+      conditions: CREATES_WITH_ORG,
+      why: 'CreateFileSystem has no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html); the request must carry the berth:org tag (efs-volumes.ts sets it).',
     });
     allow(role, {
       sid: 'CreateVolumes',

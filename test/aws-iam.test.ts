@@ -151,7 +151,7 @@ const volumeLifecycle = () =>
   capture(
     'steps',
     (m) => {
-      const fs = { FileSystemId: FS_ID, FileSystemArn: A('elasticfilesystem', `file-system/${FS_ID}`), LifeCycleState: 'available', SizeInBytes: { Value: 6144 }, Tags: Object.entries(ORG_TAGS).map(([Key, Value]) => ({ Key, Value })) };
+      const fs = { FileSystemId: FS_ID, FileSystemArn: A('elasticfilesystem', `file-system/${FS_ID}`), LifeCycleState: 'available', SizeInBytes: { Value: 6144 }, Tags: Object.entries(ORG_TAGS).map(([Key, Value]) => ({ Key, Value })) } as never;
       m.efs.on(DescribeFileSystemsCommand, { CreationToken: fileSystemToken(env, 'data') }).resolvesOnce({ FileSystems: [] }).resolves({ FileSystems: [fs] });
       m.efs.on(CreateFileSystemCommand).resolves({ FileSystemId: FS_ID });
       m.efs.on(DescribeFileSystemsCommand, { FileSystemId: FS_ID }).resolves({ FileSystems: [fs] });
