@@ -94,7 +94,12 @@ export class PlatformGrants {
 
   /** Complete `.waitForTaskToken` steps (health-waiters.ts): the steps Lambda settles at once when the tasks already are healthy, the ECS-events one when an event says so. */
   completeWaitingSteps(role: Role): void {
-    allow(role, { sid: 'CompleteWaitingSteps', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: this.machineArns() });
+    allow(role, {
+      sid: 'CompleteWaitingSteps',
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      resources: ['*'],
+      why: 'SendTask* have no resource-level permissions: the request carries only a task token, which names no state machine IAM could match (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html). A token is unguessable and issued only to the steps Lambda by these machines.',
+    });
   }
 
   /** Container logs of the envs, for `berth logs` (cloudwatch-logs.ts). */
@@ -234,7 +239,7 @@ export class PlatformGrants {
       sid: 'UpdateSecretBundles',
       actions: ['secretsmanager:PutSecretValue'],
       resources: [this.arns.secrets],
-      conditions: { Null: { [`secretsmanager:ResourceTag/${RUNTIME_TAG}`]: 'false' } },
+      conditions: HAS_ORG,
       why: 'Secrets are created at runtime under berth/; only ones tagged with an org can change.',
     });
     allow(role, {
@@ -247,6 +252,16 @@ export class PlatformGrants {
 
   private changeEndpoints(role: Role): void {
     const { network } = this.p;
+    // Elastic Load Balancing checks these with the caller's credentials while it serves
+    // CreateLoadBalancer, CreateTargetGroup and RegisterTargets
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-permissions.html);
+    // without them the first `berth endpoints create` fails with AccessDenied.
+    allow(role, {
+      sid: 'EndpointNetworkLookups',
+      actions: ['ec2:DescribeAccountAttributes', 'ec2:DescribeAddresses', 'ec2:DescribeInternetGateways', 'ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeInstances'],
+      resources: ['*'],
+      why: 'Elastic Load Balancing checks these EC2 Describe actions with the caller\'s credentials for CreateLoadBalancer, CreateTargetGroup and RegisterTargets (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-permissions.html); EC2 Describe actions support no resource-level permissions.',
+    });
     allow(role, {
       sid: 'CreateEndpoints',
       actions: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:CreateListener'],
@@ -314,8 +329,15 @@ export class PlatformGrants {
   private changeVolumes(role: Role): void {
     const { network, keys, backups } = this.p;
     allow(role, {
+      sid: 'CreateFileSystems',
+      actions: ['elasticfilesystem:CreateFileSystem'],
+      resources: ['*'],
+      conditions: CREATES_WITH_ORG,
+      why: 'CreateFileSystem has no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html); the request must carry the berth:org tag (efs-volumes.ts sets it).',
+    });
+    allow(role, {
       sid: 'CreateVolumes',
-      actions: ['elasticfilesystem:CreateFileSystem', 'elasticfilesystem:CreateAccessPoint', 'elasticfilesystem:TagResource'],
+      actions: ['elasticfilesystem:CreateAccessPoint', 'elasticfilesystem:TagResource'],
       resources: [this.arns.fileSystems, this.arns.accessPoints],
       conditions: CREATES_WITH_ORG,
       why: 'File system and access point ids are random; each create carries the berth:org tag (efs-volumes.ts).',

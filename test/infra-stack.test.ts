@@ -51,6 +51,7 @@ const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/;
  * - X-Ray (CDK writes these for `tracingEnabled`): https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html
  * - ECS Exec from inside the task: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
  * - Cost allocation tags (account-wide Billing setting): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscostexplorerservice.html
+ * - Completing a waiting step (a task token names no state machine): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
  */
 const UNSCOPABLE = new Set([
   'logs:CreateLogDelivery',
@@ -64,6 +65,9 @@ const UNSCOPABLE = new Set([
   'ssmmessages:OpenControlChannel',
   'ssmmessages:OpenDataChannel',
   'ce:UpdateCostAllocationTagsStatus',
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+  'states:SendTaskHeartbeat',
 ]);
 
 interface Statement {
