@@ -159,6 +159,21 @@ export class EfsVolumeDriver implements VolumeDriver {
     await deleteRecoveryPoints(this.backup, this.config, fs.FileSystemArn, (tags) => isVolume(tags, env, name));
   }
 
+  /**
+   * Env destroy without `--purge-volumes`: the mount targets go (each is a network interface in a
+   * Berth subnet, which keeps the VPC from being deleted), the file system, its access point and
+   * its data stay. `ensure` creates the mount targets again.
+   */
+  async detach(env: EnvRef, name: string): Promise<void> {
+    const fs = await this.find(env, name);
+    if (!fs || fs.LifeCycleState === 'deleting') return;
+    const id = fs.FileSystemId!;
+    for (const mt of await this.mountTargets(id)) {
+      if (mt.LifeCycleState !== 'deleting') await attempt(`delete a mount target of volume "${name}"`, () => this.efs.send(new DeleteMountTargetCommand({ MountTargetId: mt.MountTargetId })));
+    }
+    await this.waitFor(`mount targets of volume "${name}" to be deleted`, async () => (await this.mountTargets(id)).length === 0);
+  }
+
   async remove(env: EnvRef, name: string): Promise<void> {
     const fs = await this.find(env, name);
     if (fs && fs.LifeCycleState !== 'deleting') await this.destroy(name, fs);
