@@ -6,7 +6,7 @@
 // the drivers on the create call; the IAM policies below accept changes only to resources carrying
 // `berth:org` (see runtime-resources.ts). Activate the berth:* keys as cost allocation tags to group
 // the bill by them in Cost Explorer.
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -117,7 +117,12 @@ export class BerthStack extends Stack {
   private createBackups(key: kms.Key, cluster: BerthCluster): Backups {
     // On-demand volume snapshots (`berth volumes snapshot`): the EFS driver starts AWS Backup jobs
     // into this vault, with this role.
-    const vault = new backup.BackupVault(this, 'BackupVault', { encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN });
+    // The vault is retained (it holds the snapshots), so its name must not come back: CDK's default
+    // name derives from the construct path, which a second deploy of the stack repeats, and
+    // CloudFormation then fails on the vault that is still there. The stack id's UUID is new for
+    // every stack created, even under the same name ("berth-" + 36 characters; the limit is 50).
+    const backupVaultName = Fn.join('-', ['berth', Fn.select(2, Fn.split('/', Aws.STACK_ID))]);
+    const vault = new backup.BackupVault(this, 'BackupVault', { backupVaultName, encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN });
     const role = new iam.Role(this, 'BackupRole', {
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'AWS Backup, for on-demand snapshots of Berth volumes',

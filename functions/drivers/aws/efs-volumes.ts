@@ -140,7 +140,7 @@ export class EfsVolumeDriver implements VolumeDriver {
    * directory of the old one, and Berth does not yet swap either in. Refused before anything stops.
    */
   async restoreSnapshot(_env: EnvRef, name: string, snapshotId: string): Promise<void> {
-    throw new InvalidInputError('restore-not-on-aws', `restoring snapshot ${snapshotId} of volume "${name}" is embedded-only so far; on AWS, restore its recovery point with AWS Backup (vault "berth", tag berth:snapshot=${snapshotId}) into a new file system`, {
+    throw new InvalidInputError('restore-not-on-aws', `restoring snapshot ${snapshotId} of volume "${name}" is embedded-only so far; on AWS, restore its recovery point with AWS Backup (vault "${this.config.backupVaultName}", tag berth:snapshot=${snapshotId}) into a new file system`, {
       details: { volume: name, snapshot: snapshotId },
     });
   }
