@@ -48,7 +48,7 @@ async function destroy(ref: EnvRef, query = ''): Promise<{ receipt: { operationI
   await ops.platform.orchestrator.idle();
   const op = (await ops.call('GET', `${envPath(ref)}/operations/${r.body.receipt.operationId}`)).body.operation;
   expect(op.status, JSON.stringify(op.error)).toBe('succeeded');
-  return r.body;
+  return r.body as { receipt: { operationId: string; volumes: { names: string[]; purged: boolean } } };
 }
 
 const stepMessages = async (ref: EnvRef, operationId: string) =>
