@@ -6,7 +6,7 @@
 // the drivers on the create call; the IAM policies below accept changes only to resources carrying
 // `berth:org` (see runtime-resources.ts). Activate the berth:* keys as cost allocation tags to group
 // the bill by them in Cost Explorer.
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -22,7 +22,6 @@ import { resolveBerthProps, type BerthStackProps, type ResolvedBerthProps } from
 import { BerthCluster } from './cluster.ts';
 import { BerthNetwork } from './network.ts';
 import { PlatformFunction } from './platform-function.ts';
-import { allow } from './allow.ts';
 import { PlatformGrants } from './platform-grants.ts';
 import { LOG_GROUP_PREFIX } from './runtime-resources.ts';
 import { BerthStateMachines, MACHINES, stateMachineArn } from './state-machines.ts';
@@ -118,7 +117,12 @@ export class BerthStack extends Stack {
   private createBackups(key: kms.Key, cluster: BerthCluster): Backups {
     // On-demand volume snapshots (`berth volumes snapshot`): the EFS driver starts AWS Backup jobs
     // into this vault, with this role.
-    const vault = new backup.BackupVault(this, 'BackupVault', { encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN });
+    // The vault is retained (it holds the snapshots), so its name must not come back: CDK's default
+    // name derives from the construct path, which a second deploy of the stack repeats, and
+    // CloudFormation then fails on the vault that is still there. The stack id's UUID is new for
+    // every stack created, even under the same name ("berth-" + 36 characters; the limit is 50).
+    const backupVaultName = Fn.join('-', ['berth', Fn.select(2, Fn.split('/', Aws.STACK_ID))]);
+    const vault = new backup.BackupVault(this, 'BackupVault', { backupVaultName, encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN });
     const role = new iam.Role(this, 'BackupRole', {
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'AWS Backup, for on-demand snapshots of Berth volumes',
@@ -192,14 +196,6 @@ export class BerthStack extends Stack {
     grants.readRuntime(steps.role);
     grants.changeRuntime(steps.role);
     grants.completeWaitingSteps(steps.role);
-    // The dualStackIPv6 preflight (functions/drivers/aws/ecs-account-settings.ts). Here rather than
-    // in platform-grants.ts only until that file takes it over.
-    allow(steps.role, {
-      sid: 'ReadEcsAccountSettings',
-      actions: ['ecs:ListAccountSettings'],
-      resources: ['*'],
-      why: 'ListAccountSettings supports no resource-level permission (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html); it reads account settings only.',
-    });
     // ECS events settle health waiters.
     grants.readTasks(ecsEvents.role);
     grants.completeWaitingSteps(ecsEvents.role);

@@ -243,6 +243,25 @@ export class PlatformGrants {
       why: 'Secrets are created at runtime under berth/; only ones tagged with an org can change.',
     });
     allow(role, {
+      sid: 'DeleteSecretBundles',
+      actions: ['secretsmanager:DeleteSecret'],
+      resources: [this.arns.secrets],
+      conditions: HAS_ORG,
+      why: 'Env destroy force-deletes the env\'s bundle secrets (berth/…); only ones tagged with an org.',
+    });
+    allow(role, {
+      sid: 'ListSecretBundles',
+      actions: ['secretsmanager:ListSecrets'],
+      resources: ['*'],
+      why: 'ListSecrets supports no resource-level permission (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html); env destroy lists the env\'s secrets by name prefix.',
+    });
+    allow(role, {
+      sid: 'ReadEcsAccountSettings',
+      actions: ['ecs:ListAccountSettings'],
+      resources: ['*'],
+      why: 'ListAccountSettings supports no resource-level permission (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html); the dualStackIPv6 preflight reads it.',
+    });
+    allow(role, {
       sid: 'EncryptSecretBundles',
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: [this.p.keys.data.keyArn],
@@ -302,14 +321,15 @@ export class PlatformGrants {
     });
     allow(role, {
       sid: 'ChangeEndpointSecurityGroups',
-      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress'],
+      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
       resources: [this.arns.securityGroups],
       conditions: HAS_ORG,
-      why: 'Endpoint security groups are created at runtime; only ones tagged with an org can change.',
+      why: 'Endpoint security groups are created at runtime; only ones tagged with an org can change, and be deleted with their env.',
     });
     allow(role, {
       sid: 'AdmitNlbsIntoTasks',
-      actions: ['ec2:AuthorizeSecurityGroupIngress'],
+      // Revoke: an endpoint's rule goes with its NLB, so the shared group never reaches its rule quota.
+      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
       resources: [this.ec2Arn('security-group', network.taskSecurityGroup.securityGroupId)],
     });
     allow(role, {

@@ -134,13 +134,20 @@ const endpointRollAndRemove = () =>
       m.ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-1', IsEgress: false, FromPort: 443, ToPort: 443, CidrIpv6: '::/0', Description: 'Berth endpoint web (IPv6)' }] });
       m['elastic-load-balancing-v2'].on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN }] });
       m['elastic-load-balancing-v2'].on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG_ARN, Port: 8080 }] });
-      m['elastic-load-balancing-v2'].on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '2001:db8::1', Port: 8080 }, TargetHealth: { State: 'healthy' } }] });
+      // The old target first, then the new one healthy beside it, then the old one drained away.
+      m['elastic-load-balancing-v2']
+        .on(DescribeTargetHealthCommand)
+        .resolvesOnce({ TargetHealthDescriptions: [{ Target: { Id: '2001:db8::1', Port: 8080 }, TargetHealth: { State: 'healthy' } }] })
+        .resolvesOnce({ TargetHealthDescriptions: [{ Target: { Id: '2001:db8::1', Port: 8080 }, TargetHealth: { State: 'healthy' } }, { Target: { Id: '2001:db8::2', Port: 8080 }, TargetHealth: { State: 'healthy' } }] })
+        .resolves({ TargetHealthDescriptions: [{ Target: { Id: '2001:db8::2', Port: 8080 }, TargetHealth: { State: 'healthy' } }] });
       m['elastic-load-balancing-v2'].on(DescribeTagsCommand).resolves({ TagDescriptions: [] });
       m['elastic-load-balancing-v2'].on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LB_ARN.replace(':loadbalancer/', ':listener/') + '/1', DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN }] }] });
     },
     async () => {
       const c = clients();
-      const driver = new NlbEndpointDriver({ elbv2: c.elbv2, ec2: c.ec2 }, config);
+      let now = 0;
+      const advancing = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+      const driver = new NlbEndpointDriver({ elbv2: c.elbv2, ec2: c.ec2 }, config, { clock: advancing });
       await driver.setTargets(env, 'web', [{ instance: 'i-2', host: '2001:db8::2', port: 8080 }]);
       await driver.remove(env, 'web');
     },

@@ -198,7 +198,7 @@ describe('volume machine: a fault in each forward Task is compensated', () => {
 
 describe('env machine: a fault in each forward Task is compensated', () => {
   it('covers every forward Task of env.asl.json, before and after its work', () => {
-    expect([...new Set(envCases.map((c) => c.state))]).toEqual(['MarkEnvTransition', 'StopEnvInstances', 'CloseEnvEndpoints', 'ProvisionEnvResources']);
+    expect([...new Set(envCases.map((c) => c.state))]).toEqual(['MarkEnvTransition', 'StopEnvInstances', 'CloseEnvEndpoints', 'ProvisionEnvResources', 'DeleteEnvResources']);
   });
 
   const destroyCases = envCases.filter((c) => c.action === 'env-destroy');

@@ -162,6 +162,17 @@ describe('GIVEN the stack with default props', () => {
     template = synth();
   }, 60_000);
 
+  describe('WHEN the backups are synthesized', () => {
+    it('THEN the retained vault is named from the stack id, so a second deploy (after a destroy left the vault) does not collide', () => {
+      const [[, vault]] = resourcesOf(template, 'AWS::Backup::BackupVault') as [string, Resource & { DeletionPolicy?: string }][];
+      expect(vault.DeletionPolicy).toBe('Retain');
+      // Not a fixed string: the UUID of AWS::StackId differs for every stack CloudFormation creates.
+      expect(vault.Properties!.BackupVaultName).toEqual({ 'Fn::Join': ['-', ['berth', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] });
+      // The Lambdas read the name the vault got, not one they build.
+      template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BACKUP_VAULT_NAME: { 'Fn::GetAtt': [logicalId(template, 'AWS::Backup::BackupVault', 'BackupVault'), 'BackupVaultName'] } }) } });
+    });
+  });
+
   describe('WHEN the network is synthesized', () => {
     it('THEN the VPC is dual-stack: it has an Amazon-provided IPv6 block and subnets hand out IPv6 addresses', () => {
       template.resourceCountIs('AWS::EC2::VPCCidrBlock', 1);

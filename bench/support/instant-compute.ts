@@ -57,6 +57,10 @@ export class InstantCompute implements EmbeddedCompute {
     };
   }
 
+  async destroyEnv(env: EnvRef): Promise<void> {
+    await this.stopInstances(env, (await this.list(env)).map((i) => i.id));
+  }
+
   async shutdown(): Promise<void> {
     this.instances.clear();
   }

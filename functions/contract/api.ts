@@ -79,6 +79,9 @@ export const EventsQuery = z.object({
 
 export const ReleasesQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).optional() });
 
+/** `purge-volumes=true`: the env's volumes (their data) go with it; by default they are kept. */
+export const EnvDestroyQuery = z.object({ 'purge-volumes': z.enum(['true', 'false']).optional() });
+
 export const ReleaseId = z.string().regex(/^rel-\d+$/, { message: 'must be a release id such as rel-3 (see `berth releases`)' });
 export const OperationId = z.string().regex(/^op-[0-9A-Z]{26}$/, { message: 'must be an operation id such as op-01J… (see `berth events`)' });
 

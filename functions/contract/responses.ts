@@ -147,6 +147,8 @@ export interface EnvDestroyReceipt {
   accepted: true;
   env: string;
   operationId: string;
+  /** The env's volumes, and whether they go with it (`purge-volumes=true`) or are kept. */
+  volumes: { names: string[]; purged: boolean };
   next: string[];
 }
 

@@ -104,6 +104,8 @@ export interface Operation {
   endpointChange?: { name: string; action: 'create' | 'update' | 'delete'; endpoint?: Endpoint; previous?: Endpoint };
   /** What a volume operation asked for, and what was there before. */
   volumeChange?: { name: string; action: VolumeAction; volume?: Volume; previous?: VolumeRecord; snapshotId?: string; /** create: the volume whose snapshot `snapshotId` seeds it. */ fromVolume?: string; /** snapshot: stop the writers for a consistent copy. */ stopWriters?: boolean };
+  /** What an env destroy was asked to remove beyond what it always removes. */
+  destroy?: { purgeVolumes: boolean };
   /** Asked to stop: the execution ends through its compensation at its next step (or wait). */
   cancelRequested?: { at: string; by: string; reason: string };
   /** The state the execution is in (or failed in). */

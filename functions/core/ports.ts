@@ -110,6 +110,12 @@ export interface ComputeDriver {
   onEvent(listener: (event: ComputeEvent) => void): () => void;
   /** Stops everything (platform shutdown). */
   shutdown(): Promise<void>;
+  /**
+   * Env destroy, once every instance stopped: deletes what the driver made for the env besides
+   * instances (AWS: services left behind, the Secrets Manager copies of its secret bundles);
+   * idempotent. What it keeps is on the documented retained list (README, "What env destroy removes").
+   */
+  destroyEnv(env: EnvRef): Promise<void>;
 }
 
 export interface EndpointTarget {
@@ -132,6 +138,11 @@ export interface EndpointDriver {
   /** Replaces the set of healthy targets that receive new connections. */
   setTargets(env: EnvRef, name: string, targets: EndpointTarget[]): void | Promise<void>;
   remove(env: EnvRef, name: string): Promise<void>;
+  /**
+   * Env destroy: removes every endpoint and what they share (AWS: the NLB, its security group and
+   * the task security group's rule admitting it); idempotent, also after a crash half-way.
+   */
+  destroyEnv(env: EnvRef): Promise<void>;
   list(env: EnvRef): Promise<{ name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[]>;
   shutdown(): Promise<void>;
 }
@@ -214,8 +225,13 @@ export interface VolumeDriver {
   restoreSnapshot(env: EnvRef, name: string, snapshotId: string, from?: string): Promise<void>;
   /** Drops what was set aside under `token` (the data a restore replaced); snapshots stay. */
   discardAside(env: EnvRef, name: string, token: string): Promise<void>;
-  /** Removes the volume's storage now (undoing a create). */
+  /** Removes the volume's storage now (undoing a create; env destroy with `--purge-volumes`). */
   remove(env: EnvRef, name: string): Promise<void>;
+  /**
+   * Env destroy that keeps volumes: keeps the data, drops what ties the volume to the network
+   * (AWS: its mount targets, network interfaces that keep the VPC from being deleted); idempotent.
+   */
+  detach(env: EnvRef, name: string): Promise<void>;
 }
 
 /** What a client needs to join a command session in an instance (`berth exec`). */

@@ -1,10 +1,11 @@
 // The Task handlers of statemachines/env.asl.json: provisioning a new env, and destroying one
-// (stop everything, keep the history). Steps that do not apply to the operation's kind pass.
+// (stop everything, delete what the env created, keep the history and, unless asked, the
+// volumes). Steps that do not apply to the operation's kind pass.
 import { convergeEndpoints, createRollingSteps } from './rolling-steps.ts';
-import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
+import { endStatus, envOf, failureOf, loadEnv, patchEnv, recordingFailures, releaseEnv, type Step, type StepDeps } from './step-kit.ts';
 
 export function createEnvSteps(deps: StepDeps): Record<string, Step> {
-  const { store, events, compute, endpoints } = deps;
+  const { store, events, compute, endpoints, volumes } = deps;
   const rolling = createRollingSteps(deps);
   const destroying = (kind: string) => kind === 'env-destroy';
   return recordingFailures(deps, {
@@ -34,6 +35,21 @@ export function createEnvSteps(deps: StepDeps): Record<string, Step> {
     async ProvisionEnvResources() {
       // Embedded an env needs nothing up front (log files and volume dirs appear on first use);
       // on AWS this creates the log group and security groups.
+      return {};
+    },
+    async DeleteEnvResources({ operation: op }) {
+      if (!destroying(op.kind)) return {};
+      const ref = envOf(op);
+      const purge = (await store.getOperation(ref, op.operationId))?.destroy?.purgeVolumes === true;
+      const names = Object.keys((await loadEnv(store, ref)).volumes ?? {}).sort();
+      // Ordered so that a failure part-way leaves what compensation can bring back: endpoints are
+      // re-created by ensure, mount targets by volumes.ensure; secrets (re-created only with a new
+      // task definition) go last.
+      await endpoints.destroyEnv(ref);
+      for (const name of names) await (purge ? volumes.remove(ref, name) : volumes.detach(ref, name));
+      await compute.destroyEnv(ref);
+      const kept = names.length ? (purge ? `volumes ${names.join(', ')} deleted` : `volumes ${names.join(', ')} kept (envs destroy --purge-volumes deletes them)`) : 'no volumes';
+      await events.record(ref, { type: 'env.resources-deleted', operationId: op.operationId, step: 'DeleteEnvResources', message: `deleted the env's endpoints, their network resources and its secrets; ${kept}` });
       return {};
     },
     async RecordEnvApplied({ operation: op }) {

@@ -11,19 +11,22 @@ export default {
   flags: {
     yes: { type: 'boolean', short: 'y', description: 'Confirm: every instance stops and every endpoint closes' },
     wait: { type: 'boolean', description: 'Follow the operation until the env is destroyed' },
+    'purge-volumes': { type: 'boolean', description: "Delete the env's volumes (their data) too; by default they are kept" },
   },
   requires: ['auth', 'org', 'project', 'app'],
-  examples: ['berth envs destroy staging --yes --wait'],
+  examples: ['berth envs destroy staging --yes --wait', 'berth envs destroy preview-42 --yes --purge-volumes'],
   async handler(c) {
     const ctx = { ...c, target: { ...c.target, env: c.positionals[0] } };
     // `berth wait` looks at the selected env; point it at this one when they differ.
     const elsewhere = c.target.env !== ctx.target.env;
-    requireYes(ctx, `destroying env ${ctx.target.env} stops its instances, closes its endpoints and`, `berth envs destroy ${ctx.target.env}`);
-    const { receipt } = await ctx.api.delete<{ receipt: DestroyReceipt }>(ctx.api.envPath(ctx.target));
+    const purge = ctx.flags['purge-volumes'] === true;
+    requireYes(ctx, `destroying env ${ctx.target.env} stops its instances, closes its endpoints${purge ? ', deletes its volumes' : ''} and`, `berth envs destroy ${ctx.target.env}${purge ? ' --purge-volumes' : ''}`);
+    const { receipt } = await ctx.api.delete<{ receipt: DestroyReceipt }>(ctx.api.envPath(ctx.target, purge ? '?purge-volumes=true' : ''));
+    const volumes = receipt.volumes.names.length ? receipt.volumes.names.join(', ') : 'none';
     if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
     else
       ctx.out.result({ receipt }, () =>
-        [`Destroy of ${receipt.env} accepted; applying as ${receipt.operationId}`, '  stops     every instance (logs stay readable)', '  closes    every endpoint', '  keeps     releases, events and logs', '', 'Next:', ...receipt.next.map((n) => `  ${elsewhere && n.startsWith('berth wait') ? `${n} --env ${ctx.target.env}` : n}`)].join('\n'),
+        [`Destroy of ${receipt.env} accepted; applying as ${receipt.operationId}`, '  stops     every instance (logs stay readable)', '  closes    every endpoint', '  deletes   its secrets and network resources', receipt.volumes.purged ? `  deletes   volumes: ${volumes}` : `  keeps     volumes: ${volumes} (--purge-volumes deletes them)`, '  keeps     releases, events and logs', '', 'Next:', ...receipt.next.map((n) => `  ${elsewhere && n.startsWith('berth wait') ? `${n} --env ${ctx.target.env}` : n}`)].join('\n'),
       );
     if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },

@@ -1,6 +1,6 @@
 // Endpoints and volumes of an env, and destroying an env: each change is an operation (202).
 import { z } from 'zod';
-import { EnvParams, OrgEndpointsQuery, OrgParams, RestoreBody, VolumeCreateBody, SnapshotBody } from '../../contract/api.ts';
+import { EnvDestroyQuery, EnvParams, OrgEndpointsQuery, OrgParams, RestoreBody, VolumeCreateBody, SnapshotBody } from '../../contract/api.ts';
 import { Endpoint, Name, Volume } from '../../contract/manifest.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
@@ -73,7 +73,8 @@ export function registerResourceRoutes(api: Api, deps: PlatformDeps): void {
     return c.json({ receipt: await changeVolume(deps, ref, name, 'delete', {}, c.get('actor')) }, 202);
   });
 
-  api.openapi(route({ method: 'delete', path: ENV, summary: 'Destroy an env: stop its instances and close its endpoints; history is kept', permission: 'admin', tag: 'envs', params: EnvParams, status: 202 }), async (c) =>
-    c.json({ receipt: await destroyEnv(deps, c.req.valid('param'), c.get('actor')) }, 202),
+  api.openapi(
+    route({ method: 'delete', path: ENV, summary: 'Destroy an env: stop its instances, delete its endpoints, secrets and network resources; volumes are kept unless purge-volumes=true; history is kept', permission: 'admin', tag: 'envs', params: EnvParams, query: EnvDestroyQuery, status: 202 }),
+    async (c) => c.json({ receipt: await destroyEnv(deps, c.req.valid('param'), c.get('actor'), { purgeVolumes: c.req.valid('query')['purge-volumes'] === 'true' }) }, 202),
   );
 }

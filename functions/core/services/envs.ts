@@ -27,13 +27,24 @@ export async function createEnvWithResources(deps: PlatformDeps, ref: EnvRef, ac
   return { env: (await deps.store.getEnv(ref)) ?? env, operationId };
 }
 
-export async function destroyEnv(deps: PlatformDeps, ref: EnvRef, actor: Actor): Promise<EnvDestroyReceipt> {
+/**
+ * Volumes are user data: an env destroy keeps them (their storage stays, detached from the network)
+ * unless `purgeVolumes` asks for them to go too.
+ */
+export async function destroyEnv(deps: PlatformDeps, ref: EnvRef, actor: Actor, options: { purgeVolumes?: boolean } = {}): Promise<EnvDestroyReceipt> {
   const env = await requireEnv(deps.store, ref);
+  const purgeVolumes = options.purgeVolumes === true;
   const operationId = await startOperation(
     deps,
     env,
-    { kind: 'env-destroy', previousReleaseId: env.currentReleaseId, prepare: async (opId) => ({ releaseId: env.currentReleaseId ?? '', acceptedMessage: `env-destroy ${opId} accepted: ${envLabel(ref)} by ${actor.name}` }) },
+    {
+      kind: 'env-destroy',
+      previousReleaseId: env.currentReleaseId,
+      destroy: { purgeVolumes },
+      prepare: async (opId) => ({ releaseId: env.currentReleaseId ?? '', acceptedMessage: `env-destroy ${opId} accepted: ${envLabel(ref)} by ${actor.name}${purgeVolumes ? ' (volumes purged)' : ''}` }),
+    },
     actor,
   );
-  return { accepted: true, env: envLabel(ref), operationId, next: [`berth wait ${operationId}`, 'berth envs list'] };
+  const volumes = Object.keys(env.volumes ?? {}).sort();
+  return { accepted: true, env: envLabel(ref), operationId, volumes: { names: volumes, purged: purgeVolumes }, next: [`berth wait ${operationId}`, 'berth envs list'] };
 }

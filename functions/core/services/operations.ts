@@ -14,6 +14,7 @@ export interface OperationPlan {
   scaleChange?: Operation['scaleChange'];
   endpointChange?: Operation['endpointChange'];
   volumeChange?: Operation['volumeChange'];
+  destroy?: Operation['destroy'];
   /**
    * Runs once the env is claimed, before the operation is written: names the release to converge
    * to (a deploy appends it here, so a refused claim never leaves a release behind).
@@ -39,6 +40,7 @@ export async function startOperation(deps: PlatformDeps, env: Env, plan: Operati
       ...(plan.scaleChange ? { scaleChange: plan.scaleChange } : {}),
       ...(plan.endpointChange ? { endpointChange: plan.endpointChange } : {}),
       ...(plan.volumeChange ? { volumeChange: plan.volumeChange } : {}),
+      ...(plan.destroy ? { destroy: plan.destroy } : {}),
       createdAt: new Date().toISOString(),
       createdBy: actor.name,
     };

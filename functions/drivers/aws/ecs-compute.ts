@@ -6,6 +6,7 @@
 import {
   ClientException,
   CreateServiceCommand,
+  DeleteServiceCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -21,11 +22,11 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { ComputeDriver, ComputeEvent, EnvRef, InstanceSpec, InstanceStatus } from '../../core/ports.ts';
-import { attempt } from './aws-errors.ts';
+import { attempt, isAwsError } from './aws-errors.ts';
 import { ensureLogGroup } from './cloudwatch-logs.ts';
 import type { AwsRuntimeConfig } from './config.ts';
 import { stopServiceTasks } from './ecs-stop.ts';
-import { ensureSecretBundles } from './ecs-secrets.ts';
+import { deleteSecretBundles, ensureSecretBundles } from './ecs-secrets.ts';
 import { serviceStartError, taskEvent } from './ecs-service-events.ts';
 import { taskDefinitionInput, workloadTags } from './ecs-task-definition.ts';
 import { belongsTo, healthSummary, instanceStatus, taskId, type HealthSummary } from './ecs-task-status.ts';
@@ -149,18 +150,32 @@ export class EcsComputeDriver implements ComputeDriver {
   }
 
   async list(env: EnvRef): Promise<InstanceStatus[]> {
-    const prefix = servicePrefix(env);
-    const services: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await attempt('list ECS services', () => this.ecs.send(new ListServicesCommand({ cluster: this.config.clusterArn, maxResults: 100, nextToken })));
-      services.push(...(page.serviceArns ?? []).map(taskId).filter((n) => n.startsWith(prefix)));
-      nextToken = page.nextToken;
-    } while (nextToken);
     const arns: string[] = [];
-    for (const service of services) arns.push(...(await this.taskArns(service)));
+    for (const service of await this.serviceNames(env)) arns.push(...(await this.taskArns(service)));
     const tasks = await this.describeTasks(arns.map(taskId));
     return tasks.filter((t) => belongsTo(t, env)).map(instanceStatus).sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Env destroy, after every instance stopped: a service still listed (left at zero by a stop that
+   * crashed before its delete) is deleted, and so are the Secrets Manager copies of the env's
+   * secret bundles. Task definitions stay (a release's record; INACTIVE ones cost nothing), and so
+   * does the log group (history, expiring by its retention).
+   */
+  async destroyEnv(env: EnvRef): Promise<void> {
+    for (const service of await this.serviceNames(env)) {
+      const current = await this.describeService(service);
+      if (current?.status !== 'ACTIVE') continue;
+      await attempt(
+        `delete ECS service ${service}`,
+        () => this.ecs.send(new DeleteServiceCommand({ cluster: this.config.clusterArn, service, force: true })),
+        (err) => {
+          if (isAwsError(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) return undefined;
+          throw err;
+        },
+      );
+    }
+    await deleteSecretBundles(this.clients.secrets, env);
   }
 
   onEvent(listener: (event: ComputeEvent) => void): () => void {
@@ -267,6 +282,19 @@ export class EcsComputeDriver implements ComputeDriver {
       throw new ConflictError('service-draining', `ECS service ${name} of an earlier stop is still being deleted; retry in a minute`, { details: { service: name }, next: ['berth status'] });
     }
     return settled.service?.status === 'ACTIVE' ? settled.service : undefined;
+  }
+
+  /** The env's ECS services, by the name prefix every one of them carries. */
+  private async serviceNames(env: EnvRef): Promise<string[]> {
+    const prefix = servicePrefix(env);
+    const services: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await attempt('list ECS services', () => this.ecs.send(new ListServicesCommand({ cluster: this.config.clusterArn, maxResults: 100, nextToken })));
+      services.push(...(page.serviceArns ?? []).map(taskId).filter((n) => n.startsWith(prefix)));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return services;
   }
 
   private async taskArns(service: string): Promise<string[]> {

@@ -2,7 +2,7 @@
 // (`berth/<org>/<project>/<app>/<env>/<bundle>`, encrypted with Berth's KMS key), whose versions
 // are content-addressed. The task definition pins the version (`valueFrom` = ARN:::versionId), so a
 // release keeps the secret values it was created with even after the bundle changes.
-import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, ListSecretsCommand, PutSecretValueCommand, ResourceExistsException, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EnvRef } from '../../core/ports.ts';
 import { attempt } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
@@ -47,4 +47,34 @@ export async function ensureSecretBundles(
     out[bundle] = `${stored.arn}:::${stored.versionId}`;
   }
   return out;
+}
+
+/**
+ * Env destroy: deletes every bundle secret of the env at once, without a recovery window. The
+ * secret is a delivery copy; the bundle itself (KMS-encrypted in the table) is kept, and a
+ * recovery window would hold the name for 7–30 days (and bill for it).
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+ */
+export async function deleteSecretBundles(secrets: SecretsManagerClient, env: EnvRef): Promise<string[]> {
+  // The `name` filter matches by prefix; the trailing slash keeps env `prod` from matching `prod2`.
+  const prefix = secretName(env, '');
+  const names: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await attempt('list the env\'s secret bundles', () => secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 100, NextToken })));
+    names.push(...(page.SecretList ?? []).flatMap((s) => (s.Name?.startsWith(prefix) ? [s.Name] : [])));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  for (const name of names) {
+    await attempt(
+      `delete secret ${name}`,
+      () => secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })),
+      (err) => {
+        // Deleted by an earlier, interrupted destroy.
+        if (err instanceof ResourceNotFoundException) return undefined;
+        throw err;
+      },
+    );
+  }
+  return names;
 }

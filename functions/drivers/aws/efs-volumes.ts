@@ -140,7 +140,7 @@ export class EfsVolumeDriver implements VolumeDriver {
    * directory of the old one, and Berth does not yet swap either in. Refused before anything stops.
    */
   async restoreSnapshot(_env: EnvRef, name: string, snapshotId: string): Promise<void> {
-    throw new InvalidInputError('restore-not-on-aws', `restoring snapshot ${snapshotId} of volume "${name}" is embedded-only so far; on AWS, restore its recovery point with AWS Backup (vault "berth", tag berth:snapshot=${snapshotId}) into a new file system`, {
+    throw new InvalidInputError('restore-not-on-aws', `restoring snapshot ${snapshotId} of volume "${name}" is embedded-only so far; on AWS, restore its recovery point with AWS Backup (vault "${this.config.backupVaultName}", tag berth:snapshot=${snapshotId}) into a new file system`, {
       details: { volume: name, snapshot: snapshotId },
     });
   }
@@ -157,6 +157,21 @@ export class EfsVolumeDriver implements VolumeDriver {
     if (fs.LifeCycleState !== 'deleting') await this.destroy(name, fs);
     // Embedded purge removes the volume's snapshots too; so does this.
     await deleteRecoveryPoints(this.backup, this.config, fs.FileSystemArn, (tags) => isVolume(tags, env, name));
+  }
+
+  /**
+   * Env destroy without `--purge-volumes`: the mount targets go (each is a network interface in a
+   * Berth subnet, which keeps the VPC from being deleted), the file system, its access point and
+   * its data stay. `ensure` creates the mount targets again.
+   */
+  async detach(env: EnvRef, name: string): Promise<void> {
+    const fs = await this.find(env, name);
+    if (!fs || fs.LifeCycleState === 'deleting') return;
+    const id = fs.FileSystemId!;
+    for (const mt of await this.mountTargets(id)) {
+      if (mt.LifeCycleState !== 'deleting') await attempt(`delete a mount target of volume "${name}"`, () => this.efs.send(new DeleteMountTargetCommand({ MountTargetId: mt.MountTargetId })));
+    }
+    await this.waitFor(`mount targets of volume "${name}" to be deleted`, async () => (await this.mountTargets(id)).length === 0);
   }
 
   async remove(env: EnvRef, name: string): Promise<void> {

@@ -32,10 +32,10 @@ import { HealthCheckError, InvalidInputError, TimeoutError } from '../../core/er
 import type { EndpointBinding, EndpointDriver, EndpointTarget, EnvRef, InstanceStatus } from '../../core/ports.ts';
 import { attempt } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
-import { applyEndpointIngress, ENDPOINT_TAG, ensureSecurityGroup, findSecurityGroup, revokeEndpointIngress } from './nlb-security-group.ts';
+import { applyEndpointIngress, deleteSecurityGroup, ENDPOINT_TAG, ensureSecurityGroup, findSecurityGroup, revokeEndpointIngress } from './nlb-security-group.ts';
 import { DEREGISTRATION_DELAY_SECONDS, healthCheckSettings, endpointFromTags, endpointTags, TARGET_TIMING, type TargetTiming } from './nlb-target-group.ts';
-import { chunks, pollUntil, realClock, type Clock } from './poll.ts';
-import { berthTags, loadBalancerName, targetGroupName } from './tags.ts';
+import { chunks, pollUntil, realClock, type Clock, type PollTiming } from './poll.ts';
+import { berthTags, endpointSecurityGroupName, loadBalancerName, targetGroupName } from './tags.ts';
 import { TARGET_IP_ADDRESS_TYPE } from './target-family.ts';
 
 /** For the CLI under an AWS endpoint: why an IPv6-only endpoint's NLB still shows IPv4 addresses. */
@@ -48,6 +48,13 @@ export interface NlbEndpointOptions {
   clock?: Clock;
   /** How `setTargets` waits for new targets to be healthy and old ones to drain. @default TARGET_TIMING */
   targetTiming?: TargetTiming;
+  /**
+   * How long the security group's delete is retried while the deleted NLB's network interfaces
+   * still hold it: briefly by `remove` (a group still in use stays, the next endpoint reuses it,
+   * env destroy deletes it), longer by `destroyEnv`, which fails with a timeout at the bound.
+   * @default remove 10 s × 6 (60 s); destroyEnv 10 s interval, 300 s bound
+   */
+  securityGroupTiming?: { remove: PollTiming; destroy: PollTiming };
 }
 
 type NlbConfig = Pick<AwsRuntimeConfig, 'vpcId' | 'subnets' | 'taskSecurityGroupId'>;
@@ -57,6 +64,8 @@ export class NlbEndpointDriver implements EndpointDriver {
   private readonly ec2: EC2Client;
   /** host:port → instance id, from this process's setTargets calls. */
   private readonly known = new Map<string, string>();
+  private readonly clock: Clock;
+  private readonly sgTiming: { remove: PollTiming; destroy: PollTiming };
 
   constructor(
     clients: { elbv2: ElasticLoadBalancingV2Client; ec2: EC2Client },
@@ -65,6 +74,8 @@ export class NlbEndpointDriver implements EndpointDriver {
   ) {
     this.elbv2 = clients.elbv2;
     this.ec2 = clients.ec2;
+    this.clock = options.clock ?? realClock;
+    this.sgTiming = options.securityGroupTiming ?? { remove: { intervalMs: 10_000, timeoutMs: 60_000 }, destroy: { intervalMs: 10_000, timeoutMs: 300_000 } };
   }
 
   /**
@@ -160,10 +171,31 @@ export class NlbEndpointDriver implements EndpointDriver {
     if (tg) await attempt(`delete target group of endpoint ${name}`, () => this.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })));
     const groupId = await findSecurityGroup(this.ec2, this.config, env);
     if (groupId) await revokeEndpointIngress(this.ec2, groupId, name);
-    // The last endpoint takes the NLB with it (it costs by the hour); the security group stays
-    // until the NLB's network interfaces are gone, and the next endpoint reuses it.
-    if (lb && listeners.every((l) => tg && forwardsTo(l) === tg.TargetGroupArn)) {
-      await attempt('delete the load balancer', () => this.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })));
+    // The last endpoint takes the NLB with it (it costs by the hour), then its security group and
+    // the task group's rule admitting it (a rule per env, against the group's rule quota). A group
+    // the NLB's network interfaces still hold at the bound stays: the next endpoint reuses it and
+    // env destroy deletes it.
+    if (!listeners.every((l) => tg && forwardsTo(l) === tg.TargetGroupArn)) return;
+    if (lb) await attempt('delete the load balancer', () => this.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })));
+    await deleteSecurityGroup(this.ec2, this.config, env, { clock: this.clock, timing: this.sgTiming.remove });
+  }
+
+  /**
+   * Env destroy: every endpoint, the NLB (with any listener Berth no longer recognises), its
+   * security group and the task group's rule. Idempotent: each part is looked up before it is
+   * deleted, so a run after a crash half-way finishes the rest.
+   */
+  async destroyEnv(env: EnvRef): Promise<void> {
+    for (const e of await this.list(env)) await this.remove(env, e.name);
+    const lb = await this.findLoadBalancer(env);
+    // Deleting a load balancer deletes its listeners.
+    if (lb) await attempt('delete the load balancer', () => this.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })));
+    const gone = await deleteSecurityGroup(this.ec2, this.config, env, { clock: this.clock, timing: this.sgTiming.destroy });
+    if (!gone) {
+      throw new TimeoutError('security-group-in-use', `security group ${endpointSecurityGroupName(env)} is still attached to the deleted load balancer's network interfaces after ${this.sgTiming.destroy.timeoutMs / 1000}s; AWS releases them asynchronously — retry the env destroy in a few minutes`, {
+        details: { securityGroup: endpointSecurityGroupName(env) },
+        next: ['berth envs list'],
+      });
     }
   }
 

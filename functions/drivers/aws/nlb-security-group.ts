@@ -6,6 +6,7 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
@@ -18,6 +19,7 @@ import type { Endpoint } from '../../contract/manifest.ts';
 import type { EnvRef } from '../../core/ports.ts';
 import { attempt, isAwsError } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
+import { pollUntil, type Clock, type PollTiming } from './poll.ts';
 import { ec2TagSpecifications, endpointSecurityGroupName } from './tags.ts';
 
 export const ENDPOINT_TAG = 'berth:endpoint';
@@ -139,4 +141,58 @@ async function endpointRules(ec2: EC2Client, groupId: string, name: string): Pro
     ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }, { Name: `tag:${ENDPOINT_TAG}`, Values: [name] }] })),
   );
   return (out.SecurityGroupRules ?? []).filter((r) => !r.IsEgress);
+}
+
+/**
+ * Deletes the env's NLB security group once its NLB is gone, and first the task group's rule that
+ * admits it (found by what it references, not by its tags, so a rule whose tagging failed or a
+ * crash between revoke and delete is still found: a second run finds nothing and does nothing).
+ * EC2 refuses to delete a group still referenced by another group's rule or attached to a network
+ * interface, with DependencyViolation; the NLB's interfaces go some time after DeleteLoadBalancer
+ * returns, so the delete is retried within `timing`.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html
+ * Resolves true when the group is gone, false when it is still in use at the bound.
+ */
+export async function deleteSecurityGroup(ec2: EC2Client, config: SgConfig, env: EnvRef, wait: { clock: Clock; timing: PollTiming }): Promise<boolean> {
+  const groupId = await findSecurityGroup(ec2, config, env);
+  if (!groupId) return true;
+  await revokeTaskIngress(ec2, config, groupId);
+  const gone = await pollUntil(wait.timing, wait.clock, () =>
+    attempt(
+      `delete security group ${endpointSecurityGroupName(env)}`,
+      async () => {
+        await ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+        return true;
+      },
+      (err) => {
+        if (isAwsError(err, 'DependencyViolation')) return undefined;
+        if (isAwsError(err, 'InvalidGroup.NotFound')) return true;
+        throw err;
+      },
+    ),
+  );
+  return gone === true;
+}
+
+/** The task group's ingress rules that reference `nlbGroup` (one per env, added by ensureSecurityGroup). */
+async function revokeTaskIngress(ec2: EC2Client, config: SgConfig, nlbGroup: string): Promise<void> {
+  const ids: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await attempt('read the rules of the task security group', () =>
+      ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [config.taskSecurityGroupId] }], MaxResults: 1000, NextToken })),
+    );
+    for (const r of page.SecurityGroupRules ?? []) if (!r.IsEgress && r.ReferencedGroupInfo?.GroupId === nlbGroup) ids.push(r.SecurityGroupRuleId!);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  if (!ids.length) return;
+  await attempt(
+    'stop admitting the load balancer into the task security group',
+    () => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: config.taskSecurityGroupId, SecurityGroupRuleIds: ids })),
+    (err) => {
+      // Revoked by an earlier, interrupted run: the goal is reached.
+      if (isAwsError(err, 'InvalidPermission.NotFound', 'InvalidSecurityGroupRuleId.NotFound')) return undefined;
+      throw err;
+    },
+  );
 }

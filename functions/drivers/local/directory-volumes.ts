@@ -98,6 +98,9 @@ export class DirectoryVolumeDriver implements VolumeDriver {
     await removeIfEmpty(join(this.envDir(env), '.deleted'), join(this.envDir(env), '.snapshots'));
   }
 
+  /** A directory is not tied to any network: a kept volume stays exactly as it is. */
+  async detach(): Promise<void> {}
+
   async remove(env: EnvRef, name: string): Promise<void> {
     await rm(this.dir(env, name), { recursive: true, force: true });
   }

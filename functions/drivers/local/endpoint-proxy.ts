@@ -76,6 +76,11 @@ export class TcpEndpointDriver implements EndpointDriver {
     });
   }
 
+  /** Env destroy: every listener of the env closes; a TCP listener shares nothing with another. */
+  async destroyEnv(env: EnvRef): Promise<void> {
+    for (const e of await this.list(env)) await this.remove(env, e.name);
+  }
+
   async list(env: EnvRef): Promise<{ name: string; endpoint: Endpoint; binding: EndpointBinding; targets: EndpointTarget[] }[]> {
     const prefix = `${envKeyOf(env)}/`;
     return [...this.endpoints.entries()]

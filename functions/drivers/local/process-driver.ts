@@ -136,6 +136,15 @@ export class ProcessDriver implements ComputeDriver {
     };
   }
 
+  /**
+   * Env destroy: an instance still here (one that crashed after StopEnvInstances listed the env)
+   * stops; each instance's dir, its secret files included, goes when it stops, so nothing else is left.
+   */
+  async destroyEnv(env: EnvRef): Promise<void> {
+    const key = envKey(env);
+    await Promise.all([...this.instances.values()].filter((i) => i.envKey === key).map((instance) => this.stop(instance)));
+  }
+
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     await Promise.all([...this.instances.values()].map((instance) => this.stop(instance)));

@@ -204,6 +204,8 @@ export function requestsFor(service: AwsService, operation: string, input: any, 
     case 'ec2:RevokeSecurityGroupIngress':
     case 'ec2:RevokeSecurityGroupEgress':
       return [own(action, sg(input.GroupId), tagged(sg(input.GroupId)))];
+    case 'ec2:DeleteSecurityGroup':
+      return [own(action, sg(input.GroupId), tagged(sg(input.GroupId)))];
     case 'ec2:DescribeSecurityGroups':
     case 'ec2:DescribeSecurityGroupRules':
       return [own(action, '*')];
@@ -268,6 +270,14 @@ export function requestsFor(service: AwsService, operation: string, input: any, 
       // Berth's secrets use the stack's data key (ecs-secrets.ts passes KMS_KEY_ID on create).
       return [own(action, secret, tagged(secret, { 'secretsmanager:SecretId': secret })), ...['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => dep(a, keyArn(env.KMS_KEY_ID), SM_PUT, via('secretsmanager')))];
     }
+    case 'secretsmanager:DeleteSecret': {
+      const secret = secretArn(input.SecretId);
+      return [own(action, secret, tagged(secret, { 'secretsmanager:SecretId': secret }))];
+    }
+    // ListSecrets and ListAccountSettings take no resource (the Service Authorization Reference lists none).
+    case 'secretsmanager:ListSecrets':
+    case 'ecs:ListAccountSettings':
+      return [own(action, '*')];
 
     case 'kms:Encrypt':
     case 'kms:Decrypt':

@@ -127,7 +127,7 @@ const short = (seed: string, n: number) => createHash('sha256').update(seed).dig
  */
 function resolver(resources: Resources): (value: unknown) => unknown {
   const arn = (service: string, resource: string, region = TEST_REGION) => `arn:${TEST_PARTITION}:${service}:${region}:${TEST_ACCOUNT}:${resource}`;
-  const pseudo: Record<string, string> = { 'AWS::AccountId': TEST_ACCOUNT, 'AWS::Region': TEST_REGION, 'AWS::Partition': TEST_PARTITION, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Berth', 'AWS::NoValue': '' };
+  const pseudo: Record<string, string> = { 'AWS::AccountId': TEST_ACCOUNT, 'AWS::Region': TEST_REGION, 'AWS::Partition': TEST_PARTITION, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Berth', 'AWS::StackId': `arn:${TEST_PARTITION}:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/Berth/00000000-1111-2222-3333-444444444444`, 'AWS::NoValue': '' };
   const named = (id: string, prop: string) => {
     const given = resources[id]?.Properties?.[prop];
     return given === undefined ? id : String(resolve(given));
