@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ErrorEnvelope } from '../contract/api.ts';
 import { MINIMUM_ROLE, type Permission } from '../core/roles.ts';
 import { authorize } from './auth.ts';
+import { jsonBody } from './json-body.ts';
 
 type Obj = z.ZodObject;
 const NoParams = z.object({});
@@ -32,7 +33,9 @@ export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof No
     summary: spec.summary,
     description: `Needs: ${spec.permission in MINIMUM_ROLE ? `role ${MINIMUM_ROLE[spec.permission as keyof typeof MINIMUM_ROLE]} or higher in the org` : spec.permission === 'platform' ? 'the bootstrap token' : 'any valid token'}.`,
     'x-berth-permission': spec.permission,
-    middleware: [authorize(spec.permission)] as const,
+    // The body is read after the guard (a caller without the role learns nothing from a 400) and
+    // before the validators (json-body.ts answers what they would throw as bare HTTPExceptions).
+    middleware: [authorize(spec.permission), ...(spec.body ? [jsonBody()] : [])] as const,
     tags: [spec.tag],
     security: [{ bearer: [] }],
     request: {

@@ -18,13 +18,14 @@ export const AuditRecord = z.object({
   tokenKind: z.enum(['bootstrap', 'session', 'ci']),
   action: z.string().describe('method and route template, e.g. POST /orgs/{org}/projects'),
   resource: z.string().describe('the concrete path, e.g. /orgs/acme/projects'),
-  requestId: z.string(),
+  requestId: z.string().describe("the server's own id (req-<ulid>), also in the answer's X-Request-Id"),
   sourceIp: z.string().optional(),
   status: z.number().int(),
   outcome: z.enum(['success', 'denied', 'failed']).describe('denied: refused by a role, the token or a limit'),
   errorCategory: z.enum(ERROR_CATEGORIES).optional(),
   errorCode: z.string().optional(),
   replayed: z.boolean().optional().describe('answered from the Idempotency-Key store, not run again'),
+  clientRequestId: z.string().optional().describe('the X-Request-Id the client sent, if any: printable ASCII, at most 128 characters'),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 

@@ -5,6 +5,7 @@ import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { Manifest } from './manifest.ts';
+import { findReservedKey, RESERVED_KEY_MESSAGE } from './reserved-keys.ts';
 
 export interface ManifestProblem {
   /** Where, written like `workloads.web.ports[0]`; '' for the document itself. */
@@ -28,8 +29,13 @@ export function parseManifest(text: string, file = 'berth.yaml'): Manifest {
     throw new InvalidInputError('manifest-invalid', `${file} ${message}`, { details: [{ path: '', value: data ?? null, message }] });
   }
   const result = Manifest.safeParse(data, { error: defaultMessage });
-  if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data));
+  // YAML keeps a `__proto__:` key, but the schema's records would drop it without a word.
+  const reserved = findReservedKey(data);
+  if (result.success && !reserved) return result.data;
+  const problems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, data));
+  if (reserved && !problems.some((p) => p.path === formatIssuePath(reserved))) {
+    problems.unshift({ path: formatIssuePath(reserved), value: reserved[reserved.length - 1], message: `the name ${RESERVED_KEY_MESSAGE}` });
+  }
   const lines = problems.map((p) => `${file}: ${p.path ? `${p.path}: ` : ''}${p.message} (got ${showValue(p.value)})`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new InvalidInputError('manifest-invalid', `${file} is not a valid manifest (${count}):\n${lines.join('\n')}`, { details: problems });
