@@ -40,7 +40,7 @@ export const AuditQuery = z.object({
   format: z.enum(['json', 'csv']).optional(),
   limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
   after: z.string().regex(/^aud-[0-9A-Z]{26}$/, { message: 'must be the `next` of the previous page (aud-…)' }).optional(),
-});
+}).refine((q) => !q.since || !q.until || Date.parse(q.since) <= Date.parse(q.until), { message: 'since must not be later than until', path: ['until'] });
 
 /** The CSV columns, in order: every field of the record. */
 export const AUDIT_FIELDS = Object.keys(AuditRecord.shape) as (keyof AuditRecord)[];
