@@ -200,6 +200,14 @@ describe('reserved names and keys', () => {
   });
 });
 
+describe('manifests no schema can walk', () => {
+  it('a YAML alias inside its own anchor is a 400 (found by the fuzz test: it was a 500 while quoting the value)', async () => {
+    const r = await json('POST', `${ENV}/deploys`, { manifest: 'app: web\nworkloads: &a [*a]\n', dryRun: true });
+    expectRefused(r, 400, 'manifest-yaml');
+    expect(r.body.error.message).toContain('refers to a node that contains it');
+  });
+});
+
 describe('NUL bytes', () => {
   it('a config value with a NUL is refused, not stored to fail every later deploy', async () => {
     const before = await config();

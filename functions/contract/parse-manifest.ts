@@ -57,12 +57,28 @@ function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw yamlError(file, doc.errors);
   try {
-    return doc.toJS();
+    const data: unknown = doc.toJS();
+    if (containsItself(data)) {
+      const message = 'an alias (*name) refers to a node that contains it, so the document never ends; point aliases only at nodes outside themselves';
+      throw new InvalidInputError('manifest-yaml', `${file}: ${message}`, { details: [{ message }] satisfies YamlProblem[] });
+    }
+    return data;
   } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
     // e.g. too many alias expansions (a "billion laughs" document)
     const message = err instanceof Error ? err.message : String(err);
     throw new InvalidInputError('manifest-yaml', `${file}: ${message}`, { details: [{ message }] satisfies YamlProblem[], cause: err });
   }
+}
+
+/** Whether a value reaches itself (YAML `a: &x [*x]`): no schema, message or store can walk it. */
+function containsItself(value: unknown, ancestors = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const found = Object.values(value).some((v) => containsItself(v, ancestors));
+  ancestors.delete(value);
+  return found;
 }
 
 const YAML_HINTS: Record<string, string> = {
