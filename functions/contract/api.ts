@@ -135,7 +135,8 @@ export const ExecBody = z
   .strict();
 
 export const RoleName = z.enum(['viewer', 'deployer', 'admin', 'owner'], { message: 'must be one of viewer, deployer, admin, owner' });
-export const Email = z.string().max(254).regex(/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/, { message: 'must be an email address such as alice@example.com' });
+// No control characters either: a principal is shown in tables and terminals, and stored as a key.
+export const Email = z.string().max(254).regex(/^[^\s@/\p{Cc}]+@[^\s@/\p{Cc}]+\.[^\s@/\p{Cc}]+$/u, { message: 'must be an email address such as alice@example.com' });
 export const MemberParams = OrgParams.extend({ email: Email });
 export const InviteBody = z.object({ email: Email, role: RoleName }).strict();
 export const RoleBody = z.object({ role: RoleName }).strict();

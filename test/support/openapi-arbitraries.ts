@@ -85,7 +85,7 @@ export function valueOf(schema: JsonSchema, hints: Hints = {}, name?: string): f
   switch (type) {
     case 'string':
       if (schema.format === 'date-time') return fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
-      if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern), { size: 'xsmall' }).filter((s) => s.length >= (schema.minLength ?? 0) && s.length <= (schema.maxLength ?? Infinity));
+      if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern, 'u'), { size: 'xsmall' }).filter((s) => s.length >= (schema.minLength ?? 0) && s.length <= (schema.maxLength ?? Infinity));
       return fc.string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 12, 12) });
     case 'integer':
     case 'number': {
