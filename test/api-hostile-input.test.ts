@@ -91,6 +91,15 @@ describe('bodies the API cannot read', () => {
   });
 });
 
+describe('forms the approval page cannot read', () => {
+  it('a multipart body that does not match its boundary is a 400 page, not a 500', async () => {
+    const res = await fetch(`${platform.url}/device/sign-in`, { method: 'POST', headers: { origin: platform.url, 'content-type': 'multipart/form-data; boundary=x' }, body: 'garbage' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('The form could not be read');
+  });
+});
+
 describe('bad % escapes in a path', () => {
   it.each(['%25zz', '%zz', '%E0%A4%A'])('org %s is a 400 naming the parameter, on a read and on a mutation', async (org) => {
     for (const r of [await send('GET', `/v1/orgs/${org}/projects`), await json('POST', `/v1/orgs/${org}/projects`, { name: 'x1' })]) {
