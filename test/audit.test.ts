@@ -163,8 +163,10 @@ describe('every mutation leaves a record', () => {
     };
     const res = (await lambda(event as never)) as { statusCode: number };
     expect(res.statusCode).toBe(201);
-    const [record] = (await audit('acme')).filter((r) => r.requestId === 'req-lambda-1');
+    const [record] = (await audit('acme')).filter((r) => r.clientRequestId === 'req-lambda-1');
     expect(record).toMatchObject({ sourceIp: '2001:db8::7', actor: 'alice@acme.test', status: 201 });
+    // The client's id is kept beside the server's own, never as it.
+    expect(record.requestId).toMatch(/^req-[0-9A-Z]{26}$/);
   });
 
   it('reads are not recorded, and reading the log needs the admin role', async () => {

@@ -5,14 +5,15 @@ import type { z } from 'zod';
 import { API_VERSION } from '../contract/api.ts';
 import { formatIssuePath } from '../contract/parse-manifest.ts';
 import { BerthError, InvalidInputError } from '../core/errors.ts';
-import { ulid } from '../core/ids.ts';
 import type { PlatformDeps } from '../core/services/deps.ts';
 import { DeviceFlow, type DeviceFlowSettings } from '../core/services/device-flow.ts';
 import { auditMutations } from './audit.ts';
 import { bearerAuth, type AuthVariables } from './auth.ts';
 import { bodyLimits } from './body-limit.ts';
+import { toBerthError } from './http-errors.ts';
 import { idempotency } from './idempotency.ts';
 import type { ShownOnceVariables } from './shown-once.ts';
+import { requestIds } from './request-id.ts';
 import { DEFAULT_RATE_LIMITS, limitBySource, limitByToken, TokenBuckets, type RateLimits } from './rate-limit.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -63,12 +64,7 @@ export interface ApiOptions {
 export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
 
-  app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id') ?? `req-${ulid()}`;
-    c.set('requestId', requestId);
-    await next();
-    c.header('x-request-id', requestId);
-  });
+  app.use('*', requestIds());
 
   // Before every route, so that everything (routes added later, the unauthenticated device-login
   // endpoints and approval page too) is audited and limited per source. Audit is outermost: it
@@ -78,9 +74,14 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   if (limits) app.use('*', limitBySource(new TokenBuckets(limits.perSourceIp)));
 
   app.onError((err, c) => {
-    const e = err instanceof BerthError ? err : new BerthError('internal', 'unexpected', `unexpected error (request ${c.get('requestId')}); the server log has the details`);
-    if (!(err instanceof BerthError)) console.error(`[${c.get('requestId')}]`, err);
-    return c.json({ error: e.toBody() }, e.httpStatus as 400);
+    const e = toBerthError(err, c);
+    if (e.category === 'internal' && !(err instanceof BerthError)) console.error(`[${c.get('requestId')}]`, err);
+    const res = c.json({ error: e.toBody() }, e.httpStatus as 400);
+    // A 413 answers before the body was read. The server would drain the rest only briefly, then
+    // drop the socket under a client that pooled it ("other side closed" on its next request);
+    // closing it is the clean end, and tells the client not to reuse it.
+    if (e.httpStatus === 413) res.headers.set('connection', 'close');
+    return res;
   });
 
   app.notFound((c) => {
@@ -133,7 +134,9 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
 /** Validation failures become one invalid-input error naming every field, the value and the rule. */
 function rejectInvalid(result: { success: boolean; error?: z.ZodError; target?: string }): void {
   if (result.success || !result.error) return;
-  const details = result.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message, in: result.target }));
+  // A bad record key (a reserved name) says why in its own issues; the outer one only says "Invalid key".
+  const message = (i: z.core.$ZodIssue) => (i.code === 'invalid_key' && i.issues[0] ? `the name ${i.issues[0].message}` : i.message);
+  const details = result.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: message(i), in: result.target }));
   const lines = details.map((d) => `${d.in ?? 'request'} ${d.path || '(root)'}: ${d.message}`);
   throw new InvalidInputError('request-invalid', `the request is not valid: ${lines.join('; ')}`, { details });
 }

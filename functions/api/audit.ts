@@ -90,6 +90,7 @@ function describeRequest(c: AuditContext) {
     action: `${c.req.method} ${template ?? '(no such route)'}`,
     resource: template ? fillTemplate(template, resource) : resource,
     requestId: c.get('requestId'),
+    clientRequestId: c.get('clientRequestId'),
     sourceIp: sourceIp(c),
     replayed: c.res.headers.get('idempotent-replayed') === 'true' ? true : undefined,
   };
@@ -128,8 +129,17 @@ async function auditOrg(c: AuditContext, store: StateStore, token: TokenRecord):
 function orgInPath(resource: string): string | undefined {
   const m = /^\/orgs\/([^/]+)(\/|$)/.exec(resource);
   if (!m) return undefined;
-  const name = Name.safeParse(decodeURIComponent(m[1]));
+  const name = Name.safeParse(decodePathSegment(m[1]));
   return name.success ? name.data : undefined;
+}
+
+/** A raw path segment, decoded; a bad `%` escape is kept as sent (it names no org anyway). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** `POST /orgs` names its org in the body; the answer repeats it, so read it from there. */

@@ -3,7 +3,8 @@
 // permission (route.ts); `authorize` checks it against the caller's role in the route's org, and a
 // caller with no role there gets exactly the answer a missing org gets, so orgs do not leak.
 import type { Context, MiddlewareHandler } from 'hono';
-import { BerthError, NotFoundError, PermissionError } from '../core/errors.ts';
+import { Name } from '../contract/manifest.ts';
+import { BerthError, InvalidInputError, NotFoundError, PermissionError } from '../core/errors.ts';
 import type { Role, TokenRecord } from '../core/model.ts';
 import { hashToken } from '../core/token-mint.ts';
 import { MINIMUM_ROLE, roleAllows, weaker, type Permission } from '../core/roles.ts';
@@ -27,7 +28,10 @@ export async function verifyToken(store: StateStore, token: string, now = Date.n
 export type AuthVariables = {
   actor: Actor;
   token: TokenRecord;
+  /** The server's own id for the request (request-id.ts). */
   requestId: string;
+  /** The `X-Request-Id` the client sent, sanitized; kept beside the server's id, never as it. */
+  clientRequestId?: string;
   store: StateStore;
   role?: Role;
   /** Who acted, for the audit log, when it was not an API token (the approval page's signed-in member). */
@@ -92,8 +96,18 @@ export function authorize(permission: Permission): MiddlewareHandler<{ Variables
   };
 }
 
+/**
+ * The route's org, checked here because the guard runs before the route's validators. Hono has
+ * decoded the parameter already (and left a bad `%` escape as it came); decoding it again would
+ * turn `%25zz` into a URIError.
+ */
 function orgOf(c: Context): string {
   const org = c.req.param('org');
-  if (!org) throw new Error(`route ${c.req.routePath} declares an org permission but has no {org} parameter`);
-  return decodeURIComponent(org);
+  if (org === undefined) throw new Error(`route ${c.req.routePath} declares an org permission but has no {org} parameter`);
+  const name = Name.safeParse(org);
+  if (!name.success) {
+    const message = name.error.issues[0]?.message ?? 'must be a DNS label';
+    throw new InvalidInputError('request-invalid', `the request is not valid: param org: ${message} (got ${JSON.stringify(org)})`, { details: [{ path: 'org', message, in: 'param' }] });
+  }
+  return name.data;
 }

@@ -5,6 +5,7 @@ import { ErrorEnvelope } from '../contract/api.ts';
 import { MINIMUM_ROLE, type Permission } from '../core/roles.ts';
 import { authorize } from './auth.ts';
 import { declareShownOnce } from './shown-once.ts';
+import { jsonBody } from './json-body.ts';
 
 type Obj = z.ZodObject;
 const NoParams = z.object({});
@@ -38,7 +39,9 @@ export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof No
     summary: spec.summary,
     description: `Needs: ${spec.permission in MINIMUM_ROLE ? `role ${MINIMUM_ROLE[spec.permission as keyof typeof MINIMUM_ROLE]} or higher in the org` : spec.permission === 'platform' ? 'the bootstrap token' : 'any valid token'}.`,
     'x-berth-permission': spec.permission,
-    middleware: (spec.shownOnce ? [authorize(spec.permission), declareShownOnce(spec.shownOnce)] : [authorize(spec.permission)]) as [ReturnType<typeof authorize>],
+    // The body is read after the guard (a caller without the role learns nothing from a 400) and
+    // before the validators (json-body.ts answers what they would throw as bare HTTPExceptions).
+    middleware: [authorize(spec.permission), ...(spec.shownOnce ? [declareShownOnce(spec.shownOnce)] : []), ...(spec.body ? [jsonBody()] : [])] as unknown as [ReturnType<typeof authorize>],
     tags: [spec.tag],
     security: [{ bearer: [] }],
     request: {

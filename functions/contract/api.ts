@@ -2,7 +2,8 @@
 // No Node-only imports: the console runs this in the browser.
 import { z } from 'zod';
 import { ERROR_CATEGORIES } from '../core/errors.ts';
-import { Name, Volume } from './manifest.ts';
+import { EnvKey, hasNoNul, Name, NUL_MESSAGE, ProcessText, Volume } from './manifest.ts';
+import { configTooLarge, jsonBytes, MAX_CONFIG_BYTES, MAX_SECRET_BUNDLE_BYTES, secretBundleBytes, secretBundleTooLarge } from './size-limits.ts';
 
 export const API_VERSION = 'v1';
 
@@ -25,18 +26,30 @@ export const ProjectParams = OrgParams.extend({ project: Name });
 export const AppParams = ProjectParams.extend({ app: Name });
 export const EnvParams = AppParams.extend({ env: Name });
 
-const EnvKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name such as DATABASE_URL' });
-
 export const ConfigChange = z
   .object({
-    set: z.record(EnvKey, z.string()).optional(),
+    set: z
+      .record(EnvKey, ProcessText.describe('Becomes an environment variable: no NUL bytes.'))
+      .superRefine((set, ctx) => {
+        const bytes = jsonBytes(set);
+        if (bytes > MAX_CONFIG_BYTES) ctx.addIssue({ code: 'custom', message: configTooLarge(bytes, 'these values alone') });
+      })
+      .optional()
+      .describe(`Keys to set; an env's config is at most ${MAX_CONFIG_BYTES} bytes in all.`),
     unset: z.array(EnvKey).optional(),
   })
   .strict();
 
 export const SecretsChange = z
   .object({
-    values: z.record(EnvKey, z.string()),
+    // NUL is allowed: a bundle reaches the instance as a JSON file, never as an environment variable.
+    values: z
+      .record(EnvKey, z.string())
+      .superRefine((values, ctx) => {
+        const bytes = secretBundleBytes(values);
+        if (bytes > MAX_SECRET_BUNDLE_BYTES) ctx.addIssue({ code: 'custom', message: secretBundleTooLarge(bytes, 'these values alone') });
+      })
+      .describe(`A bundle is at most ${MAX_SECRET_BUNDLE_BYTES} bytes as its JSON file.`),
     unset: z.array(EnvKey).optional(),
     replace: z.boolean().optional().describe('Replace the whole bundle instead of merging into it.'),
   })
@@ -46,7 +59,7 @@ export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'must
 
 export const DeployBody = z
   .object({
-    manifest: z.string().min(1).describe('The berth.yaml text.'),
+    manifest: z.string().min(1).refine(hasNoNul, { message: `${NUL_MESSAGE} (YAML does not allow it either)` }).describe('The berth.yaml text.'),
     artifactDigest: Digest.optional().describe('Digest of the uploaded snapshot (embedded).'),
     image: z
       .string()
@@ -123,13 +136,14 @@ export const RollbackBody = z
 export const ExecBody = z
   .object({
     instance: z.string().min(1).max(128).describe('Instance id from `berth status`'),
-    argv: z.array(z.string().max(4096)).min(1, { message: 'needs the command to run, e.g. ["sh"]' }).max(256).describe('The command and its arguments'),
+    argv: z.array(ProcessText.max(4096)).min(1, { message: 'needs the command to run, e.g. ["sh"]' }).max(256).describe('The command and its arguments'),
     tty: z.boolean().default(false).describe('Interactive terminal (a PTY)'),
   })
   .strict();
 
 export const RoleName = z.enum(['viewer', 'deployer', 'admin', 'owner'], { message: 'must be one of viewer, deployer, admin, owner' });
-export const Email = z.string().max(254).regex(/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/, { message: 'must be an email address such as alice@example.com' });
+// No control characters either: a principal is shown in tables and terminals, and stored as a key.
+export const Email = z.string().max(254).regex(/^[^\s@/\p{Cc}]+@[^\s@/\p{Cc}]+\.[^\s@/\p{Cc}]+$/u, { message: 'must be an email address such as alice@example.com' });
 export const MemberParams = OrgParams.extend({ email: Email });
 export const InviteBody = z.object({ email: Email, role: RoleName }).strict();
 export const RoleBody = z.object({ role: RoleName }).strict();

@@ -18,13 +18,14 @@ export const AuditRecord = z.object({
   tokenKind: z.enum(['bootstrap', 'session', 'ci']),
   action: z.string().describe('method and route template, e.g. POST /orgs/{org}/projects'),
   resource: z.string().describe('the concrete path, e.g. /orgs/acme/projects'),
-  requestId: z.string(),
+  requestId: z.string().describe("the server's own id (req-<ulid>), also in the answer's X-Request-Id"),
   sourceIp: z.string().optional(),
   status: z.number().int(),
   outcome: z.enum(['success', 'denied', 'failed']).describe('denied: refused by a role, the token or a limit'),
   errorCategory: z.enum(ERROR_CATEGORIES).optional(),
   errorCode: z.string().optional(),
   replayed: z.boolean().optional().describe('answered from the Idempotency-Key store, not run again'),
+  clientRequestId: z.string().optional().describe('the X-Request-Id the client sent, if any: printable ASCII, at most 128 characters'),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 
@@ -39,7 +40,7 @@ export const AuditQuery = z.object({
   format: z.enum(['json', 'csv']).optional(),
   limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
   after: z.string().regex(/^aud-[0-9A-Z]{26}$/, { message: 'must be the `next` of the previous page (aud-…)' }).optional(),
-});
+}).refine((q) => !q.since || !q.until || Date.parse(q.since) <= Date.parse(q.until), { message: 'since must not be later than until', path: ['until'] });
 
 /** The CSV columns, in order: every field of the record. */
 export const AUDIT_FIELDS = Object.keys(AuditRecord.shape) as (keyof AuditRecord)[];

@@ -1,6 +1,7 @@
 // The `berth.yaml` manifest: one zod schema, shared by the CLI (validates before upload), the API
 // (validates again: the API is the boundary), and the JSON Schema that editors use.
 import { z } from 'zod';
+import { isReservedKey, RESERVED_KEY_MESSAGE } from './reserved-keys.ts';
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 const NAME_FIX = 'use 2–40 lowercase letters, digits or dashes, starting with a letter and not ending with a dash, e.g. "web"';
@@ -8,11 +9,23 @@ const NAME_FIX = 'use 2–40 lowercase letters, digits or dashes, starting with 
 export const Name = z
   .string()
   .regex(NAME_PATTERN, { message: `must be a DNS label: ${NAME_FIX}` })
+  .refine((n) => !isReservedKey(n), { message: RESERVED_KEY_MESSAGE })
   .describe('A DNS label: 2–40 characters, lowercase letters, digits and dashes, starting with a letter.');
 
-const EnvKey = z
+export const EnvKey = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name such as DATABASE_URL (letters, digits, underscore; not starting with a digit)' });
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name such as DATABASE_URL (letters, digits, underscore; not starting with a digit)' })
+  .refine((k) => !isReservedKey(k), { message: RESERVED_KEY_MESSAGE });
+
+export const NUL_MESSAGE = 'contains a NUL byte (\\0), which no environment variable, argument or path can hold; remove it';
+export const hasNoNul = (s: string): boolean => !s.includes('\0');
+
+/**
+ * A string that can reach a process: an environment value, an argument, a path. The kernel ends
+ * such strings at the first NUL, and Node refuses to spawn with one, so a value holding it could
+ * be stored but never run.
+ */
+export const ProcessText = z.string().refine(hasNoNul, { message: NUL_MESSAGE });
 
 const PortNumber = z
   .number({ message: 'must be a port number between 1 and 65535' })
@@ -42,7 +55,7 @@ export const HealthCheck = z
   .object({
     type: z.enum(['tcp', 'http'], { message: 'must be "tcp" (a connection is accepted) or "http" (a GET answers 2xx/3xx)' }),
     port: PortNumber.optional().describe('Container port to probe. Default: the workload\'s first port.'),
-    path: z.string().startsWith('/', { message: 'must start with "/", e.g. "/healthz"' }).optional().describe('HTTP path (http only). Default "/".'),
+    path: ProcessText.startsWith('/', { message: 'must start with "/", e.g. "/healthz"' }).optional().describe('HTTP path (http only). Default "/".'),
     intervalSeconds: z.number().positive().max(300).optional().describe('Seconds between probes. Default 2 (embedded) / 10 (AWS).'),
     timeoutSeconds: z.number().positive().max(60).optional().describe('Seconds a probe may take. Default 2.'),
     deadlineSeconds: z
@@ -75,8 +88,7 @@ export function reservedMountPath(target: string): string | undefined {
 export const VolumeMount = z
   .object({
     volume: Name.describe('Name of a volume declared under `volumes`.'),
-    path: z
-      .string()
+    path: ProcessText
       .startsWith('/', { message: 'must be an absolute path such as "/data"' })
       .superRefine((p, ctx) => {
         const why = p.startsWith('/') ? reservedMountPath(p) : undefined;
@@ -88,13 +100,12 @@ export const VolumeMount = z
 
 export const Workload = z
   .object({
-    image: z
-      .string()
+    image: ProcessText
       .min(1)
       .optional()
       .describe('OCI image used on AWS (a tag or `@sha256:` digest). Embedded mode runs `command` in the release snapshot instead.'),
     command: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { message: 'must be a command line string or a non-empty list of arguments' })
+      .union([ProcessText.min(1), z.array(ProcessText.min(1)).min(1)], { message: 'must be a command line string or a non-empty list of arguments' })
       .describe('Command to run. A string runs through /bin/sh; a list runs without a shell.'),
     cpu: z
       .number()
@@ -118,7 +129,10 @@ export const Workload = z
       .optional()
       .describe('Container ports the process listens on. The first one is given to the process as $PORT.'),
     healthCheck: HealthCheck.optional(),
-    env: z.record(EnvKey, z.string({ message: 'must be a string: quote numbers and booleans, e.g. "3"' })).optional().describe('Plain environment variables (non-secret defaults; the env\'s config overrides them).'),
+    env: z
+      .record(EnvKey, z.string({ message: 'must be a string: quote numbers and booleans, e.g. "3"' }).refine(hasNoNul, { message: NUL_MESSAGE }))
+      .optional()
+      .describe('Plain environment variables (non-secret defaults; the env\'s config overrides them).'),
     requires: z
       .object({
         env: z.array(EnvKey).optional().describe('Config keys the env must define before a release can be created.'),

@@ -5,6 +5,7 @@ import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { Manifest } from './manifest.ts';
+import { findReservedKey, RESERVED_KEY_MESSAGE } from './reserved-keys.ts';
 
 export interface ManifestProblem {
   /** Where, written like `workloads.web.ports[0]`; '' for the document itself. */
@@ -28,8 +29,13 @@ export function parseManifest(text: string, file = 'berth.yaml'): Manifest {
     throw new InvalidInputError('manifest-invalid', `${file} ${message}`, { details: [{ path: '', value: data ?? null, message }] });
   }
   const result = Manifest.safeParse(data, { error: defaultMessage });
-  if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data));
+  // YAML keeps a `__proto__:` key, but the schema's records would drop it without a word.
+  const reserved = findReservedKey(data);
+  if (result.success && !reserved) return result.data;
+  const problems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, data));
+  if (reserved && !problems.some((p) => p.path === formatIssuePath(reserved))) {
+    problems.unshift({ path: formatIssuePath(reserved), value: reserved[reserved.length - 1], message: `the name ${RESERVED_KEY_MESSAGE}` });
+  }
   const lines = problems.map((p) => `${file}: ${p.path ? `${p.path}: ` : ''}${p.message} (got ${showValue(p.value)})`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new InvalidInputError('manifest-invalid', `${file} is not a valid manifest (${count}):\n${lines.join('\n')}`, { details: problems });
@@ -51,12 +57,28 @@ function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw yamlError(file, doc.errors);
   try {
-    return doc.toJS();
+    const data: unknown = doc.toJS();
+    if (containsItself(data)) {
+      const message = 'an alias (*name) refers to a node that contains it, so the document never ends; point aliases only at nodes outside themselves';
+      throw new InvalidInputError('manifest-yaml', `${file}: ${message}`, { details: [{ message }] satisfies YamlProblem[] });
+    }
+    return data;
   } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
     // e.g. too many alias expansions (a "billion laughs" document)
     const message = err instanceof Error ? err.message : String(err);
     throw new InvalidInputError('manifest-yaml', `${file}: ${message}`, { details: [{ message }] satisfies YamlProblem[], cause: err });
   }
+}
+
+/** Whether a value reaches itself (YAML `a: &x [*x]`): no schema, message or store can walk it. */
+function containsItself(value: unknown, ancestors = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const found = Object.values(value).some((v) => containsItself(v, ancestors));
+  ancestors.delete(value);
+  return found;
 }
 
 const YAML_HINTS: Record<string, string> = {

@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ServerType } from '@hono/node-server';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BerthError } from '../core/errors.ts';
+import { BerthError, InvalidInputError } from '../core/errors.ts';
 import type { EnvRef, InstanceStatus } from '../core/ports.ts';
 import type { SpawnPlan } from '../drivers/local/instance-sandbox.ts';
 import { runExecSession, type TtySize } from './exec-session.ts';
@@ -48,7 +48,7 @@ async function accept(req: IncomingMessage, deps: { tickets: ExecTickets }, comp
   const url = new URL(req.url ?? '/', 'http://exec');
   const m = EXEC_PATH.exec(url.pathname);
   if (!m) throw new BerthError('not-found', 'route-not-found', `no WebSocket route ${url.pathname}; exec is at /v1/orgs/{org}/projects/{project}/apps/{app}/envs/{env}/exec`);
-  const [org, project, app, env] = m.slice(1).map(decodeURIComponent);
+  const [org, project, app, env] = m.slice(1).map(decodeSegment);
   const ref: EnvRef = { org, project, app, env };
   const ticket = url.searchParams.get('ticket');
   if (!ticket) {
@@ -81,6 +81,18 @@ async function session(ref: EnvRef, instance: string, compute: ExecCompute, tty:
     target: { instance, workload: status.workload, release: status.releaseId, argv, resolve: () => compute.execLaunch(ref, instance, argv, options) },
     tty,
   };
+}
+
+/** A path segment, decoded; a bad `%` escape is the client's mistake, answered 400 before any upgrade. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidInputError('path-invalid', `the exec path has a bad % escape in ${JSON.stringify(segment)}; encode "%" as %25 (\`berth exec\` builds this path for you)`, {
+      details: { segment },
+      next: ['berth exec -- <command>'],
+    });
+  }
 }
 
 function ttySize(q: URLSearchParams): TtySize {

@@ -29,9 +29,13 @@ export async function appendAudit(doc: DynamoDBDocumentClient, tableName: string
 
 export async function listAudit(doc: DynamoDBDocumentClient, tableName: string, org: string, q: AuditListQuery): Promise<{ records: AuditRecord[]; next?: string }> {
   // Inclusive bounds; `after` (the previous page's last, i.e. oldest, id) is dropped below.
-  const low = q.since ? `aud-${ulidTime(Date.parse(q.since))}` : 'aud-';
-  const untilBound = q.until ? `aud-${ulidTime(Date.parse(q.until))}\uffff` : 'aud-\uffff';
+  // Ids encode time from 1970 on; an earlier bound is 1970 itself.
+  const low = q.since ? `aud-${ulidTime(Math.max(0, Date.parse(q.since)))}` : 'aud-';
+  const untilBound = q.until ? `aud-${ulidTime(Math.max(0, Date.parse(q.until)))}\uffff` : 'aud-\uffff';
   const high = q.after && q.after < untilBound ? q.after : untilBound;
+  // An empty window (a page past `since`, or until before since): DynamoDB refuses a BETWEEN whose
+  // bounds are reversed, and there is nothing to read anyway.
+  if (low > high) return { records: [] };
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':pk': auditKey(org), ':low': low, ':high': high };
   const filters: string[] = [];

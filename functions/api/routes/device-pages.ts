@@ -125,7 +125,15 @@ function alreadyDecided(c: Context, grant: DeviceGrant): Response | Promise<Resp
 }
 
 async function formOf(c: Context): Promise<Record<string, string | undefined>> {
-  const body = await c.req.parseBody();
+  let body: Awaited<ReturnType<typeof c.req.parseBody>>;
+  try {
+    body = await c.req.parseBody();
+  } catch (err) {
+    // The Fetch API's formData() rejects a body that does not match its multipart boundary with a
+    // TypeError; that is the sender's fault (the page's own forms never do it), so a 400 page.
+    if (!(err instanceof TypeError)) throw err;
+    throw new BerthError('invalid-input', 'form-invalid', `The form could not be read (${err.message}). Open the page from the link berth login printed and send the form from there.`, { cause: err });
+  }
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
 }
 

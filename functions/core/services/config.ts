@@ -1,5 +1,6 @@
 // Config (plain env vars) is an append-only list of full snapshots; the latest is current.
 // A change is visible in the next deploy's receipt and takes effect only through a release.
+import { configTooLarge, jsonBytes, MAX_CONFIG_BYTES } from '../../contract/size-limits.ts';
 import { ConflictError, InvalidInputError } from '../errors.ts';
 import type { ConfigVersion } from '../model.ts';
 import type { EnvRef } from '../ports.ts';
@@ -31,6 +32,14 @@ export async function changeConfig(store: StateStore, ref: EnvRef, change: { set
       createdAt: new Date().toISOString(),
       createdBy: actor.name,
     };
+    // The contract bounds one request; the merged version is what must fit the store's item.
+    const bytes = jsonBytes(next);
+    if (bytes > MAX_CONFIG_BYTES) {
+      throw new InvalidInputError('config-too-large', configTooLarge(bytes, `the config of ${ref.env}`), {
+        details: { limitBytes: MAX_CONFIG_BYTES, bytes },
+        next: ['berth config list', 'berth config unset KEY'],
+      });
+    }
     try {
       await store.putConfigVersion(ref, next);
       return next;

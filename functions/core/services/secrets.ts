@@ -1,5 +1,6 @@
 // Secret bundles: each change appends an encrypted version. Values go in and never come out of
 // the API; only names, key names, versions, digests and who changed them.
+import { MAX_SECRET_BUNDLE_BYTES, secretBundleBytes, secretBundleTooLarge } from '../../contract/size-limits.ts';
 import { ConflictError, InvalidInputError } from '../errors.ts';
 import type { SecretBundleSummary } from '../../contract/responses.ts';
 import type { SecretBundleVersion } from '../model.ts';
@@ -35,6 +36,14 @@ export async function setSecrets(
     const values: Record<string, string> = change.replace || !latest ? {} : JSON.parse(await cipher.decrypt(latest.ciphertext));
     Object.assign(values, change.values);
     for (const key of change.unset ?? []) delete values[key];
+    // The contract bounds one request; the merged bundle is what must fit one secret.
+    const bytes = secretBundleBytes(values);
+    if (bytes > MAX_SECRET_BUNDLE_BYTES) {
+      throw new InvalidInputError('secret-bundle-too-large', secretBundleTooLarge(bytes, `secret bundle "${bundle}"`), {
+        details: { limitBytes: MAX_SECRET_BUNDLE_BYTES, bytes },
+        next: [`berth secrets set ${bundle} --replace KEY=VALUE …`, 'berth secrets set <another-bundle> KEY=VALUE'],
+      });
+    }
     const canonical = JSON.stringify(Object.fromEntries(Object.entries(values).sort(([a], [b]) => a.localeCompare(b))));
     const next: SecretBundleVersion = {
       bundle,
