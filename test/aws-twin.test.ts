@@ -60,6 +60,18 @@ describe('AWS twin journeys', () => {
     }
   });
 
+  it('[item 5c fix] a first deploy in an account without dualStackIPv6 fails as config-missing with the command that enables it, before any task starts', async () => {
+    j.ecs.accountSettings.dualStackIPv6 = 'disabled';
+    const r = await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: digest('0') });
+    const id = operationOf(r);
+    await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 1000, limitMs: 600_000 });
+    const op = await j.store.getOperation(REF, id);
+    expect(op?.error).toMatchObject({ category: 'config-missing', code: 'ecs-dual-stack-disabled', step: 'StartNextBatch' });
+    expect(op?.error?.next).toContain('aws ecs put-account-setting-default --name dualStackIPv6 --value enabled --region eu-west-1');
+    expect(j.ecs.tasks.size).toBe(0);
+    j.ecs.accountSettings.dualStackIPv6 = 'enabled';
+  });
+
   it('deploy --image starts two Fargate tasks that become healthy', async () => {
     const r = await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: digest('a') });
     await settled(operationOf(r));

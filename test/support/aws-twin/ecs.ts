@@ -44,6 +44,11 @@ export interface EcsState {
   deliver?: (event: Record<string, unknown>) => Promise<unknown>;
   /** Errors the event Lambda threw (a test asserts there are none). */
   deliveryErrors: Error[];
+  /**
+   * Account settings, effective values: dualStackIPv6 decides whether awsvpc tasks get an IPv6
+   * address (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html#dual-stack-setting).
+   */
+  accountSettings: Record<string, 'enabled' | 'disabled'>;
   /** Whether the task's app accepts connections now (RUNNING and not told to stop). */
   serving(ip: string): boolean;
 }
@@ -66,6 +71,7 @@ export function install(twin: AwsTwin): EcsState {
     services: new Map(),
     appHealthy: () => true,
     deliveryErrors: [],
+    accountSettings: { dualStackIPv6: 'enabled' },
     serving: (ip) => [...state.tasks.values()].some((t) => t.ipv6 === ip && t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'),
   };
 
@@ -224,6 +230,13 @@ export function install(twin: AwsTwin): EcsState {
   };
   const describeService = (s: TwinService) => ({ serviceName: s.serviceName, serviceArn: s.serviceArn, clusterArn: CLUSTER, status: s.status, desiredCount: s.desiredCount, runningCount: [...state.tasks.values()].filter((t) => t.service === s.serviceName && t.lastStatus === 'RUNNING').length, taskDefinition: s.taskDefinition, deployments: [{ id: `ecs-svc/${s.serviceName}`, status: 'PRIMARY', rolloutState: 'COMPLETED' }], events: s.events, tags: s.tags });
 
+  // ListAccountSettings with effectiveSettings answers the value in force for the caller
+  // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListAccountSettings.html).
+  twin.handler('ecs', 'ListAccountSettings', (input) => ({
+    settings: Object.entries(state.accountSettings)
+      .filter(([name]) => !input.name || name === input.name)
+      .map(([name, value]) => ({ name, value, principalArn: arn('iam', 'root').replace(`:${'eu-west-1'}:`, '::') })),
+  }));
   twin.handler('ecs', 'RegisterTaskDefinition', (input) => {
     const revisions = definitions.get(input.family) ?? [];
     const def = { ...input, revision: revisions.length + 1, status: 'ACTIVE', taskDefinitionArn: arn('ecs', `task-definition/${input.family}:${revisions.length + 1}`) };
