@@ -169,9 +169,11 @@ describe('exec WebSocket with a TTY', () => {
     const ws = new WebSocket(`${await ticketUrl(['cat'], true)}&cols=80&rows=24`);
     const messages: Record<string, any>[] = [];
     let output = '';
+    // A bound for a suite under load on 2 cores (the sandbox's teardown after SIGINT is several
+    // processes exiting), not a measure of speed.
     const waitFor = (pred: () => boolean, what: string) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${what}; got ${JSON.stringify(messages)}`)), 5000);
+        const timer = setTimeout(() => reject(new Error(`no ${what}; got ${JSON.stringify(messages)}`)), 20_000);
         const check = () => {
           if (!pred()) return;
           clearTimeout(timer);
