@@ -4,6 +4,7 @@
 // operation Berth sends (`grep -rhoE "new \w+Command\(" functions/drivers/aws functions/aws`);
 // an operation without an entry fails the test that sent it, so the table grows with the drivers.
 import type { AwsService } from '../../../functions/aws/platform-deps.ts';
+import { IAM_PREFIX } from './twin.ts';
 
 /** One authorization request: all of a call's requests must be allowed. */
 export interface IamRequest {
@@ -27,20 +28,7 @@ export interface RequestScope {
   fileSystemOfMountTarget(mountTargetId: string): string | undefined;
 }
 
-/** IAM service prefixes of the SDK clients Berth builds (functions/aws/platform-deps.ts). */
-export const IAM_PREFIX: Record<AwsService, string> = {
-  backup: 'backup',
-  'cloudwatch-logs': 'logs',
-  'cost-explorer': 'ce',
-  dynamodb: 'dynamodb',
-  ec2: 'ec2',
-  ecs: 'ecs',
-  efs: 'elasticfilesystem',
-  'elastic-load-balancing-v2': 'elasticloadbalancing',
-  kms: 'kms',
-  'secrets-manager': 'secretsmanager',
-  sfn: 'states',
-};
+export { IAM_PREFIX };
 
 const ELB_EC2 = 'https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-permissions.html';
 const ELB_TAG_ON_CREATE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html (CreateLoadBalancer/CreateTargetGroup/CreateListener with Tags also authorize AddTags, condition key elasticloadbalancing:CreateAction)';

@@ -16,16 +16,9 @@ import type { BerthPrincipal, IamModel } from './iam-template.ts';
 export { synthesizeIamModel, synthesizeTemplate, iamModelFromTemplate, withoutStatement, TEST_ACCOUNT, TEST_REGION, type IamModel, type BerthPrincipal } from './iam-template.ts';
 export { requestsFor, IAM_PREFIX, type IamRequest } from './iam-actions.ts';
 
-/** The twin core's call record and authorizer hook (test/support/aws-twin/twin.ts; same shape). */
-export interface TwinCall {
-  service: AwsService;
-  /** e.g. 'ecs:CreateService' (the part after the colon is the SDK operation). */
-  action: string;
-  input: any;
-  /** Role name: 'api', 'steps', 'ecs-events' or 'reconcile'. */
-  principal: string;
-}
-export type Authorizer = (call: TwinCall) => void;
+import type { TwinCall } from './twin.ts';
+
+export type { Authorizer, TwinCall } from './twin.ts';
 /** What `iamAuthorizer` returns: an Authorizer whose verdict is a promise (await it). */
 export type AsyncAuthorizer = (call: TwinCall) => Promise<void>;
 

@@ -18,7 +18,7 @@ export interface TwinCall {
 }
 
 /** Throws an AccessDenied-like SDK error naming the action, the resource and the missing statement. */
-export type Authorizer = (call: TwinCall) => void;
+export type Authorizer = (call: TwinCall) => void | Promise<void>;
 
 export type CommandHandler = (input: any, call: TwinCall) => unknown | Promise<unknown>;
 
@@ -60,7 +60,7 @@ export class AwsTwin {
   async call(service: AwsService, name: string, input: unknown, principal: string): Promise<unknown> {
     const call: TwinCall = { service, action: `${IAM_PREFIX[service]}:${name}`, input, principal };
     this.calls.push(call);
-    this.authorize?.(call);
+    await this.authorize?.(call);
     const fn = this.handlers.get(`${service}:${name}`);
     // A command no twin simulates fails loudly: a silent default would prove nothing.
     if (!fn) throw new Error(`the AWS twin does not simulate ${call.action} (called by ${principal} with ${JSON.stringify(input)})`);
