@@ -63,6 +63,11 @@ describe('CloudWatchLogStore.query', () => {
     logs.on(FilterLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: {} }));
     expect(await store().query(env, {})).toEqual([]);
   });
+
+  it('throttled reads (5 FilterLogEvents per second per account) answer quota/logs-throttled with a retry-after, not internal', async () => {
+    logs.on(FilterLogEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+    await expect(store().query(env, {})).rejects.toMatchObject({ category: 'quota', code: 'logs-throttled', details: { retryAfterSeconds: 2 } });
+  });
 });
 
 describe('CloudWatchLogStore.follow and append', () => {

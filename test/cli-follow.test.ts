@@ -2,6 +2,7 @@
 // every line once, and stops on Ctrl-C. Where it can stream, it asks for the NDJSON stream.
 import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../cli/core/command.ts';
+import { CliError } from '../cli/core/errors.ts';
 import { follow } from '../cli/core/follow.ts';
 
 interface Line {
@@ -59,5 +60,59 @@ describe('follow', () => {
     const { ctx, requests } = fakeContext(true, [[]]);
     await follow<Line>(ctx, { path: '/logs', query: new URLSearchParams({ level: 'warn' }), field: 'lines', advance: () => undefined, key: (l) => l.ts, print: () => undefined });
     expect(requests).toEqual(['/v1/health', 'stream /logs?level=warn&follow=true']);
+  });
+});
+
+describe('follow when the API cannot stream (AWS)', () => {
+  // Each poll is a FilterLogEvents call there, against a quota of 5 per second per account.
+  function pollingContext(answers: (Line[] | Error)[]) {
+    const sleeps: number[] = [];
+    let stop!: () => void;
+    const interrupted = new Promise<void>((r) => (stop = r));
+    let i = 0;
+    const ctx = {
+      api: {
+        get: async (path: string) => {
+          if (path === '/v1/health') return { ok: true, streaming: false };
+          const answer = answers[Math.min(i++, answers.length - 1)];
+          if (i >= answers.length) setTimeout(stop, 0);
+          if (answer instanceof Error) throw answer;
+          return { lines: answer };
+        },
+      },
+      host: { interrupted, sleep: (ms: number) => (sleeps.push(ms), new Promise((r) => setTimeout(r, 0))) },
+    } as unknown as CommandContext;
+    return { ctx, sleeps };
+  }
+  const spec = (printed: string[]) => ({
+    path: '/logs',
+    query: new URLSearchParams(),
+    field: 'lines',
+    advance: (q: URLSearchParams, last: Line) => q.set('since', last.ts),
+    key: (l: Line) => `${l.ts} ${l.message}`,
+    print: (l: Line) => printed.push(l.message),
+  });
+
+  it('backs off while nothing new comes (1 s doubling to 8 s) and is quick again once lines flow', async () => {
+    const { ctx, sleeps } = pollingContext([[line('T1', 'a')], [line('T1', 'a')], [], [], [], [], [line('T2', 'b')], []]);
+    const printed: string[] = [];
+    await follow<Line>(ctx, spec(printed));
+    expect(printed).toEqual(['a', 'b']);
+    expect(sleeps).toEqual([1000, 2000, 4000, 8000, 8000, 8000, 1000, 2000]);
+  });
+
+  it('waits out a quota answer (logs-throttled) instead of failing, and misses nothing', async () => {
+    const throttled = new CliError({ category: 'quota', code: 'logs-throttled', message: 'throttled', next: [], details: { retryAfterSeconds: 3 } });
+    const { ctx, sleeps } = pollingContext([[line('T1', 'a')], throttled, [line('T1', 'a'), line('T2', 'b')], []]);
+    const printed: string[] = [];
+    await follow<Line>(ctx, spec(printed));
+    expect(printed).toEqual(['a', 'b']);
+    expect(sleeps.slice(0, 3)).toEqual([1000, 3000, 1000]);
+  });
+
+  it('still fails on any other error', async () => {
+    const denied = new CliError({ category: 'permission', code: 'role-insufficient', message: 'no', next: [] });
+    const { ctx } = pollingContext([denied]);
+    await expect(follow<Line>(ctx, spec([]))).rejects.toBe(denied);
   });
 });

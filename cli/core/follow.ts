@@ -1,8 +1,14 @@
 // `--follow` for logs and events: a live NDJSON stream where the API can stream (embedded), and
 // polling with a moving cursor where it cannot (API Gateway buffers responses). Same output.
 import type { CommandContext } from './command.ts';
+import { CliError } from './errors.ts';
 
+// Polling backs off while nothing new comes (each poll is a FilterLogEvents call on AWS, against a
+// quota of 5 per second shared by the whole account) and is quick again once lines flow.
 const POLL_MS = 1000;
+const MAX_POLL_MS = 8000;
+/** Waited after a `quota` answer when it names no retryAfterSeconds. */
+const THROTTLED_MS = 5000;
 
 export interface FollowSpec<T> {
   /** Path without query string, e.g. the env's `/logs`. */
@@ -29,8 +35,19 @@ export async function follow<T>(ctx: CommandContext, spec: FollowSpec<T>): Promi
   void ctx.host.interrupted.then(() => (stopped = true));
   const query = new URLSearchParams(spec.query);
   let seen = new Set<string>();
+  let wait = POLL_MS;
   while (!stopped) {
-    const body = await ctx.api.get<Record<string, T[]>>(`${spec.path}?${query}`);
+    let body: Record<string, T[]>;
+    try {
+      body = await ctx.api.get<Record<string, T[]>>(`${spec.path}?${query}`);
+    } catch (err) {
+      const e = err as CliError;
+      if (!(e instanceof CliError) || e.body.category !== 'quota') throw err;
+      // Throttled: the cursor stays, so nothing is skipped; wait and ask again.
+      const after = Number((e.body.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds);
+      await Promise.race([ctx.host.sleep(after > 0 ? after * 1000 : THROTTLED_MS), ctx.host.interrupted]);
+      continue;
+    }
     const items = body[spec.field] ?? [];
     const fresh = items.filter((i) => !seen.has(spec.key(i)));
     fresh.forEach(spec.print);
@@ -39,6 +56,7 @@ export async function follow<T>(ctx: CommandContext, spec: FollowSpec<T>): Promi
       // Only items at the cursor can come back: remember just those.
       seen = new Set(items.map(spec.key));
     }
-    await Promise.race([ctx.host.sleep(POLL_MS), ctx.host.interrupted]);
+    wait = fresh.length ? POLL_MS : Math.min(MAX_POLL_MS, wait * 2);
+    await Promise.race([ctx.host.sleep(wait), ctx.host.interrupted]);
   }
 }

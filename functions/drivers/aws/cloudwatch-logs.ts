@@ -13,9 +13,9 @@ import {
   ResourceNotFoundException,
   type CloudWatchLogsClient,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { InvalidInputError } from '../../core/errors.ts';
+import { BerthError, InvalidInputError } from '../../core/errors.ts';
 import type { EnvRef, LogLine, LogQuery, LogStore } from '../../core/ports.ts';
-import { attempt } from './aws-errors.ts';
+import { attempt, isAwsError } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
 import { matches, streamSelectors, SYSTEM_STREAM, toLogLine, type StreamSelector } from './log-events.ts';
 import { berthTagMap, logGroupName } from './tags.ts';
@@ -167,6 +167,15 @@ export class CloudWatchLogStore implements LogStore {
         (err) => {
           // No log group yet: the env has not logged anything.
           if (err instanceof ResourceNotFoundException) return { events: [], $metadata: {} };
+          // FilterLogEvents is limited to 5 requests per second per account and Region
+          // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html), shared
+          // by everyone reading logs: a quota to wait out, not an internal error.
+          if (isAwsError(err, 'ThrottlingException')) {
+            throw new BerthError('quota', 'logs-throttled', 'CloudWatch Logs is throttling log reads (FilterLogEvents allows 5 requests per second per account and Region); try again in a few seconds', {
+              details: { retryAfterSeconds: 2 },
+              next: ['berth logs --since 5m'],
+            });
+          }
           throw err;
         },
       );
