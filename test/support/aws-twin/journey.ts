@@ -13,6 +13,7 @@ import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
 import { install as installLogs } from './logs-sink.ts';
 import { install as installSfn, stateMachineArn, STEPS_FUNCTION_ARN, type SfnState } from './sfn.ts';
+import { iamAuthorizer, type IamModel } from './iam.ts';
 import { AwsTwin, TWIN_REGION, arn } from './twin.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -52,12 +53,12 @@ export interface Journey {
 }
 
 /** dynalite in memory (no path: memdown), on a loopback port: the journeys keep nothing. */
-async function startMemoryDynamo(): Promise<{ endpoint: string; close(): Promise<void> }> {
+async function startMemoryDynamo(tableName: string): Promise<{ endpoint: string; close(): Promise<void> }> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' } });
-  await client.send(new CreateTableCommand(tableDefinition(TWIN_ENV.TABLE_NAME)));
+  await client.send(new CreateTableCommand(tableDefinition(tableName)));
   client.destroy();
   return { endpoint, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
@@ -75,8 +76,17 @@ export const lambdaContext = (functionName: string) => ({
   getRemainingTimeInMillis: () => 60_000,
 });
 
-export async function startJourney(): Promise<Journey> {
-  const dynamo = await startMemoryDynamo();
+export interface JourneyOptions {
+  /**
+   * Check every call with IAM as AWS would (iam.ts): the Lambdas get the synthesized stack's
+   * environment (its cluster, VPC, roles, state machines), so ARNs match the policies.
+   */
+  iam?: IamModel;
+}
+
+export async function startJourney(options: JourneyOptions = {}): Promise<Journey> {
+  const ENV = { ...TWIN_ENV, ...(options.iam?.environment ?? {}) };
+  const dynamo = await startMemoryDynamo(ENV.TABLE_NAME);
   const twin = new AwsTwin();
   twin.dynamodb = { endpoint: dynamo.endpoint, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' } };
   // Keep the Lambdas' loggers quiet: their lines are JSON on stdout.
@@ -85,26 +95,44 @@ export async function startJourney(): Promise<Journey> {
   const lambda = async (principal: string, module: string): Promise<Handler> => {
     vi.resetModules();
     const deps = await import(root('functions/aws/platform-deps.ts'));
-    deps.awsPlatform({ ...process.env, ...TWIN_ENV }, twin.clientOptions(principal));
+    deps.awsPlatform({ ...process.env, ...ENV }, twin.clientOptions(principal));
     return (await import(root(module))).handler as Handler;
   };
   const steps = await lambda('steps', 'functions/lambda/steps.ts');
   const ecsEvents = await lambda('ecs-events', 'functions/lambda/ecs-events.ts');
-  const ecs = installEcs(twin);
+  const ecs = installEcs(twin, { clusterArn: ENV.CLUSTER_ARN });
   ecs.deliver = (event) => ecsEvents(event, lambdaContext('berth-ecs-events'));
   const elb = installElb(twin, (ip) => ecs.serving(ip));
-  const ec2 = installEc2(twin, { taskSecurityGroupId: TWIN_ENV.TASK_SECURITY_GROUP_ID, vpcId: TWIN_ENV.VPC_ID });
+  const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
   installLogs(twin);
   const sfn = installSfn(twin, {
+    arns: JSON.parse(ENV.STATE_MACHINE_ARNS),
     invoke: async (functionArn, payload) => {
       if (functionArn !== STEPS_FUNCTION_ARN) throw new Error(`the twin has no Lambda ${functionArn}`);
       return steps(payload, lambdaContext('berth-steps'));
     },
   });
 
+  if (options.iam) {
+    // aws:ResourceTag comes from the twin's state, as AWS reads it from the resource.
+    const pairs = (tags: { key?: string; value?: string; Key?: string; Value?: string }[]) => Object.fromEntries(tags.map((t) => [t.key ?? t.Key, t.value ?? t.Value]));
+    const resourceTags = (ref: string): Record<string, string> | undefined => {
+      const service = [...ecs.services.values()].find((s) => s.serviceArn === ref);
+      if (service) return pairs(service.tags);
+      const task = [...ecs.tasks.values()].find((t) => t.taskArn === ref);
+      if (task) return pairs(task.tags);
+      const elbTags = elb.loadBalancers.get(ref)?.tags ?? elb.listeners.get(ref)?.tags ?? elb.targetGroups.get(ref)?.tags;
+      if (elbTags) return Object.fromEntries(elbTags);
+      const group = /:security-group\/(sg-[\w]+)$/.exec(ref)?.[1];
+      if (group && ec2.groups.get(group)) return pairs(ec2.groups.get(group)!.Tags);
+      return undefined;
+    };
+    twin.authorize = iamAuthorizer(options.iam, { resourceTags });
+  }
+
   vi.resetModules();
   const apiDeps = await import(root('functions/aws/platform-deps.ts'));
-  const platform = apiDeps.awsPlatform({ ...process.env, ...TWIN_ENV }, twin.clientOptions('api'));
+  const platform = apiDeps.awsPlatform({ ...process.env, ...ENV }, twin.clientOptions('api'));
   const { createApi } = await import(root('functions/api/app.ts'));
   const api = createApi(platform.deps, { version: 'twin', streaming: false });
   return {

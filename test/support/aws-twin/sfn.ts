@@ -45,9 +45,10 @@ export interface SfnState {
 
 const stateError = (name: string, cause: string): Error => Object.assign(new Error(cause), { name });
 
-export function install(twin: AwsTwin, options: { invoke: LambdaInvoke; machines?: StateMachineName[] }): SfnState {
+/** `arns`: the state machines' ARNs as the stack names them (default: `stateMachineArn`). */
+export function install(twin: AwsTwin, options: { invoke: LambdaInvoke; machines?: StateMachineName[]; arns?: Partial<Record<StateMachineName, string>> }): SfnState {
   const names = options.machines ?? ['deploy', 'scale', 'endpoint', 'volume', 'env'];
-  const definitions = new Map(names.map((n) => [stateMachineArn(n), { name: n, definition: loadDefinition(n, { StepFunctionArn: STEPS_FUNCTION_ARN }) as { States: Record<string, any> } }]));
+  const definitions = new Map(names.map((n) => [options.arns?.[n] ?? stateMachineArn(n), { name: n, definition: loadDefinition(n, { StepFunctionArn: STEPS_FUNCTION_ARN }) as { States: Record<string, any> } }]));
   const state: SfnState = {
     executions: new Map(),
     waits: new Map(),
