@@ -3,7 +3,8 @@
 // Each journey runs the real API, steps, ECS-event and reconcile Lambdas over the twin's clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
-import { lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { lambdaContext, startJourney, TWIN_ENV, type Journey } from './support/aws-twin/journey.ts';
+import { judgeEnvDestroy, type Resource } from './support/stack-destroy-check.ts';
 
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
@@ -103,4 +104,38 @@ describe('AWS twin journeys: scale, drift, destroy', () => {
     const second = await j.twin.clock.run('reconcile', () => reconcile({}, lambdaContext('berth-reconcile')));
     expect(second.started, JSON.stringify(trace())).toEqual([]);
   }, 60_000);
+
+  it('env destroy leaves no running service, NLB, listener, target group, endpoint security group, secret or task-group rule that references a deleted group: the stack-destroy check finds no leftover', async () => {
+    const r = await call('DELETE', ENV);
+    await settled(operationOf(r));
+    // Tasks finish stopping and deleted services go INACTIVE on ECS's own clock, after the operation.
+    await j.twin.clock.advance(120_000);
+
+    expect([...j.ecs.services.values()].filter((s) => s.status !== 'INACTIVE' && s.desiredCount > 0).map((s) => s.serviceName)).toEqual([]);
+    expect([...j.elb.loadBalancers.values()].map((l) => l.name)).toEqual([]);
+    expect([...j.elb.targetGroups.values()].map((g) => g.name)).toEqual([]);
+    const taskGroup = TWIN_ENV.TASK_SECURITY_GROUP_ID;
+    expect([...j.ec2.groups.keys()]).toEqual([taskGroup]);
+    const dangling = [...j.ec2.rules.values()].filter((rule) => rule.ReferencedGroupInfo && !j.ec2.groups.has(rule.ReferencedGroupInfo.GroupId));
+    expect(dangling).toEqual([]);
+
+    const verdict = judgeEnvDestroy(inventory(), { purgeVolumes: false });
+    expect(verdict.leftovers).toEqual([]);
+    expect(verdict.blockingVpc).toEqual([]);
+  }, 60_000);
 });
+
+/** Every resource of the (only) env the twin still holds, in the stack-destroy check's terms. */
+function inventory(): Resource[] {
+  const taskGroup = TWIN_ENV.TASK_SECURITY_GROUP_ID;
+  return [
+    ...[...j.ecs.services.values()].filter((s) => s.status !== 'INACTIVE').map((s) => ({ kind: 'ecs-service' as const, id: s.serviceArn })),
+    ...[...j.ecs.tasks.values()].filter((t) => t.lastStatus !== 'STOPPED').map((t) => ({ kind: 'ecs-task' as const, id: t.taskArn })),
+    ...[...j.elb.loadBalancers.values()].map((l) => ({ kind: 'load-balancer' as const, id: l.arn })),
+    ...[...j.elb.listeners.values()].map((l) => ({ kind: 'listener' as const, id: l.arn })),
+    ...[...j.elb.targetGroups.values()].map((g) => ({ kind: 'target-group' as const, id: g.arn })),
+    ...[...j.ec2.groups.keys()].filter((id) => id !== taskGroup).map((id) => ({ kind: 'security-group' as const, id })),
+    ...[...j.ec2.rules.values()].filter((r) => r.GroupId === taskGroup && r.ReferencedGroupInfo).map((r) => ({ kind: 'task-security-group-rule' as const, id: r.SecurityGroupRuleId })),
+    ...[...j.secrets.secrets.values()].map((s) => ({ kind: 'secret' as const, id: s.ARN })),
+  ];
+}

@@ -12,6 +12,7 @@ import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
 import { install as installLogs } from './logs-sink.ts';
+import { install as installSecrets, type SecretsState } from './secrets.ts';
 import { install as installSfn, stateMachineArn, STEPS_FUNCTION_ARN, type SfnState } from './sfn.ts';
 import { AwsTwin, TWIN_REGION, arn } from './twin.ts';
 
@@ -42,6 +43,7 @@ export interface Journey {
   elb: ElbState;
   ec2: Ec2State;
   sfn: SfnState;
+  secrets: SecretsState;
   /** The API Lambda's hono app (createApi over its own awsPlatform().deps). */
   api: Hono;
   /** Loads a Lambda handler module cold (its own module graph and platform), running as `principal`. */
@@ -95,6 +97,7 @@ export async function startJourney(): Promise<Journey> {
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: TWIN_ENV.TASK_SECURITY_GROUP_ID, vpcId: TWIN_ENV.VPC_ID });
   installLogs(twin);
+  const secrets = installSecrets(twin);
   const sfn = installSfn(twin, {
     invoke: async (functionArn, payload) => {
       if (functionArn !== STEPS_FUNCTION_ARN) throw new Error(`the twin has no Lambda ${functionArn}`);
@@ -113,6 +116,7 @@ export async function startJourney(): Promise<Journey> {
     elb,
     ec2,
     sfn,
+    secrets,
     api,
     lambda,
     store: platform.deps.store,
