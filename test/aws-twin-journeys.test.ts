@@ -105,7 +105,12 @@ describe('AWS twin journeys: scale, drift, destroy', () => {
     expect(second.started, JSON.stringify(trace())).toEqual([]);
   }, 60_000);
 
-  it('env destroy leaves no running service, NLB, listener, target group, endpoint security group, secret or task-group rule that references a deleted group: the stack-destroy check finds no leftover', async () => {
+  it('env destroy leaves no running service, NLB, listener, target group, endpoint security group, secret bundle or task-group rule that references a deleted group: the stack-destroy check finds no leftover', async () => {
+    // A release that uses a secret bundle, so the env has a Secrets Manager secret for destroy to delete.
+    expect((await call('PUT', `${ENV}/secrets/db`, { values: { TOKEN: 'twin' } })).status).toBeLessThan(300);
+    await settled(operationOf(await call('POST', `${ENV}/deploys`, { manifest: `${MANIFEST}    requires:\n      secrets: [db]\n`, image: IMAGE })));
+    expect([...j.secrets.secrets.keys()]).toEqual(['berth/acme/shop/web/prod/db']);
+
     const r = await call('DELETE', ENV);
     await settled(operationOf(r));
     // Tasks finish stopping and deleted services go INACTIVE on ECS's own clock, after the operation.

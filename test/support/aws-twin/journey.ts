@@ -11,6 +11,7 @@ import { tableDefinition } from '../../../functions/store/table.ts';
 import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
+import { install as installKms } from './kms.ts';
 import { install as installLogs } from './logs-sink.ts';
 import { install as installSecrets, type SecretsState } from './secrets.ts';
 import { install as installSfn, stateMachineArn, STEPS_FUNCTION_ARN, type SfnState } from './sfn.ts';
@@ -97,6 +98,7 @@ export async function startJourney(): Promise<Journey> {
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: TWIN_ENV.TASK_SECURITY_GROUP_ID, vpcId: TWIN_ENV.VPC_ID });
   installLogs(twin);
+  installKms(twin);
   const secrets = installSecrets(twin);
   const sfn = installSfn(twin, {
     invoke: async (functionArn, payload) => {
