@@ -11,7 +11,9 @@ import { tableDefinition } from '../../../functions/store/table.ts';
 import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
+import { install as installKms } from './kms.ts';
 import { install as installLogs } from './logs-sink.ts';
+import { install as installSecrets, type SecretsState } from './secrets.ts';
 import { install as installSfn, stateMachineArn, STEPS_FUNCTION_ARN, type SfnState } from './sfn.ts';
 import { iamAuthorizer, type IamModel } from './iam.ts';
 import { AwsTwin, TWIN_REGION, arn } from './twin.ts';
@@ -43,6 +45,7 @@ export interface Journey {
   elb: ElbState;
   ec2: Ec2State;
   sfn: SfnState;
+  secrets: SecretsState;
   /** The API Lambda's hono app (createApi over its own awsPlatform().deps). */
   api: Hono;
   /** Loads a Lambda handler module cold (its own module graph and platform), running as `principal`. */
@@ -105,6 +108,8 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
   installLogs(twin);
+  installKms(twin);
+  const secrets = installSecrets(twin);
   const sfn = installSfn(twin, {
     arns: JSON.parse(ENV.STATE_MACHINE_ARNS),
     invoke: async (functionArn, payload) => {
@@ -141,6 +146,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     elb,
     ec2,
     sfn,
+    secrets,
     api,
     lambda,
     store: platform.deps.store,
