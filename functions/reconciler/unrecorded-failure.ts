@@ -42,7 +42,9 @@ export async function failUnrecorded(deps: { store: StateStore; events: EventLog
   // Deploy kinds: what should run goes back to what runs, so the reconcile does not retry the
   // failed release every minute (RecordRolloutFailed does the same).
   const deploying = machineOf(op.kind) === 'deploy';
-  if (op.kind === 'deploy' && op.releaseId) await store.setReleaseStatus(ref, op.releaseId, 'failed');
+  // The release a deploy never made live is failed; a release that is gone must not keep the
+  // operation running (the handler would fail on every redelivery).
+  if (op.kind === 'deploy' && op.releaseId && (await store.getRelease(ref, op.releaseId))?.status === 'pending') await store.setReleaseStatus(ref, op.releaseId, 'failed');
   await releaseEnv(store, ref, operationId, deploying ? { desiredReleaseId: env?.currentReleaseId } : {});
   await events.record(ref, { type: 'operation.failed', operationId, step, message });
   await store.updateOperation(ref, operationId, {
