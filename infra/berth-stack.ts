@@ -25,6 +25,7 @@ import { PlatformFunction } from './platform-function.ts';
 import { PlatformGrants } from './platform-grants.ts';
 import { LOG_GROUP_PREFIX } from './runtime-resources.ts';
 import { BerthStateMachines, MACHINES, stateMachineArn } from './state-machines.ts';
+import { EXECUTION_STATUS_CHANGE, UNSUCCESSFUL } from '../functions/aws/execution-status.ts';
 
 export type { BerthStackProps } from './berth-props.ts';
 
@@ -53,6 +54,7 @@ interface Functions {
   readonly api: PlatformFunction;
   readonly steps: PlatformFunction;
   readonly ecsEvents: PlatformFunction;
+  readonly executionEvents: PlatformFunction;
   readonly reconcile: PlatformFunction;
 }
 
@@ -175,14 +177,16 @@ export class BerthStack extends Stack {
       // A step may wait for ECS or EFS to settle (bounded polls of a few minutes).
       steps: fn('Steps', { entry: 'steps.ts', serviceName: 'berth-steps', description: 'Task steps of every Berth state machine', memorySize: 512, timeout: Duration.minutes(15) }),
       ecsEvents: fn('EcsEvents', { entry: 'ecs-events.ts', serviceName: 'berth-ecs-events', description: 'ECS events: completes rollout steps waiting for healthy tasks', memorySize: 512, timeout: Duration.minutes(1) }),
+      executionEvents: fn('ExecutionEvents', { entry: 'execution-events.ts', serviceName: 'berth-execution-events', description: 'Step Functions events: fails the operation of an execution that ended outside its steps, and frees its env', memorySize: 256, timeout: Duration.seconds(30) }),
       reconcile: fn('Reconcile', { entry: 'reconcile.ts', serviceName: 'berth-reconcile', description: 'Scheduled reconcile: starts an operation where an env drifted', memorySize: 512, timeout: Duration.minutes(5) }),
     };
   }
 
   /** Least privilege per Lambda; every grant is explained in platform-grants.ts. */
   private grantPermissions(functions: Functions, grants: PlatformGrants): void {
-    const { api, steps, ecsEvents, reconcile } = functions;
-    for (const fn of [api, steps, ecsEvents, reconcile]) grants.stateStore(fn.role);
+    const { api, steps, ecsEvents, executionEvents, reconcile } = functions;
+    // Execution events need nothing else: they only record an outcome in the store.
+    for (const fn of [api, steps, ecsEvents, executionEvents, reconcile]) grants.stateStore(fn.role);
     // The API stores secret bundles, reads runtime state (status, logs) and starts operations; it
     // changes no runtime resource itself.
     grants.cipher(api.role);
@@ -259,6 +263,18 @@ export class BerthStack extends Stack {
         ),
       },
       targets: [new targets.LambdaFunction(functions.ecsEvents.function, { retryAttempts: 4, maxEventAge: Duration.hours(1) })],
+    });
+    // An execution that ends outside its steps (States.Timeout, a Lambda service error after its
+    // retries, an abort, States.Runtime) reaches no Record*Failed step; its status change does.
+    // https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html
+    new events.Rule(this, 'ExecutionEventRule', {
+      description: 'Berth: Step Functions executions of the Berth state machines that failed, timed out or were aborted',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: { status: [...UNSUCCESSFUL], stateMachineArn: MACHINES.map((m) => stateMachineArn(this, m)) },
+      },
+      targets: [new targets.LambdaFunction(functions.executionEvents.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Berth: periodic reconcile of every env',

@@ -234,9 +234,9 @@ describe('GIVEN the stack with default props', () => {
   });
 
   describe('WHEN the Lambdas are synthesized', () => {
-    it('THEN there are four, each arm64 on the current Node.js runtime, bundled as ESM', () => {
+    it('THEN there are five, each arm64 on the current Node.js runtime, bundled as ESM', () => {
       const functions = resourcesOf(template, 'AWS::Lambda::Function');
-      expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual(['Api', 'EcsEvents', 'Reconcile', 'Steps']);
+      expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual(['Api', 'EcsEvents', 'ExecutionEvents', 'Reconcile', 'Steps']);
       for (const [id, fn] of functions) {
         expect(fn.Properties!.Architectures, id).toEqual(['arm64']);
         expect(fn.Properties!.Runtime, id).toBe(LAMBDA_RUNTIME.name);
@@ -324,6 +324,18 @@ describe('GIVEN the stack with default props', () => {
       expect(ECS_EVENT_TYPES).toEqual(['ECS Deployment State Change', 'ECS Service Action', 'ECS Task State Change']);
     });
 
+    it('THEN failed, timed-out and aborted executions of the five Berth state machines (and nothing else) go to the execution-events Lambda', () => {
+      const rules = resourcesOf(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties!.EventPattern?.source?.[0] === 'aws.states');
+      expect(rules).toHaveLength(1);
+      const [, rule] = rules[0];
+      expect(rule.Properties!.EventPattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
+      expect(rule.Properties!.EventPattern.detail.status).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
+      expect((rule.Properties!.EventPattern.detail.stateMachineArn as unknown[]).map(resolve)).toEqual(
+        ['deploy', 'scale', 'endpoint', 'volume', 'env'].map((m) => `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Berth-${m}`),
+      );
+      expect(rule.Properties!.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', 'ExecutionEventsFunction'), 'Arn'] }, RetryPolicy: expect.objectContaining({ MaximumRetryAttempts: 8 }) })]);
+    });
+
     it('THEN a schedule runs the reconcile Lambda every minute', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'rate(1 minute)',
@@ -351,6 +363,19 @@ describe('GIVEN the stack with default props', () => {
       expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
       expect(rolesAllowed(template, 'states:SendTaskHeartbeat')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
       expect(rolesAllowed(template, 'states:StartExecution')).toEqual([role('Api'), role('Reconcile')].sort());
+    });
+
+    it('THEN the execution-events Lambda may only use the state store (and write its own logs)', () => {
+      const role = logicalId(template, 'AWS::IAM::Role', 'ExecutionEventsRole');
+      const statements = resourcesOf(template, 'AWS::IAM::Policy')
+        .filter(([, policy]) => (policy.Properties!.Roles ?? []).some((r: { Ref: string }) => r.Ref === role))
+        .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as Statement[]);
+      const actions = statements.flatMap((s) => list(s.Action));
+      expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('kms:'))).toEqual([]);
+      expect(actions).toContain('dynamodb:UpdateItem');
+      // kms only through DynamoDB (the table's key); logs only its own log group.
+      for (const s of statements) if (list(s.Action).some((a) => a.startsWith('kms:'))) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+      for (const s of statements) if (list(s.Action).some((a) => a.startsWith('logs:'))) expect(JSON.stringify(s.Resource)).toContain('ExecutionEvents');
     });
 
     it('THEN only the steps Lambda changes runtime resources', () => {

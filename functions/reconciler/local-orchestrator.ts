@@ -10,6 +10,7 @@ import type { StateStore } from '../core/state-store.ts';
 import { ExecutionHistory, type Definition } from './execution-history.ts';
 import { loadDefinition, taskStateNames, waitStateNames } from './state-machine-files.ts';
 import type { StepInput } from './step-kit.ts';
+import { failUnrecorded } from './unrecorded-failure.ts';
 
 type StepHandler = (input: StepInput) => Promise<Record<string, unknown>>;
 
@@ -141,16 +142,8 @@ export class LocalOrchestrator implements Orchestrator {
     }
   }
 
-  /** A failed execution normally recorded its outcome in RecordRolloutFailed; make sure of it. */
+  /** A failed execution normally recorded its outcome in its Record*Failed step; make sure of it. */
   private async failUnrecorded(ref: EnvRef, operationId: string, executionName: string, err: unknown): Promise<void> {
-    const op = await this.store.getOperation(ref, operationId);
-    if (!op || op.status !== 'running') return;
-    const message = `execution ${executionName} ended without recording its outcome: ${(err as Error).message}`;
-    await this.store.updateOperation(ref, operationId, {
-      status: 'failed',
-      finishedAt: new Date().toISOString(),
-      error: { category: 'internal', code: 'execution-failed', message, step: op.step ?? 'unknown', next: [`berth events --operation ${operationId}`] },
-    });
-    await this.events.record(ref, { type: 'operation.failed', operationId, message });
+    await failUnrecorded({ store: this.store, events: this.events }, ref, operationId, { executionName, status: 'FAILED', cause: (err as Error)?.message ?? String(err) });
   }
 }
