@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { synthesizeIamModel, withoutStatement, type IamModel } from './support/aws-twin/iam.ts';
-import { startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, startJourney } from './support/aws-twin/journey.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
@@ -21,10 +21,7 @@ beforeAll(() => {
 async function journeyWith(iam: IamModel) {
   const j = await startJourney({ iam });
   const { token } = await issueOwnerToken(j.store, 'tester');
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await j.api.request(path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const call = apiCaller(j, () => token);
   for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
     const r = await call('POST', path, { name });
     expect(r.status, JSON.stringify(r.body)).toBe(201);

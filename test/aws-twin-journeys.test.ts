@@ -3,7 +3,7 @@
 // Each journey runs the real API, steps, ECS-event and reconcile Lambdas over the twin's clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
-import { lambdaContext, startJourney, TWIN_ENV, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, lambdaContext, startJourney, TWIN_ENV, type Journey } from './support/aws-twin/journey.ts';
 import { judgeEnvDestroy, type Resource } from './support/stack-destroy-check.ts';
 
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
@@ -14,10 +14,7 @@ const MANIFEST = 'app: web\nworkloads:\n  web:\n    command: ./server\n    ports
 let j: Journey;
 let token: string;
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await j.api.request(path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+const call = (method: string, path: string, body?: unknown) => apiCaller(j, () => token)(method, path, body);
 
 const operationOf = (r: { status: number; body: Record<string, any> }): string => {
   expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);

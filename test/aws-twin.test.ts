@@ -3,7 +3,7 @@
 // ECS, ELBv2, EC2 and Step Functions that behave (and time their changes) as AWS documents.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
-import { lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
 
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
@@ -13,10 +13,7 @@ const MANIFEST = 'app: web\nworkloads:\n  web:\n    command: ./server\n    ports
 let j: Journey;
 let token: string;
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await j.api.request(path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+const call = (method: string, path: string, body?: unknown) => apiCaller(j, () => token)(method, path, body);
 
 /** Advances simulated time until the operation ends; fails with its error if it did not succeed. */
 async function settled(operationId: string, each?: () => void) {

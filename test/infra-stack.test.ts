@@ -11,6 +11,7 @@ import { loadDefinition, STATE_MACHINES_DIR } from '../functions/reconciler/stat
 import type { StateMachineName } from '../functions/core/ports.ts';
 import { BerthStack, ECS_EVENT_TYPES, type BerthStackProps } from '../infra/berth-stack.ts';
 import { LAMBDA_RUNTIME } from '../infra/platform-function.ts';
+import { IAM_PREFIX } from './support/aws-twin/twin.ts';
 
 type Resource = { Type: string; Properties?: Record<string, any> };
 
@@ -104,20 +105,6 @@ function unconditionedMutationsOnEverything(template: Template): string[] {
   });
 }
 
-/** IAM prefix of each AWS SDK client the drivers import. */
-const IAM_PREFIX: Record<string, string> = {
-  backup: 'backup',
-  'cloudwatch-logs': 'logs',
-  'cost-explorer': 'ce',
-  dynamodb: 'dynamodb',
-  ec2: 'ec2',
-  ecs: 'ecs',
-  efs: 'elasticfilesystem',
-  'elastic-load-balancing-v2': 'elasticloadbalancing',
-  kms: 'kms',
-  'secrets-manager': 'secretsmanager',
-  sfn: 'states',
-};
 
 /** Driver calls no Lambda makes yet, and why. */
 const NOT_CALLED_FROM_A_LAMBDA: Record<string, string> = {
@@ -133,8 +120,8 @@ function driverActions(): { action: string; file: string }[] {
       for (const [, names, client] of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
         for (const [, command] of names.matchAll(/(\w+)Command\b/g)) {
           if (!source.includes(`new ${command}Command(`)) continue;
-          expect(IAM_PREFIX[client], `IAM prefix of @aws-sdk/client-${client}`).toBeDefined();
-          out.push({ action: `${IAM_PREFIX[client]}:${command}`, file });
+          expect((IAM_PREFIX as Record<string, string>)[client], `IAM prefix of @aws-sdk/client-${client}`).toBeDefined();
+          out.push({ action: `${(IAM_PREFIX as Record<string, string>)[client]}:${command}`, file });
         }
       }
     }

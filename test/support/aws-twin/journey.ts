@@ -156,3 +156,13 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     },
   };
 }
+
+export type ApiAnswer = { status: number; body: Record<string, any> };
+
+/** Calls the API Lambda's app as a client with `token` would: JSON in, JSON out. */
+export function apiCaller(j: Pick<Journey, 'api'>, token: () => string): (method: string, path: string, body?: unknown) => Promise<ApiAnswer> {
+  return async (method, path, body) => {
+    const res = await j.api.request(path, { method, headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+}
