@@ -3,53 +3,28 @@
 // Its "Step Functions Execution Status Change" event does: the real execution-events handler runs
 // against a dynalite table through the real SDK, with awsPlatform primed as in aws-step-progress.
 // Event shape: https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsPlatform, resetAwsPlatform } from '../functions/aws/platform-deps.ts';
+import { awsPlatform } from '../functions/aws/platform-deps.ts';
 import type { Operation } from '../functions/core/model.ts';
 import type { EnvRef } from '../functions/core/ports.ts';
 import { operationInput } from '../functions/core/services/operations.ts';
-import { startLocalDynamo, type LocalDynamo } from '../functions/embedded/local-dynamo.ts';
+import { lambdaEnv, startLambda, type LambdaUnderTest } from './support/aws-lambda-harness.ts';
 
 const TABLE = 'berth-execution-events-test';
 const MACHINE = 'arn:aws:states:eu-west-1:1:stateMachine:Berth-deploy';
-let dir: string;
-let dynamo: LocalDynamo;
 let handler: (event: unknown, context: unknown) => Promise<{ recorded: boolean }>;
 
 const context = { functionName: 'berth-execution-events', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:berth-execution-events', memoryLimitInMB: '256', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 };
-const env = {
-  AWS_REGION: 'eu-west-1',
-  TABLE_NAME: TABLE,
-  CLUSTER_ARN: 'arn:aws:ecs:eu-west-1:1:cluster/berth',
-  VPC_ID: 'vpc-1',
-  SUBNETS: '[{"az":"eu-west-1a","id":"subnet-a"}]',
-  TASK_SECURITY_GROUP_ID: 'sg-1',
-  TASK_EXECUTION_ROLE_ARN: 'arn:aws:iam::1:role/exec',
-  TASK_ROLE_ARN: 'arn:aws:iam::1:role/task',
-  LOG_GROUP_PREFIX: '/berth/',
-  KMS_KEY_ID: 'alias/berth',
-  MAC_KEY_ID: 'alias/berth-mac',
-  STATE_MACHINE_ARNS: JSON.stringify({ deploy: MACHINE, scale: 'arn:s', endpoint: 'arn:e', volume: 'arn:v', env: 'arn:n' }),
-  BACKUP_VAULT_NAME: 'vault',
-  BACKUP_ROLE_ARN: 'arn:aws:iam::1:role/backup',
-};
+
+let lambda: LambdaUnderTest<typeof handler>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(os.tmpdir(), 'berth-execution-events-'));
-  dynamo = await startLocalDynamo(join(dir, 'dynamo'), TABLE, { tcp: true });
-  resetAwsPlatform();
-  awsPlatform(env, { config: (service) => (service === 'dynamodb' ? { endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } } : {}) });
-  ({ handler } = (await import('../functions/lambda/execution-events.ts')) as never);
+  const machines = JSON.stringify({ deploy: MACHINE, scale: 'arn:s', endpoint: 'arn:e', volume: 'arn:v', env: 'arn:n' });
+  lambda = await startLambda(new URL('../functions/lambda/execution-events.ts', import.meta.url), lambdaEnv(TABLE, { STATE_MACHINE_ARNS: machines }));
+  handler = lambda.handler;
 });
 
-afterAll(async () => {
-  resetAwsPlatform();
-  await dynamo?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => lambda?.close());
 
 /** An env holding a running deploy of rel-2 over rel-1, in the step it was in when the execution ended. */
 async function runningDeploy(envName: string, operationId: string): Promise<{ ref: EnvRef; op: Operation }> {

@@ -3,59 +3,34 @@
 // showed no running step. The real handler runs against a dynalite table through the real SDK,
 // with awsPlatform primed the way the AWS twin primes it; Step Functions is mocked.
 // https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsPlatform, resetAwsPlatform } from '../functions/aws/platform-deps.ts';
+import { awsPlatform } from '../functions/aws/platform-deps.ts';
 import type { Release } from '../functions/core/model.ts';
-import { startLocalDynamo, type LocalDynamo } from '../functions/embedded/local-dynamo.ts';
+import { lambdaEnv, startLambda, type LambdaUnderTest } from './support/aws-lambda-harness.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
 const TABLE = 'berth-steps-test';
 const sfn = mockClient(SFNClient);
 const ecs = mockClient(ECSClient);
-let dir: string;
-let dynamo: LocalDynamo;
 let handler: (event: unknown, context: unknown) => Promise<Record<string, unknown>>;
 
 const context = { functionName: 'berth-steps', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:berth-steps', memoryLimitInMB: '512', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
-const env = {
-  AWS_REGION: 'eu-west-1',
-  TABLE_NAME: TABLE,
-  CLUSTER_ARN: 'arn:aws:ecs:eu-west-1:1:cluster/berth',
-  VPC_ID: 'vpc-1',
-  SUBNETS: '[{"az":"eu-west-1a","id":"subnet-a"}]',
-  TASK_SECURITY_GROUP_ID: 'sg-1',
-  TASK_EXECUTION_ROLE_ARN: 'arn:aws:iam::1:role/exec',
-  TASK_ROLE_ARN: 'arn:aws:iam::1:role/task',
-  LOG_GROUP_PREFIX: '/berth/',
-  KMS_KEY_ID: 'alias/berth',
-  MAC_KEY_ID: 'alias/berth-mac',
-  STATE_MACHINE_ARNS: JSON.stringify({ deploy: 'arn:d', scale: 'arn:s', endpoint: 'arn:e', volume: 'arn:v', env: 'arn:n' }),
-  BACKUP_VAULT_NAME: 'vault',
-  BACKUP_ROLE_ARN: 'arn:aws:iam::1:role/backup',
-};
+
+let lambda: LambdaUnderTest<typeof handler>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(os.tmpdir(), 'berth-steps-'));
-  dynamo = await startLocalDynamo(join(dir, 'dynamo'), TABLE, { tcp: true });
-  resetAwsPlatform();
   // Only DynamoDB is spoken to for real; the other clients are never called by these steps.
-  awsPlatform(env, { config: (service) => (service === 'dynamodb' ? { endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } } : {}) });
-  // The handler module builds its platform at import: import it after priming.
-  ({ handler } = (await import('../functions/lambda/steps.ts')) as never);
+  lambda = await startLambda(new URL('../functions/lambda/steps.ts', import.meta.url), lambdaEnv(TABLE));
+  handler = lambda.handler;
 });
 
 afterAll(async () => {
-  resetAwsPlatform();
   sfn.restore();
   ecs.restore();
-  await dynamo?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await lambda?.close();
 });
 
 async function startOperation(id: string, releaseId: string): Promise<{ operation: Record<string, string> }> {
