@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvRef } from '../functions/core/ports.ts';
 import { connectOutcome } from './support/cli-flow.ts';
-import { createReadyEnv, envPath, freePort, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
+import { createReadyEnv, envPath, freePort, startOpsPlatform, uploadApp, volumeManifestFor, type OpsPlatform } from './support/ops-harness.ts';
 
 const SERVER = `import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -16,18 +16,7 @@ writeFileSync(join(process.env.BERTH_VOLUME_DATA, 'note.txt'), 'kept');
 createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT));
 `;
 
-const manifest = (app: string, p: number) => `app: ${app}
-workloads:
-  web:
-    command: ["node", "server.mjs"]
-    ports: [8080]
-    healthCheck: { type: http, path: /, intervalSeconds: 0.2, deadlineSeconds: 10 }
-    volumes: [{ volume: data, path: /data }]
-endpoints:
-  web: { workload: web, port: ${p}, targetPort: 8080 }
-volumes:
-  data: { sizeGiB: 1 }
-`;
+const manifest = volumeManifestFor;
 
 let dir: string;
 let ops: OpsPlatform;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReadyEnv, envPath, freePort, httpGet, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
+import { createReadyEnv, envPath, freePort, httpGet, startOpsPlatform, uploadApp, volumeManifestFor, type OpsPlatform } from './support/ops-harness.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'notes', env: 'prod' };
 let dir: string;
@@ -23,18 +23,7 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT));
 `;
 
-const manifest = (p: number) => `app: notes
-workloads:
-  web:
-    command: ["node", "server.mjs"]
-    ports: [8080]
-    healthCheck: { type: http, path: /, intervalSeconds: 0.2, deadlineSeconds: 10 }
-    volumes: [{ volume: data, path: /data }]
-endpoints:
-  web: { workload: web, port: ${p}, targetPort: 8080 }
-volumes:
-  data: { sizeGiB: 1 }
-`;
+const manifest = (p: number): string => volumeManifestFor('notes', p);
 
 async function deploy(variant: string): Promise<string> {
   const digest = await uploadApp(ops, REF.org, join(dir, variant), SERVER(variant));

@@ -89,6 +89,22 @@ export function manifestFor(app: string, port: number, health: HealthOptions = {
   ].join('\n');
 }
 
+/** berth.yaml of an app whose one http workload keeps its data on the volume `data` at /data. */
+export function volumeManifestFor(app: string, port: number): string {
+  return `app: ${app}
+workloads:
+  web:
+    command: ["node", "server.mjs"]
+    ports: [8080]
+    healthCheck: { type: http, path: /, intervalSeconds: 0.2, deadlineSeconds: 10 }
+    volumes: [{ volume: data, path: /data }]
+endpoints:
+  web: { workload: web, port: ${port}, targetPort: 8080 }
+volumes:
+  data: { sizeGiB: 1 }
+`;
+}
+
 /** The app answers every request with its release id; `variant` only changes the artifact's bytes. */
 export function serverSource(variant: string, opts: { exitAtStart?: boolean } = {}): string {
   return [
