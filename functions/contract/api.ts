@@ -1,11 +1,13 @@
 // The HTTP contract shared by the API (validation, OpenAPI) and its clients (CLI, console, MCP).
 // No Node-only imports: the console runs this in the browser.
 import { z } from 'zod';
-import { ERROR_CATEGORIES } from '../core/errors.ts';
+import { ERROR_CATEGORIES } from './errors.ts';
+import { LogLevel } from './wire.ts';
 import { EnvKey, hasNoNul, Name, NUL_MESSAGE, ProcessText, Volume } from './manifest.ts';
 import { configTooLarge, jsonBytes, MAX_CONFIG_BYTES, MAX_SECRET_BUNDLE_BYTES, secretBundleBytes, secretBundleTooLarge } from './size-limits.ts';
 
 export const API_VERSION = 'v1';
+export { LogLevel };
 
 export const ErrorEnvelope = z
   .object({
@@ -70,7 +72,6 @@ export const DeployBody = z
   })
   .strict();
 
-export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
 
 export const LogsQuery = z.object({
   workload: Name.optional(),
