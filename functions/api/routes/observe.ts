@@ -1,6 +1,7 @@
 // Reads: status, releases, operations, events and logs. `follow=true` turns events and logs into
-// NDJSON streams that stay open until the client goes away.
-import { streamText } from 'hono/streaming';
+// NDJSON streams that stay open until the client goes away. (`stream`, not `streamText`: that one
+// sets text/plain over the declared application/x-ndjson.)
+import { stream as streamBody } from 'hono/streaming';
 import { EnvParams, EventsQuery, LogsQuery, OperationId, ReleaseId, ReleasesQuery } from '../../contract/api.ts';
 import { InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
@@ -62,7 +63,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     const read = (after?: string) => store.listEvents(ref, { after, operationId: q.operation, limit: q.limit });
     if (q.follow !== 'true') return c.json({ events: await read(q.after) }, 200);
     c.header('content-type', 'application/x-ndjson');
-    return streamText(c, async (stream) => {
+    return streamBody(c, async (stream) => {
       let after = q.after;
       let open = true;
       stream.onAbort(() => {
@@ -87,7 +88,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     const history = await deps.logs.query(ref, { ...query, limit: query.limit ?? (follow === 'true' ? 100 : 1000) });
     if (follow !== 'true') return c.json({ lines: history }, 200);
     c.header('content-type', 'application/x-ndjson');
-    return streamText(c, async (stream) => {
+    return streamBody(c, async (stream) => {
       for (const line of history) await stream.writeln(JSON.stringify(line));
       const { since: _since, until: _until, limit: _limit, ...live } = query;
       await new Promise<void>((resolve) => {
