@@ -24,6 +24,7 @@ import { registerAuditRoutes } from './routes/audit.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
 import { registerDeviceRoutes } from './routes/device.ts';
+import { OAUTH_METADATA_PATH, oauthMetadata } from './routes/oauth-metadata.ts';
 import { ROUTES } from '../contract/routes/index.ts';
 import { consolePages, type ConsoleAssets } from './routes/console-pages.ts';
 import { DEVICE_PAGE_PATH, devicePages } from './routes/device-pages.ts';
@@ -126,6 +127,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   const deviceFlow = new DeviceFlow(deps.store, options.deviceFlow);
   registerDeviceRoutes(v1, deps, deviceFlow);
   app.route(`/${API_VERSION}`, v1);
+  app.route(OAUTH_METADATA_PATH, oauthMetadata());
   // The approval page people open from `berth login` (HTML, outside /v1).
   app.route(DEVICE_PAGE_PATH, devicePages(deps.store, deviceFlow));
   // The web console: a static page and its files; it calls /v1 with the token it holds.
