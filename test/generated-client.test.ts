@@ -119,7 +119,7 @@ describe('a client generated with openapi-typescript + openapi-fetch', () => {
     writeFileSync(join(appDir, 'server.mjs'), serverSource('generated'));
     const snapshot = await packSnapshot(appDir);
     const program = (await import(join(dir, 'quickstart.ts'))) as { quickStart(baseUrl: string, token: string, s: { digest: string; bytes: Blob }, manifest: string): Promise<{ releaseId: string; operationStatus: string; running: number }> };
-    const result = await program.quickStart(ops.platform.url, ops.token, { digest: snapshot.digest, bytes: new Blob([snapshot.bytes]) }, manifestFor('web', await freePort()));
+    const result = await program.quickStart(ops.platform.url, ops.token, { digest: snapshot.digest, bytes: new Blob([new Uint8Array(snapshot.bytes)]) }, manifestFor('web', await freePort()));
     expect(result).toEqual({ releaseId: 'rel-1', operationStatus: 'succeeded', running: 1 });
   }, 120_000);
 });
