@@ -58,6 +58,12 @@ describe('the OpenAPI document, generated from the route table', () => {
     expect(doc.tags.map((t) => t.name)).toEqual(expect.arrayContaining([...new Set(ROUTES.map((r) => r.tag))]));
   });
 
+  it('names every operation once, camelCase verb then noun', () => {
+    const ids = ROUTES.map((r) => r.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => !/^(get|list|create|update|put|delete|destroy|scale|cancel|upload|invite|change|remove|revoke|activate|start|poll|call|restore|resize)[A-Z][A-Za-z]+$/.test(id))).toEqual([]);
+  });
+
   it('documents success bodies with their schemas, not the empty object', () => {
     const empty = operations().filter((o) => Object.entries(o.responses).some(([s, r]: [string, any]) => s.startsWith('2') && r.content?.['application/json'] && !r.content['application/json'].schema.$ref && !r.content['application/json'].schema.properties && !r.content['application/json'].schema.anyOf));
     expect(empty.map((o) => o.operationId)).toEqual([]);
