@@ -12,6 +12,8 @@ import { createApi, type Api } from '../functions/api/app.ts';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { ErrorEnvelope } from '../functions/contract/api.ts';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../functions/embedded/platform.ts';
+import { pathFor } from '../functions/contract/path.ts';
+import { destroyEnv } from '../functions/contract/routes/index.ts';
 import { operationsOf, requestOf, type FuzzRequest, type Operation } from './support/openapi-arbitraries.ts';
 import { recordStoreWrites, type StoreWrite } from './support/store-writes.ts';
 
@@ -19,7 +21,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 1403);
 const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 60);
 
 const FIXTURES = { org: 'acme', project: 'shop', app: 'web', env: 'prod', bundle: 'db', name: 'data' };
-const ENV = `/v1/orgs/${FIXTURES.org}/projects/${FIXTURES.project}/apps/${FIXTURES.app}/envs/${FIXTURES.env}`;
+const ENV = pathFor(destroyEnv, FIXTURES);
 
 /** berth.yaml texts: one that is valid, and the hostile ones a schema of "a string" cannot produce. */
 const MANIFESTS = [

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueOwnerToken, issueToken } from '../functions/api/auth.ts';
 import { inviteMember } from '../functions/core/services/members.ts';
@@ -304,6 +305,28 @@ describe('the token endpoint (RFC 8628 §3.5)', () => {
     expect((await pollDevice(start.body.device_code)).body).toMatchObject({ error: 'slow_down', interval: 0.6 });
     frozen += 1000;
     expect((await pollDevice(start.body.device_code)).body.error).toBe('authorization_pending');
+  });
+
+  it("openid-client's discovery() finds the device flow (RFC 8414 metadata) and completes it; the token carries its scope", async () => {
+    // http: the embedded platform listens on localhost without TLS, which the library refuses by default.
+    const config = await oidc.discovery(new URL(url), 'berth-cli', undefined, oidc.None(), { algorithm: 'oauth2', execute: [oidc.allowInsecureRequests] });
+    expect(config.serverMetadata()).toMatchObject({ issuer: url, device_authorization_endpoint: `${url}/v1/device/code`, token_endpoint: `${url}/v1/device/token`, grant_types_supported: [GRANT_TYPE], scopes_supported: ['berth'] });
+    const device = await oidc.initiateDeviceAuthorization(config, { scope: 'berth' });
+    const browser = new Browser();
+    const page = await browser.signIn(device.user_code, { token: bootstrap });
+    await browser.post('/device/decide', { user_code: device.user_code, csrf: csrfOf(page.html), org: 'acme', decision: 'approve' });
+    const tokens = await oidc.pollDeviceAuthorizationGrant(config, device);
+    expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'berth', expires_in: 30 * 86400 });
+    expect((await api('GET', '/v1/whoami', tokens.access_token)).body.token).toMatchObject({ kind: 'session', org: 'acme' });
+  });
+
+  it('answers a 401 with WWW-Authenticate (RFC 6750 §3): no error without a token, invalid_token with a bad one', async () => {
+    const none = await fetch(`${url}/v1/whoami`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="berth"');
+    const bad = await fetch(`${url}/v1/whoami`, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toMatch(/^Bearer realm="berth", error="invalid_token", error_description="[^"]+"$/);
   });
 
   it('exchanges an approved device code once: of two concurrent polls one gets the token, and later polls get invalid_grant', async () => {

@@ -1,6 +1,7 @@
 // The client side of an exec session (protocol in functions/embedded/exec-session.ts): opens the
 // socket through the Host, relays the terminal both ways, resolves with the remote exit code.
 // Uses no Node API, so the console can run it over its own socket and terminal.
+import type { ExecServerMessage, ExecStarted } from '../../functions/contract/exec.ts';
 import type { Host } from './command.ts';
 import { CliError, cliError } from './errors.ts';
 import { settleOnce } from './settle-once.ts';
@@ -13,17 +14,9 @@ export interface ExecRequest {
   tty: boolean;
 }
 
-export interface Started {
-  instance: string;
-  workload: string;
-  release: string;
-}
-
-type ServerMessage =
-  | ({ type: 'started' } & Started)
-  | { type: 'stdout' | 'stderr'; data: string }
-  | { type: 'exit'; code: number; signal: string | null }
-  | { type: 'error'; code: string; message: string };
+// The socket's messages are the contract's (declared once, with the server's side).
+export type Started = ExecStarted;
+type ServerMessage = ExecServerMessage;
 
 const CTRL_C = 0x03;
 

@@ -14,12 +14,18 @@ import { toBerthError } from './http-errors.ts';
 import { idempotency } from './idempotency.ts';
 import type { ShownOnceVariables } from './shown-once.ts';
 import { requestIds } from './request-id.ts';
+import { wwwAuthenticate } from './www-authenticate.ts';
 import { DEFAULT_RATE_LIMITS, limitBySource, limitByToken, TokenBuckets, type RateLimits } from './rate-limit.ts';
+import { getHealth } from '../contract/routes/hierarchy.ts';
+import { DOCUMENT_PATH, serveDocument } from './openapi.ts';
+import { register } from './route.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerDeployRoutes } from './routes/deploys.ts';
-import { DEVICE_ENDPOINTS, registerDeviceRoutes } from './routes/device.ts';
+import { registerDeviceRoutes } from './routes/device.ts';
+import { OAUTH_METADATA_PATH, oauthMetadata } from './routes/oauth-metadata.ts';
+import { ROUTES } from '../contract/routes/index.ts';
 import { consolePages, type ConsoleAssets } from './routes/console-pages.ts';
 import { DEVICE_PAGE_PATH, devicePages } from './routes/device-pages.ts';
 import { registerExecRoutes } from './routes/exec.ts';
@@ -81,6 +87,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
     // drop the socket under a client that pooled it ("other side closed" on its next request);
     // closing it is the clean end, and tells the client not to reuse it.
     if (e.httpStatus === 413) res.headers.set('connection', 'close');
+    if (e.httpStatus === 401) res.headers.set('www-authenticate', wwwAuthenticate(e));
     return res;
   });
 
@@ -90,16 +97,13 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   });
 
   const streaming = options.streaming ?? true;
-  app.get(`/${API_VERSION}/health`, (c) => c.json({ ok: true, version: options.version, streaming, ...(deps.isolation ? { isolation: deps.isolation } : {}) }));
-  app.doc31(`/${API_VERSION}/openapi.json`, {
-    openapi: '3.1.0',
-    info: { title: 'Berth API', version: options.version, description: 'Desired state in, receipts out. Every mutation answers at once; watch events to see it converge.' },
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  const v1 = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
+  register(v1, getHealth, (c) => c.json({ ok: true as const, version: options.version, streaming, ...(deps.isolation ? { isolation: deps.isolation } : {}) }, 200));
+  serveDocument(app, options.version);
 
-  // No token needed: health, the document, and the device-login endpoints `berth login` calls
-  // before it has a token.
-  const open = new Set([`/${API_VERSION}/health`, `/${API_VERSION}/openapi.json`, ...DEVICE_ENDPOINTS.map((p) => `/${API_VERSION}${p}`)]);
+  // No token needed: the document and the public routes of the table (health, the device-login
+  // endpoints `berth login` calls before it has a token).
+  const open = new Set([DOCUMENT_PATH, ...ROUTES.filter((r) => r.permission === 'public').map((r) => `/${API_VERSION}${r.path}`)]);
   app.use(`/${API_VERSION}/*`, async (c, next) => {
     if (open.has(new URL(c.req.url).pathname)) return next();
     return bearerAuth(deps.store)(c, next);
@@ -109,7 +113,6 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   app.use('*', bodyLimits());
   app.use(`/${API_VERSION}/*`, idempotency(deps.store));
 
-  const v1 = new OpenAPIHono<ApiEnv>({ defaultHook: rejectInvalid });
   registerHierarchyRoutes(v1, deps);
   registerConfigRoutes(v1, deps);
   registerArtifactRoutes(v1, deps);
@@ -124,6 +127,7 @@ export function createApi(deps: PlatformDeps, options: ApiOptions): OpenAPIHono<
   const deviceFlow = new DeviceFlow(deps.store, options.deviceFlow);
   registerDeviceRoutes(v1, deps, deviceFlow);
   app.route(`/${API_VERSION}`, v1);
+  app.route(OAUTH_METADATA_PATH, oauthMetadata());
   // The approval page people open from `berth login` (HTML, outside /v1).
   app.route(DEVICE_PAGE_PATH, devicePages(deps.store, deviceFlow));
   // The web console: a static page and its files; it calls /v1 with the token it holds.

@@ -1,58 +1,49 @@
-// A compact way to declare an OpenAPI route from the contract's zod schemas.
-import { createRoute } from '@hono/zod-openapi';
-import { z } from 'zod';
-import { ErrorEnvelope } from '../contract/api.ts';
-import { MINIMUM_ROLE, type Permission } from '../core/roles.ts';
+// The adapter from the route table (functions/contract/routes) to hono: `register` serves a route
+// with its guard, validators and OpenAPI operation, the handler's input (params, query, body) and
+// output (a body per status) typed from the route's schemas; `document` publishes a route that a
+// plain hono handler serves (raw bytes, OAuth forms), which the zod validators would get wrong.
+import { createRoute, type RouteHandler } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { z } from 'zod';
+import type { RouteDef } from '../contract/route-def.ts';
+import type { Api, ApiEnv } from './app.ts';
 import { authorize } from './auth.ts';
-import { declareShownOnce } from './shown-once.ts';
 import { jsonBody } from './json-body.ts';
+import { operationOf } from './openapi-route.ts';
+import { declareShownOnce } from './shown-once.ts';
 
-type Obj = z.ZodObject;
-const NoParams = z.object({});
+type NoParams = z.ZodObject<{}>;
+type Json<S extends z.ZodType> = { description: string; content: { 'application/json': { schema: S } } };
 
-interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType> {
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  path: string;
-  summary: string;
-  tag: string;
-  /** Who may call it (core/roles.ts); enforced by `authorize`, published as x-berth-permission. */
-  permission: Permission;
-  params?: P;
-  query?: Q;
-  body?: B;
-  /** Success status: 200 by default, 202 for mutations that start an operation. */
-  status?: 200 | 201 | 202;
-  /** Description of the success response. */
-  returns?: string;
-  /**
-   * Dot paths of answer fields that hold a credential shown this once (a token, an invite code):
-   * an Idempotency-Key record never stores them, and a replay says they were shown once.
-   */
-  shownOnce?: readonly string[];
+/** What @hono/zod-openapi needs to know of a route to type its handler: only JSON bodies count. */
+export type TypedConfig<D extends RouteDef> = {
+  method: D['method'];
+  path: D['path'];
+  request: {
+    params: D extends { params: infer P extends z.ZodObject } ? P : NoParams;
+    query: D extends { query: infer Q extends z.ZodObject } ? Q : NoParams;
+  } & (D extends { body: infer B extends z.ZodType; bodyMediaType?: 'application/json' } ? { body: { content: { 'application/json': { schema: B } }; required: true } } : {});
+  responses: { [S in keyof D['responses'] & number]: D['responses'][S] extends { schema: infer X extends z.ZodType } ? Json<X> : { description: string } };
+};
+
+export type Handler<D extends RouteDef> = RouteHandler<TypedConfig<D>, ApiEnv>;
+
+function middlewareOf(route: RouteDef): MiddlewareHandler[] {
+  // The body is read after the guard (a caller without the role learns nothing from a 400) and
+  // before the validators (json-body.ts answers what they would throw as bare HTTPExceptions).
+  return [authorize(route.permission), ...(route.shownOnce ? [declareShownOnce(route.shownOnce)] : []), ...(route.body ? [jsonBody()] : [])] as MiddlewareHandler[];
 }
 
-export function route<P extends Obj = typeof NoParams, Q extends Obj = typeof NoParams, B extends z.ZodType = z.ZodUnknown>(spec: RouteSpec<P, Q, B>) {
-  const status = spec.status ?? 200;
-  return createRoute({
-    method: spec.method,
-    path: spec.path,
-    summary: spec.summary,
-    description: `Needs: ${spec.permission in MINIMUM_ROLE ? `role ${MINIMUM_ROLE[spec.permission as keyof typeof MINIMUM_ROLE]} or higher in the org` : spec.permission === 'platform' ? 'the bootstrap token' : 'any valid token'}.`,
-    'x-berth-permission': spec.permission,
-    // The body is read after the guard (a caller without the role learns nothing from a 400) and
-    // before the validators (json-body.ts answers what they would throw as bare HTTPExceptions).
-    middleware: [authorize(spec.permission), ...(spec.shownOnce ? [declareShownOnce(spec.shownOnce)] : []), ...(spec.body ? [jsonBody()] : [])] as unknown as [ReturnType<typeof authorize>],
-    tags: [spec.tag],
-    security: [{ bearer: [] }],
-    request: {
-      params: (spec.params ?? NoParams) as P,
-      query: (spec.query ?? NoParams) as Q,
-      // Typed as always present so handlers can read it; only routes that declare a body get one.
-      ...((spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}) as { body: { content: { 'application/json': { schema: B } }; required: true } }),
-    },
-    responses: {
-      [status]: { description: spec.returns ?? 'OK', content: { 'application/json': { schema: z.looseObject({}) } } },
-      default: { description: "An error: see the envelope's category, code and next commands.", content: { 'application/json': { schema: ErrorEnvelope } } },
-    },
-  });
+export function register<const D extends RouteDef>(api: Api, route: D, handler: Handler<D>): void {
+  const { documentedBody: _, ...operation } = operationOf(route);
+  const config = createRoute({ ...operation, middleware: middlewareOf(route) } as Parameters<typeof createRoute>[0]);
+  // The runtime config carries more than the handler's type (errors, headers, streams): the
+  // handler is typed from TypedConfig, the document from the full config.
+  api.openapi(config as unknown as TypedConfig<D>, handler);
+}
+
+/** Publishes `route` in the document; the caller serves it with a plain handler. */
+export function document(api: Api, route: RouteDef): void {
+  const { documentedBody, ...operation } = operationOf(route);
+  api.openAPIRegistry.registerPath({ ...operation, request: { ...operation.request, ...(documentedBody ? { body: documentedBody } : {}) } } as Parameters<typeof api.openAPIRegistry.registerPath>[0]);
 }

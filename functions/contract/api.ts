@@ -1,11 +1,13 @@
 // The HTTP contract shared by the API (validation, OpenAPI) and its clients (CLI, console, MCP).
 // No Node-only imports: the console runs this in the browser.
 import { z } from 'zod';
-import { ERROR_CATEGORIES } from '../core/errors.ts';
+import { ERROR_CATEGORIES } from './errors.ts';
+import { LogLevel } from './wire.ts';
 import { EnvKey, hasNoNul, Name, NUL_MESSAGE, ProcessText, Volume } from './manifest.ts';
 import { configTooLarge, jsonBytes, MAX_CONFIG_BYTES, MAX_SECRET_BUNDLE_BYTES, secretBundleBytes, secretBundleTooLarge } from './size-limits.ts';
 
 export const API_VERSION = 'v1';
+export { LogLevel };
 
 export const ErrorEnvelope = z
   .object({
@@ -17,7 +19,8 @@ export const ErrorEnvelope = z
       next: z.array(z.string()),
     }),
   })
-  .describe('Every error: a category from the closed set, a stable code, what was wrong and the commands that fix it.');
+  .describe('Every error: a category from the closed set, a stable code, what was wrong and the commands that fix it.')
+  .meta({ id: 'ErrorEnvelope' });
 
 export const CreateNamed = z.object({ name: Name }).strict();
 
@@ -70,7 +73,6 @@ export const DeployBody = z
   })
   .strict();
 
-export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
 
 export const LogsQuery = z.object({
   workload: Name.optional(),
@@ -143,7 +145,7 @@ export const ExecBody = z
 
 export const RoleName = z.enum(['viewer', 'deployer', 'admin', 'owner'], { message: 'must be one of viewer, deployer, admin, owner' });
 // No control characters either: a principal is shown in tables and terminals, and stored as a key.
-export const Email = z.string().max(254).regex(/^[^\s@/\p{Cc}]+@[^\s@/\p{Cc}]+\.[^\s@/\p{Cc}]+$/u, { message: 'must be an email address such as alice@example.com' });
+export const Email = z.string().max(254).regex(/^[^\s@/\x00-\x1f\x7f-\x9f]+@[^\s@/\x00-\x1f\x7f-\x9f]+\.[^\s@/\x00-\x1f\x7f-\x9f]+$/, { message: 'must be an email address such as alice@example.com' });
 export const MemberParams = OrgParams.extend({ email: Email });
 export const InviteBody = z.object({ email: Email, role: RoleName }).strict();
 export const RoleBody = z.object({ role: RoleName }).strict();

@@ -1,7 +1,7 @@
 // The audit record as the API serves it and the CLI exports it, and its CSV form (RFC 4180).
 // No Node-only imports: the console runs `berth audit` in the browser.
 import { z } from 'zod';
-import { ERROR_CATEGORIES } from '../core/errors.ts';
+import { ERROR_CATEGORIES } from './errors.ts';
 
 const IsoTime = z.string().datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-02T03:04:05Z' });
 

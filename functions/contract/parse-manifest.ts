@@ -3,7 +3,7 @@
 // CLI, the API and (later) the browser console, so no Node-only APIs here.
 import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { InvalidInputError } from '../core/errors.ts';
+import { InvalidInputError } from './errors.ts';
 import { Manifest } from './manifest.ts';
 import { findReservedKey, RESERVED_KEY_MESSAGE } from './reserved-keys.ts';
 

@@ -3,6 +3,7 @@
 import type { ScaleSettings } from '../contract/api.ts';
 import type { Endpoint, Manifest, Volume } from '../contract/manifest.ts';
 import type { ErrorCategory } from './errors.ts';
+import type { SnapshotRecord, VolumeAction } from '../contract/responses.ts';
 import type { EnvRef } from './ports.ts';
 
 export interface Org {
@@ -118,6 +119,8 @@ export interface Operation {
 
 /** What happened to an env; the API returns these as they are stored. */
 export type { BerthEvent } from '../contract/responses.ts';
+/** A volume's snapshots and the changes to it: declared with the answers that show them. */
+export type { SnapshotRecord, VolumeAction };
 
 export interface ConfigVersion {
   version: number;
@@ -237,19 +240,4 @@ export interface WebSession {
   createdAt: string;
   /** Epoch seconds: the table's TTL attribute, and checked on every read. */
   expiresAt: number;
-}
-
-export type VolumeAction = 'create' | 'resize' | 'snapshot' | 'restore' | 'delete';
-
-/** A point-in-time copy of a volume, and what it can be trusted to hold. */
-export interface SnapshotRecord {
-  id: string;
-  at: string;
-  sizeBytes: number;
-  /**
-   * `crash-consistent`: copied while writers ran, as a power cut would leave the files (a database
-   * recovers from it; an app writing several files may not). `stopped`: copied with every writer
-   * stopped (`volumes snapshot --stop`). Absent on snapshots from before this was recorded.
-   */
-  consistency?: 'crash-consistent' | 'stopped';
 }

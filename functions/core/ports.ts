@@ -3,27 +3,9 @@
 import type { Workload, Endpoint } from '../contract/manifest.ts';
 import type { BerthError } from './errors.ts';
 
-/** Where an env lives; every runtime resource is tagged with it (berth:org … berth:env). */
-export interface EnvRef {
-  org: string;
-  project: string;
-  app: string;
-  env: string;
-}
-
-export type LogSource = 'app' | 'system';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface LogLine {
-  /** ISO-8601 with milliseconds. */
-  ts: string;
-  source: LogSource;
-  workload: string;
-  /** Instance id, or '-' for system lines that are about the workload as a whole. */
-  instance: string;
-  level: LogLevel;
-  message: string;
-}
+// The wire types (EnvRef, LogLine, …) are the contract's; the ports speak them as they are.
+import type { EnvRef, ExecChannel, InstanceState, LogLevel, LogLine, LogSource } from '../contract/wire.ts';
+export type { EnvRef, ExecChannel, InstanceState, LogLevel, LogLine, LogSource };
 
 export interface LogQuery {
   workload?: string;
@@ -46,7 +28,6 @@ export interface LogStore {
   follow(env: EnvRef, query: LogQuery, onLine: (line: LogLine) => void): () => void;
 }
 
-export type InstanceState = 'starting' | 'healthy' | 'unhealthy' | 'crashed' | 'stopping' | 'stopped';
 
 export interface InstanceStatus {
   id: string;
@@ -233,13 +214,6 @@ export interface VolumeDriver {
    */
   detach(env: EnvRef, name: string): Promise<void>;
 }
-
-/** What a client needs to join a command session in an instance (`berth exec`). */
-export type ExecChannel =
-  /** Embedded: the API's own WebSocket; `path` carries a one-time ticket, so a browser can open it too. */
-  | { transport: 'websocket'; path: string }
-  /** AWS: an ECS ExecuteCommand session; the client speaks the Session Manager protocol to `streamUrl`. */
-  | { transport: 'ssm'; sessionId: string; streamUrl: string; tokenValue: string; container: string };
 
 /** Opens command sessions in running instances. Embedded: tickets for the exec WebSocket. AWS: ECS Exec. */
 export interface ExecGateway {

@@ -9,6 +9,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import { constants } from 'node:os';
 import pty from 'node-pty';
 import type { WebSocket } from 'ws';
+import type { ExecClientMessage, ExecServerMessage } from '../contract/exec.ts';
 import type { SpawnPlan } from '../drivers/local/instance-sandbox.ts';
 import { signalGroup } from '../drivers/local/process-group.ts';
 
@@ -27,12 +28,7 @@ export interface TtySize {
   rows: number;
 }
 
-type ClientMessage =
-  | { type: 'start'; argv: string[] }
-  | { type: 'stdin'; data: string }
-  | { type: 'eof' }
-  | { type: 'resize'; cols: number; rows: number }
-  | { type: 'signal'; name: string };
+type ClientMessage = ExecClientMessage;
 
 /** What the session needs of the running command, whichever way it was started. */
 interface Running {
@@ -53,7 +49,7 @@ const NOT_RUNNABLE = 127;
 export function runExecSession(ws: WebSocket, target: ExecTarget, tty: TtySize | undefined): void {
   let running: Running | undefined;
   let finished = false;
-  const send = (message: object): void => {
+  const send = (message: ExecServerMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
   const fail = (code: string, message: string): void => {
@@ -104,7 +100,7 @@ function validSize(s: { cols: unknown; rows: unknown }): boolean {
   return Number.isInteger(s.cols) && Number.isInteger(s.rows) && (s.cols as number) > 0 && (s.rows as number) > 0 && (s.cols as number) < 10000 && (s.rows as number) < 10000;
 }
 
-function startPty(argv: string[], plan: SpawnPlan, size: TtySize, send: (m: object) => void, exit: (code: number | null, signal: string | null) => void): Running {
+function startPty(argv: string[], plan: SpawnPlan, size: TtySize, send: (m: ExecServerMessage) => void, exit: (code: number | null, signal: string | null) => void): Running {
   let p: pty.IPty;
   try {
     p = pty.spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, cols: size.cols, rows: size.rows, name: 'xterm-256color' });
@@ -131,7 +127,7 @@ function startPty(argv: string[], plan: SpawnPlan, size: TtySize, send: (m: obje
   };
 }
 
-function startPiped(argv: string[], plan: SpawnPlan, send: (m: object) => void, exit: (code: number | null, signal: string | null) => void): Running {
+function startPiped(argv: string[], plan: SpawnPlan, send: (m: ExecServerMessage) => void, exit: (code: number | null, signal: string | null) => void): Running {
   // Its own process group, so a signal or the kill on disconnect reaches what `sh -c` started.
   const child = spawnChild(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.on('data', (d: Buffer) => send({ type: 'stdout', data: d.toString('base64') }));

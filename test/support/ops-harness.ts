@@ -13,7 +13,11 @@ import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../functions/em
 import type { ErrorCategory } from '../../functions/core/errors.ts';
 import type { EnvRef, InstanceStatus, StateMachineName } from '../../functions/core/ports.ts';
 import type { FaultInjector } from '../../functions/reconciler/local-orchestrator.ts';
+import { pathFor } from '../../functions/contract/path.ts';
+import { destroyEnv, uploadArtifact } from '../../functions/contract/routes/index.ts';
 import { freePort } from './free-port.ts';
+import type { OpenApiDocument } from './openapi-document.ts';
+import { checkedFetch, ResponseChecker } from './response-check.ts';
 
 export type ApiResponse = { status: number; headers: Headers; text: string; body: Record<string, any> };
 
@@ -21,6 +25,10 @@ export interface OpsPlatform {
   platform: EmbeddedPlatform;
   home: string;
   token: string;
+  /** Checks answers against the OpenAPI document; `call` and `fetch` check every answer with it. */
+  checker: ResponseChecker;
+  /** fetch with the check (NDJSON streams are left to checkStream, line by line). */
+  fetch: typeof fetch;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
 }
 
@@ -28,19 +36,22 @@ export async function startOpsPlatform(home: string, faultInjector?: FaultInject
   // reconcileIntervalMs 0: no reconcile loop racing the operations under test.
   const platform = await startEmbeddedPlatform({ home, port: 0, version: 'test', reconcileIntervalMs: 0, restartBackoffMs: [200], faultInjector });
   const { token } = await issueOwnerToken(platform.deps.store, 'ops-tester');
+  const checker = new ResponseChecker((await (await fetch(`${platform.url}/v1/openapi.json`)).json()) as OpenApiDocument);
+  const checked = checkedFetch(checker);
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
-    const res = await fetch(`${platform.url}${path}`, {
+    const res = await checked(`${platform.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+    const json = text && /json/.test(res.headers.get('content-type') ?? 'json');
+    return { status: res.status, headers: res.headers, text, body: json ? (JSON.parse(text) as Record<string, any>) : {} };
   };
-  return { platform, home, token, call };
+  return { platform, home, token, checker, fetch: checked, call };
 }
 
-export const envPath = (r: EnvRef): string => `/v1/orgs/${r.org}/projects/${r.project}/apps/${r.app}/envs/${r.env}`;
+export const envPath = (r: EnvRef): string => pathFor(destroyEnv, r);
 
 /** Creates whatever of org/project/app does not exist yet, then the env, its config and a secret bundle. */
 /** What creating a ready env needs: an API call with the owner token, and a way to wait for operations. */
@@ -122,7 +133,7 @@ export async function uploadApp(ops: OpsPlatform, org: string, appDir: string, s
   mkdirSync(appDir, { recursive: true });
   writeFileSync(join(appDir, 'server.mjs'), source);
   const snapshot = await packSnapshot(appDir);
-  const res = await fetch(`${ops.platform.url}/v1/orgs/${org}/artifacts/${snapshot.digest}`, {
+  const res = await ops.fetch(`${ops.platform.url}${pathFor(uploadArtifact, { org, digest: snapshot.digest })}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${ops.token}` },
     body: Buffer.from(snapshot.bytes),

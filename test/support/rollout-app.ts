@@ -6,6 +6,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packSnapshot } from '../../cli/lib/pack-snapshot.ts';
+import { pathFor } from '../../functions/contract/path.ts';
+import { destroyEnv } from '../../functions/contract/routes/index.ts';
 
 /**
  * Answers every request with `{ release, instance }` (from BERTH_RELEASE / BERTH_INSTANCE_ID) and
@@ -87,7 +89,7 @@ export class RolloutClient {
     private readonly token: string,
     readonly names: { org: string; project: string; app: string; env: string },
   ) {
-    this.envPath = `/v1/orgs/${names.org}/projects/${names.project}/apps/${names.app}/envs/${names.env}`;
+    this.envPath = pathFor(destroyEnv, names);
   }
 
   async call(method: string, path: string, body?: unknown): Promise<ApiResult> {

@@ -4,21 +4,11 @@ import { OrgParams } from '../../contract/api.ts';
 import { AUDIT_NEXT_HEADER, AUDIT_PAGE_DEFAULT, AuditQuery, auditCsv } from '../../contract/audit.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
 import type { Api } from '../app.ts';
-import { route } from '../route.ts';
+import * as R from '../../contract/routes/index.ts';
+import { register } from '../route.ts';
 
 export function registerAuditRoutes(api: Api, { store }: PlatformDeps): void {
-  api.openapi(
-    route({
-      method: 'get',
-      path: '/orgs/{org}/audit',
-      summary: 'Audit log: every mutation of the org (who, what, when, from where, outcome), newest first; format=csv for RFC 4180',
-      permission: 'admin',
-      tag: 'audit',
-      params: OrgParams,
-      query: AuditQuery,
-      returns: '`{ records, next }`: pass `next` as `after` for the following (older) page; null on the last',
-    }),
-    async (c) => {
+  register(api, R.listAudit, async (c) => {
       const { org } = c.req.valid('param');
       const { format, limit, ...filters } = c.req.valid('query');
       const page = await store.listAudit(org, { ...filters, limit: limit ?? AUDIT_PAGE_DEFAULT });

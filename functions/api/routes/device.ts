@@ -1,39 +1,26 @@
 // `berth login`'s side of the API: the two OAuth endpoints of RFC 8628 (device authorization and
 // token), which need no token and answer in OAuth's shapes (`{error, error_description}`, status
 // 400) rather than the Berth envelope, so any OAuth client library can drive them; and logout.
-// They are plain routes documented with registerPath: the zod-openapi validators would answer a
+// They are plain routes, documented from the table (contract/routes/device.ts): the zod-openapi validators would answer a
 // bad body with the Berth envelope, and OAuth clients send forms (RFC 6749 §4.1.3) as well as JSON.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { API_SCOPE, CodeRequest, DEVICE_CODE_GRANT_TYPE, DEVICE_ROUTES, TokenRequest } from '../../contract/routes/device.ts';
 import type { Context } from 'hono';
 import { ConflictError } from '../../core/errors.ts';
-import { DEVICE_CODE_GRANT_TYPE, formatUserCode, SESSION_TOKEN_TTL_SECONDS, type DeviceFlow } from '../../core/services/device-flow.ts';
+import { formatUserCode, SESSION_TOKEN_TTL_SECONDS, type DeviceFlow } from '../../core/services/device-flow.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
 import type { Api } from '../app.ts';
 import { issueToken } from '../auth.ts';
 import { sourceIp } from '../request-facts.ts';
-import { route } from '../route.ts';
+import * as R from '../../contract/routes/index.ts';
+import { document, register } from '../route.ts';
 import { DEVICE_PAGE_PATH } from './device-pages.ts';
 
 /** The paths that take no token (app.ts lets them through without one). */
-export const DEVICE_ENDPOINTS = ['/device/code', '/device/token'] as const;
-
-const ClientId = z.string({ error: 'required' }).regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 letters, digits, or . _ : -');
-const CodeRequest = z.object({ client_id: ClientId, scope: z.string().optional() });
-const TokenRequest = z.object({ grant_type: z.literal(DEVICE_CODE_GRANT_TYPE, `must be ${DEVICE_CODE_GRANT_TYPE}`), device_code: z.string({ error: 'required' }).min(1).max(200), client_id: ClientId });
-
-const CodeResponse = z.object({
-  device_code: z.string(),
-  user_code: z.string().describe('XXXX-XXXX, for a person to type'),
-  verification_uri: z.string(),
-  verification_uri_complete: z.string(),
-  expires_in: z.number(),
-  interval: z.number(),
-});
-const TokenResponse = z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number(), org: z.string(), role: z.string(), principal: z.string() });
-const OAuthError = z.object({ error: z.string(), error_description: z.string().optional(), interval: z.number().optional().describe('slow_down: the interval to keep from now on') });
+export const DEVICE_ENDPOINTS = DEVICE_ROUTES.map((r) => r.path);
 
 export function registerDeviceRoutes(api: Api, deps: PlatformDeps, flow: DeviceFlow): void {
-  document(api);
+  for (const r of DEVICE_ROUTES) document(api, r);
 
   api.post('/device/code', async (c) => {
     const parsed = CodeRequest.safeParse(await readParams(c));
@@ -70,10 +57,10 @@ export function registerDeviceRoutes(api: Api, deps: PlatformDeps, flow: DeviceF
       createdBy: outcome.grant.decidedBy ?? principal,
       expiresAt: new Date(flow.now() + SESSION_TOKEN_TTL_SECONDS * 1000).toISOString(),
     });
-    return noStore(c.json({ access_token: token, token_type: 'Bearer' as const, expires_in: SESSION_TOKEN_TTL_SECONDS, org, role, principal }));
+    return noStore(c.json({ access_token: token, token_type: 'Bearer' as const, expires_in: SESSION_TOKEN_TTL_SECONDS, scope: API_SCOPE, org, role, principal }));
   });
 
-  api.openapi(route({ method: 'delete', path: '/tokens/self', summary: 'Revoke the token that sends this request (berth logout)', permission: 'authenticated', tag: 'identity' }), async (c) => {
+  register(api, R.revokeOwnToken, async (c) => {
     const token = c.get('token');
     if (token.kind === 'bootstrap') {
       // It is how the installer administers the platform; revoking it by a logout would lock them out.
@@ -109,27 +96,4 @@ function noStore(res: Response): Response {
   res.headers.set('cache-control', 'no-store');
   res.headers.set('pragma', 'no-cache');
   return res;
-}
-
-function document(api: Api): void {
-  const form = (schema: z.ZodType) => ({ 'application/x-www-form-urlencoded': { schema }, 'application/json': { schema } });
-  const common = { tags: ['identity'], security: [], 'x-berth-permission': 'public' };
-  api.openAPIRegistry.registerPath({
-    ...common,
-    method: 'post',
-    path: '/device/code',
-    summary: 'Start a device login (RFC 8628 §3.1): a device code for the client, a user code for a person',
-    description: 'Needs: nothing. Errors use the OAuth shape {error, error_description} with status 400.',
-    request: { body: { content: form(CodeRequest), required: true } },
-    responses: { 200: { description: 'The codes and where to approve them', content: { 'application/json': { schema: CodeResponse } } }, 400: { description: 'invalid_request', content: { 'application/json': { schema: OAuthError } } } },
-  });
-  api.openAPIRegistry.registerPath({
-    ...common,
-    method: 'post',
-    path: '/device/token',
-    summary: 'Poll for the token of a device login (RFC 8628 §3.4): a session token once a member approved',
-    description: 'Needs: nothing. 400 with error authorization_pending, slow_down (with the new interval), access_denied, expired_token, invalid_grant or invalid_request.',
-    request: { body: { content: form(TokenRequest), required: true } },
-    responses: { 200: { description: 'A session token for one org and role, valid 30 days', content: { 'application/json': { schema: TokenResponse } } }, 400: { description: 'Not (yet) a token', content: { 'application/json': { schema: OAuthError } } } },
-  });
 }

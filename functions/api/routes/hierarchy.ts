@@ -4,55 +4,54 @@ import type { PlatformDeps } from '../../core/services/deps.ts';
 import { createEnvWithResources } from '../../core/services/envs.ts';
 import { createApp, createOrg, createProject, requireApp, requireOrg, requireProject, visibleOrgs } from '../../core/services/hierarchy.ts';
 import type { Api } from '../app.ts';
-import { route } from '../route.ts';
+import * as R from '../../contract/routes/index.ts';
+import { register } from '../route.ts';
 
 export function registerHierarchyRoutes(api: Api, deps: PlatformDeps): void {
   const { store } = deps;
-  api.openapi(
-    route({ method: 'post', path: '/cost-allocation-tags', summary: 'Activate berth:org/project/app/env as cost allocation tags (AWS Billing), so Cost Explorer groups by them', permission: 'platform', tag: 'billing' }),
-    async (c) => {
+  register(api, R.activateCostAllocationTags, async (c) => {
       const result = await deps.billing.activate();
       return c.json({ ...result, next: result.notYetSeen.length ? ['AWS lists a tag key only after a resource carried it: run this again after the first deploy'] : ['Cost Explorer → group by tag berth:app'] }, 200);
     },
   );
 
-  api.openapi(route({ method: 'get', path: '/whoami', summary: 'Who the token belongs to', permission: 'authenticated', tag: 'identity' }), (c) => {
+  register(api, R.getWhoami, (c) => {
     const t = c.get('token');
     return c.json({ actor: c.get('actor'), token: { id: t.id, name: t.name, kind: t.kind, principal: t.principal, org: t.org ?? null, role: t.role ?? null, expiresAt: t.expiresAt ?? null } }, 200);
   });
 
-  api.openapi(route({ method: 'post', path: '/orgs', summary: 'Create an org', permission: 'platform', tag: 'orgs', body: CreateNamed, status: 201 }), async (c) => {
+  register(api, R.createOrg, async (c) => {
     const org = await createOrg(store, c.req.valid('json').name, c.get('actor'));
     return c.json({ org, ...(await sharingWarning(deps, c.get('token'))) }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs', summary: 'List orgs', permission: 'authenticated', tag: 'orgs' }), async (c) => c.json({ orgs: await visibleOrgs(store, c.get('token')) }, 200));
+  register(api, R.listOrgs, async (c) => c.json({ orgs: await visibleOrgs(store, c.get('token')) }, 200));
 
-  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects', summary: 'Create a project', permission: 'admin', tag: 'projects', params: OrgParams, body: CreateNamed, status: 201 }), async (c) => {
+  register(api, R.createProject, async (c) => {
     const { org } = c.req.valid('param');
     return c.json({ project: await createProject(store, org, c.req.valid('json').name, c.get('actor')) }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects', summary: 'List projects', permission: 'read', tag: 'projects', params: OrgParams }), async (c) => {
+  register(api, R.listProjects, async (c) => {
     const { org } = c.req.valid('param');
     await requireOrg(store, org);
     return c.json({ projects: await store.listProjects(org) }, 200);
   });
 
-  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps', summary: 'Create an app', permission: 'admin', tag: 'apps', params: ProjectParams, body: CreateNamed, status: 201 }), async (c) => {
+  register(api, R.createApp, async (c) => {
     const { org, project } = c.req.valid('param');
     return c.json({ app: await createApp(store, org, project, c.req.valid('json').name, c.get('actor')) }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps', summary: 'List apps', permission: 'read', tag: 'apps', params: ProjectParams }), async (c) => {
+  register(api, R.listApps, async (c) => {
     const { org, project } = c.req.valid('param');
     await requireProject(store, org, project);
     return c.json({ apps: await store.listApps(org, project) }, 200);
   });
 
-  api.openapi(route({ method: 'post', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'Create an env', permission: 'admin', tag: 'envs', params: AppParams, body: CreateNamed, status: 201 }), async (c) => {
+  register(api, R.createEnv, async (c) => {
     const p = c.req.valid('param');
     const { env, operationId } = await createEnvWithResources(deps, { ...p, env: c.req.valid('json').name }, c.get('actor'));
     return c.json({ env, operationId }, 201);
   });
-  api.openapi(route({ method: 'get', path: '/orgs/{org}/projects/{project}/apps/{app}/envs', summary: 'List envs', permission: 'read', tag: 'envs', params: AppParams }), async (c) => {
+  register(api, R.listEnvs, async (c) => {
     const p = c.req.valid('param');
     await requireApp(store, p);
     return c.json({ envs: await store.listEnvs(p) }, 200);

@@ -9,7 +9,8 @@ import { BerthError } from '../../core/errors.ts';
 import { fetchApi } from '../../mcp/api-caller.ts';
 import { createMcpServer } from '../../mcp/server.ts';
 import type { Api } from '../app.ts';
-import { route } from '../route.ts';
+import * as R from '../../contract/routes/index.ts';
+import { register } from '../route.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -22,16 +23,7 @@ export interface McpRouteOptions {
 }
 
 export function registerMcpRoutes(api: Api, options: McpRouteOptions): void {
-  api.openapi(
-    route({
-      method: 'post',
-      path: MCP_PATH,
-      summary: 'Model Context Protocol, streamable HTTP (stateless, JSON responses): deploy, status, releases, rollback, scale, logs, events, endpoints, volumes as tools, each an API call made with your token',
-      permission: 'authenticated', tag: 'mcp',
-      body: z.union([JsonRpcMessage, z.array(JsonRpcMessage).min(1)]),
-      returns: 'The JSON-RPC response (202 without a body for notifications).',
-    }),
-    async (c) => {
+  register(api, R.callMcp, async (c) => {
       const token = c.get('token');
       const server = createMcpServer({
         version: options.version,

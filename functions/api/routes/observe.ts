@@ -1,6 +1,7 @@
 // Reads: status, releases, operations, events and logs. `follow=true` turns events and logs into
-// NDJSON streams that stay open until the client goes away.
-import { streamText } from 'hono/streaming';
+// NDJSON streams that stay open until the client goes away. (`stream`, not `streamText`: that one
+// sets text/plain over the declared application/x-ndjson.)
+import { stream as streamBody } from 'hono/streaming';
 import { EnvParams, EventsQuery, LogsQuery, OperationId, ReleaseId, ReleasesQuery } from '../../contract/api.ts';
 import { InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import type { PlatformDeps } from '../../core/services/deps.ts';
@@ -8,10 +9,10 @@ import { requireEnv } from '../../core/services/hierarchy.ts';
 import { envStatus } from '../../core/services/status.ts';
 import type { LogQuery } from '../../core/ports.ts';
 import type { Api } from '../app.ts';
-import { route } from '../route.ts';
+import * as R from '../../contract/routes/index.ts';
+import { register } from '../route.ts';
 import { boundedRelay } from '../bounded-relay.ts';
 
-const ENV = '/orgs/{org}/projects/{project}/apps/{app}/envs/{env}';
 const EVENT_POLL_MS = 250;
 /** Lines a follower may have on their way before lines for it are dropped (and counted). */
 const FOLLOW_MAX_PENDING = 1000;
@@ -26,20 +27,18 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     }
   };
 
-  api.openapi(route({ method: 'get', path: `${ENV}/status`, summary: 'Desired and current state of an env', permission: 'read', tag: 'status', params: EnvParams }), async (c) => {
+  register(api, R.getStatus, async (c) => {
     return c.json({ status: await envStatus(deps, c.req.valid('param')) }, 200);
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/releases`, summary: 'Releases, newest first', permission: 'read', tag: 'releases', params: EnvParams, query: ReleasesQuery }), async (c) => {
+  register(api, R.listReleases, async (c) => {
     const ref = c.req.valid('param');
     const env = await requireEnv(store, ref);
     const releases = await store.listReleases(ref, c.req.valid('query').limit ?? 20);
     return c.json({ currentReleaseId: env.currentReleaseId ?? null, desiredReleaseId: env.desiredReleaseId ?? null, releases }, 200);
   });
 
-  api.openapi(
-    route({ method: 'get', path: `${ENV}/releases/{release}`, summary: 'One release', permission: 'read', tag: 'releases', params: EnvParams.extend({ release: ReleaseId }) }),
-    async (c) => {
+  register(api, R.getRelease, async (c) => {
       const { release: id, ...ref } = c.req.valid('param');
       await requireEnv(store, ref);
       const release = await store.getRelease(ref, id);
@@ -48,7 +47,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     },
   );
 
-  api.openapi(route({ method: 'get', path: `${ENV}/operations/{operation}`, summary: 'One operation: status, step, error', permission: 'read', tag: 'operations', params: EnvParams.extend({ operation: OperationId }) }), async (c) => {
+  register(api, R.getOperation, async (c) => {
     const { operation: id, ...ref } = c.req.valid('param');
     await requireEnv(store, ref);
     const operation = await store.getOperation(ref, id);
@@ -56,7 +55,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     return c.json({ operation }, 200);
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/events`, summary: 'Events, oldest first; follow=true streams NDJSON', permission: 'read', tag: 'events', params: EnvParams, query: EventsQuery }), async (c) => {
+  register(api, R.listEvents, async (c) => {
     const ref = c.req.valid('param');
     const q = c.req.valid('query');
     refuseStreamWhenBuffered(q.follow);
@@ -64,7 +63,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     const read = (after?: string) => store.listEvents(ref, { after, operationId: q.operation, limit: q.limit });
     if (q.follow !== 'true') return c.json({ events: await read(q.after) }, 200);
     c.header('content-type', 'application/x-ndjson');
-    return streamText(c, async (stream) => {
+    return streamBody(c, async (stream) => {
       let after = q.after;
       let open = true;
       stream.onAbort(() => {
@@ -80,7 +79,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     }) as never;
   });
 
-  api.openapi(route({ method: 'get', path: `${ENV}/logs`, summary: 'Log lines (app and system); follow=true streams NDJSON', permission: 'read', tag: 'logs', params: EnvParams, query: LogsQuery }), async (c) => {
+  register(api, R.listLogs, async (c) => {
     const ref = c.req.valid('param');
     const { follow, ...rest } = c.req.valid('query');
     refuseStreamWhenBuffered(follow);
@@ -89,7 +88,7 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     const history = await deps.logs.query(ref, { ...query, limit: query.limit ?? (follow === 'true' ? 100 : 1000) });
     if (follow !== 'true') return c.json({ lines: history }, 200);
     c.header('content-type', 'application/x-ndjson');
-    return streamText(c, async (stream) => {
+    return streamBody(c, async (stream) => {
       for (const line of history) await stream.writeln(JSON.stringify(line));
       const { since: _since, until: _until, limit: _limit, ...live } = query;
       await new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@ import { ConflictError } from '../errors.ts';
 import type { DeviceGrant, Role } from '../model.ts';
 import type { StateStore } from '../state-store.ts';
 
-export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+export { DEVICE_CODE_GRANT_TYPE } from '../../contract/routes/device.ts';
 
 /** RFC 8628 §6.1: consonants only (no words, no 0/O or 1/I to confuse), 20^8 ≈ 2.6e10 codes. */
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
