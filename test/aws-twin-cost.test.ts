@@ -75,7 +75,7 @@ describe('cost from the twin', () => {
     expect(measured.idle.lambda.reconcile.invocations).toBe(DAY_MINUTES);
     expect(measured.idle.apiCalls).toEqual({});
     expect(measured.idle.resourceHours.nlb).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('a day of one env with an endpoint: no operation starts; one NLB with an address per zone, one task and its public IPv4 are billed all day', async () => {
     for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
@@ -101,7 +101,7 @@ describe('cost from the twin', () => {
     expect(h.fargateVcpu).toBeCloseTo(6, 5);
     expect(h.fargateGb).toBeCloseTo(12, 5);
     expect(h.secrets).toBeCloseTo(24, 5);
-  }, 120_000);
+  }, 300_000);
 
   it('the priced counts are what docs/aws-cost.json holds (npm run cost:twin rewrites it and the infra/README.md table)', () => {
     expect(measured.idle && measured.env, 'both scenarios ran').toBeTruthy();
