@@ -54,7 +54,7 @@ beforeEach(() => {
   now = 0;
 });
 
-describe('endpoint delete and env destroy remove the NLB security group and the task-group rule (issue 15 item 4)', () => {
+describe('[15.4] endpoint delete and env destroy remove the NLB security group and the task-group rule', () => {
   it('removing the last endpoint deletes the NLB, revokes exactly the task rule admitting its group, then deletes the group, retrying DependencyViolation', async () => {
     elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [LB] });
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [TG] });
@@ -151,7 +151,7 @@ const mt = (o: Partial<MountTargetDescription>) => o as MountTargetDescription;
 const efsDriver = () =>
   new EfsVolumeDriver({ efs: new EFSClient({ region: 'eu-west-1' }), backup: new BackupClient({ region: 'eu-west-1' }) }, { taskSubnets: [{ az: 'eu-west-1a', id: 'subnet-a' }], volumeSecurityGroupId: 'sg-efs', kmsKeyId: 'k', backupVaultName: 'v', backupRoleArn: 'r' }, { clock, timing: { intervalMs: 10, timeoutMs: 100 } });
 
-describe('env destroy keeps volumes but releases their mount targets (issue 15 item 4)', () => {
+describe('[15.4] env destroy keeps volumes but releases their mount targets', () => {
   it('detach deletes every mount target and waits for them, and leaves the file system and access point', async () => {
     efs.on(DescribeFileSystemsCommand).resolves({ FileSystems: [FS] });
     efs
@@ -177,7 +177,7 @@ describe('env destroy keeps volumes but releases their mount targets (issue 15 i
 const ecsConfig = { clusterArn: 'arn:cluster' } as AwsRuntimeConfig;
 const ecsDriver = () => new EcsComputeDriver({ ecs: new ECSClient({ region: 'eu-west-1' }), secrets: new SecretsManagerClient({ region: 'eu-west-1' }) }, ecsConfig, { clock });
 
-describe('env destroy deletes the secret-bundle secrets and leftover services (issue 15 item 4)', () => {
+describe('[15.4] env destroy deletes the secret-bundle secrets and leftover services', () => {
   it('deletes every secret under the env prefix at once (no recovery window), not another env sharing the prefix text', async () => {
     ecs.on(ListServicesCommand).resolves({ serviceArns: [] });
     sm.on(ListSecretsCommand)

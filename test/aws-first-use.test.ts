@@ -26,7 +26,7 @@ beforeEach(() => {
 
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html (names unique per VPC)
 // https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html (a new group has no IPv6 egress)
-describe('fix 5f: NLB security-group creation is retry-safe', () => {
+describe('[15.5g] NLB security-group creation is retry-safe', () => {
   const sg = () => ensureSecurityGroup(new EC2Client({ region: 'eu-west-1' }), { vpcId: 'vpc-1', taskSecurityGroupId: 'sg-tasks' }, ENV);
   const egressCalls = () => ec2.commandCalls(AuthorizeSecurityGroupEgressCommand).map((c) => c.args[0].input.IpPermissions);
 
@@ -61,7 +61,7 @@ describe('fix 5f: NLB security-group creation is retry-safe', () => {
 });
 
 // https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html#API_SendTaskSuccess_Errors
-describe('fix 5g: a duplicate task-token completion is ignored, not raised', () => {
+describe('[15.5h] a duplicate task-token completion is ignored, not raised', () => {
   const client = () => new SFNClient({ region: 'eu-west-1' });
   const meta = { $metadata: {} };
 
@@ -85,7 +85,7 @@ describe('fix 5g: a duplicate task-token completion is ignored, not raised', () 
 });
 
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-target-groups.html#target-group-ip-address-type
-describe('fix 5a: the health probe checks the app over the address family of the target group', () => {
+describe('[15.5b] the health probe checks the app over the address family of the target group', () => {
   const command = (healthCheck?: Record<string, unknown>) => probeContainer('busybox', { ports: [8080], ...(healthCheck ? { healthCheck } : {}) } as never, undefined)!.healthCheck!.command;
 
   it('the target groups are IPv6, so a TCP probe connects to ::1 and never to 127.0.0.1', () => {
@@ -99,7 +99,7 @@ describe('fix 5a: the health probe checks the app over the address family of the
 });
 
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/account-setting-management-cli.html
-describe('fix 5c: the dualStackIPv6 ECS account setting is checked before instances an endpoint can target start', () => {
+describe('[15.5d] the dualStackIPv6 ECS account setting is checked before instances an endpoint can target start', () => {
   it('a disabled setting fails with config-missing and the exact fix command; the effective value is asked for', async () => {
     ecs.on(ListAccountSettingsCommand).resolves({ settings: [{ name: 'dualStackIPv6' as never, value: 'disabled' }] });
     const err = await assertDualStackIpv6(new ECSClient({ region: 'eu-west-1' }), 'eu-west-1').catch((e: unknown) => e);

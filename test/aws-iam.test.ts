@@ -320,7 +320,7 @@ describe('IAM: the ECS-events and reconcile Lambdas', () => {
 describe('IAM: each rule the check enforces makes a call fail when its grant is gone', () => {
   const first = async (flow: () => Promise<TwinCall[]>, action: string) => (await flow()).find((c) => c.action.endsWith(`:${action}`))!;
 
-  it('fix 1: without the EC2 lookups, CreateLoadBalancer is denied naming ec2:DescribeAccountAttributes', async () => {
+  it('[15.1] without the EC2 lookups, CreateLoadBalancer is denied naming ec2:DescribeAccountAttributes', async () => {
     const call = await first(endpointCreate, 'CreateLoadBalancer');
     const denied = await denials([call], withoutStatement(model, 'steps', 'EndpointNetworkLookups'));
     expect(denied).toHaveLength(1);
@@ -329,7 +329,7 @@ describe('IAM: each rule the check enforces makes a call fail when its grant is 
     expect(denied[0]).toContain('"Action":"ec2:DescribeAccountAttributes","Resource":"*"');
   }, 60_000);
 
-  it('fix 1: without ec2:DescribeInstances, RegisterTargets is denied', async () => {
+  it('[15.1] without ec2:DescribeInstances, RegisterTargets is denied', async () => {
     const call = await first(endpointRollAndRemove, 'RegisterTargets');
     const [denied] = await denials([call], withoutStatement(model, 'steps', 'EndpointNetworkLookups', ['ec2:DescribeInstances']));
     expect(denied).toMatch(/ec2:DescribeInstances on resource \* \(AWS checks it, with the caller's credentials, for elasticloadbalancing:RegisterTargets/);

@@ -146,7 +146,7 @@ describe('NlbEndpointDriver.ensure', () => {
 });
 
 describe('NlbEndpointDriver targets, list and remove', () => {
-  it('setTargets registers the new targets, deregisters the old ones only once the new are healthy, and resolves once they have drained', async () => {
+  it('[15.3] setTargets registers the new targets, deregisters the old ones only once the new are healthy, and resolves once they have drained', async () => {
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [TG] });
     const health = (...targets: [string, 'healthy' | 'initial' | 'draining'][]) => ({ TargetHealthDescriptions: targets.map(([Id, State]) => ({ Target: { Id, Port: 8080 }, TargetHealth: { State } })) });
     elb

@@ -41,7 +41,7 @@ async function startOperation(id: string, releaseId: string): Promise<{ operatio
 
 const started = async (operationId: string) => (await awsPlatform().deps.store.listEvents(REF, { operationId })).filter((e) => e.type === 'step.started').map((e) => `${e.step} | ${e.message}`);
 
-describe('steps Lambda records progress (fix 6: progress recorded on AWS, not only embedded)', () => {
+describe('[15.6] steps Lambda records progress on AWS, not only embedded', () => {
   it('a forward step sets op.step and records step.started with the state summary', async () => {
     const { store } = awsPlatform().deps;
     const release: Release = { id: 'rel-1', seq: 1, env: REF, artifactDigest: 'sha256:' + 'a'.repeat(64), manifest: { workloads: {} } as never, configVersion: 0, secretVersions: {}, createdAt: new Date().toISOString(), createdBy: 'alice', operationId: 'op-A', status: 'pending' as never };
@@ -74,7 +74,7 @@ describe('steps Lambda records progress (fix 6: progress recorded on AWS, not on
 });
 
 // https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
-describe('reconcile Lambda heartbeats the waiting rollouts (fix 5b: a wait outlives 300 s without an ECS event)', () => {
+describe('[15.5c] reconcile Lambda heartbeats the waiting rollouts: a wait outlives 300 s without an ECS event', () => {
   it('a batch still pulling its image gets a heartbeat from every reconcile pass, and keeps its token', async () => {
     const { store } = awsPlatform().deps;
     const { handler: reconcile } = (await import('../functions/lambda/reconcile.ts')) as unknown as { handler: typeof handler };

@@ -40,7 +40,7 @@ describe('IAM checked by the twin, in a journey', () => {
   let journey: Awaited<ReturnType<typeof journeyWith>>;
   afterAll(async () => journey?.j.close());
 
-  it('deploy --image and endpoint create succeed with every call allowed for the role that makes it', async () => {
+  it('[15.1] deploy --image and endpoint create succeed with every call allowed for the role that makes it', async () => {
     journey = await journeyWith(model);
     const deployed = await journey.settle(await journey.call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: image('a') }));
     expect(deployed?.error ?? null).toBeNull();
@@ -56,7 +56,7 @@ describe('IAM checked by the twin: a missing grant fails the journey as AWS woul
   let journey: Awaited<ReturnType<typeof journeyWith>>;
   afterAll(async () => journey?.j.close());
 
-  it('[item 1 fix] without the EC2 lookups ELB checks on the caller, endpoint create fails with permission naming ec2:DescribeAccountAttributes', async () => {
+  it('[15.1] without the EC2 lookups ELB checks on the caller, endpoint create fails with permission naming ec2:DescribeAccountAttributes', async () => {
     journey = await journeyWith(withoutStatement(model, 'steps', 'EndpointNetworkLookups'));
     expect((await journey.settle(await journey.call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: image('a') })))?.status).toBe('succeeded');
     const failed = await journey.settle(await journey.call('PUT', `${ENV}/endpoints/web`, { workload: 'web', protocol: 'tcp', port: 443, targetPort: 8080 }));

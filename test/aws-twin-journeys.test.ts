@@ -102,7 +102,7 @@ describe('AWS twin journeys: scale, drift, destroy', () => {
     expect(second.started, JSON.stringify(trace())).toEqual([]);
   }, 60_000);
 
-  it('env destroy leaves no running service, NLB, listener, target group, endpoint security group, secret bundle or task-group rule that references a deleted group: the stack-destroy check finds no leftover', async () => {
+  it('[15.4] env destroy leaves no running service, NLB, listener, target group, endpoint security group, secret bundle or task-group rule that references a deleted group: the stack-destroy check finds no leftover', async () => {
     // A release that uses a secret bundle, so the env has a Secrets Manager secret for destroy to delete.
     expect((await call('PUT', `${ENV}/secrets/db`, { values: { TOKEN: 'twin' } })).status).toBeLessThan(300);
     await settled(operationOf(await call('POST', `${ENV}/deploys`, { manifest: `${MANIFEST}    requires:\n      secrets: [db]\n`, image: IMAGE })));

@@ -57,7 +57,7 @@ describe('AWS twin journeys', () => {
     }
   });
 
-  it('[item 5c fix] a first deploy in an account without dualStackIPv6 fails as config-missing with the command that enables it, before any task starts', async () => {
+  it('[15.5d] a first deploy in an account without dualStackIPv6 fails as config-missing with the command that enables it, before any task starts', async () => {
     j.ecs.accountSettings.dualStackIPv6 = 'disabled';
     const r = await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: digest('0') });
     const id = operationOf(r);
@@ -88,7 +88,7 @@ describe('AWS twin: endpoints and rollouts behind the NLB', () => {
     expect([...group.targets.values()].map((t) => t.state)).toEqual(['healthy', 'healthy']);
   });
 
-  it('[item 3 fix] a rolling deploy waits for new targets to be healthy before deregistering old ones, and for draining before stopping them: a client probing the NLB always finds a healthy target', async () => {
+  it('[15.3] a rolling deploy waits for new targets to be healthy before deregistering old ones, and for draining before stopping them: a client probing the NLB always finds a healthy target', async () => {
     const refused: string[] = [];
     const probe = () => {
       const p = j.elb.probe(lbName(), 443);
@@ -103,7 +103,7 @@ describe('AWS twin: endpoints and rollouts behind the NLB', () => {
 });
 
 describe('AWS twin: the scheduled reconcile', () => {
-  it('[item 2 fix] an idle day in simulated time: the cold reconcile Lambda runs every minute for 24 h and starts no operation', async () => {
+  it('[15.2] an idle day in simulated time: the cold reconcile Lambda runs every minute for 24 h and starts no operation', async () => {
     const reconcile = await j.lambda('reconcile', 'functions/lambda/reconcile.ts');
     const before = j.sfn.executions.size;
     const started: string[] = [];

@@ -150,7 +150,7 @@ describe('GIVEN the stack with default props', () => {
   }, 60_000);
 
   describe('WHEN the backups are synthesized', () => {
-    it('THEN the retained vault is named from the stack id, so a second deploy (after a destroy left the vault) does not collide', () => {
+    it('THEN [15.4] the retained vault is named from the stack id, so a second deploy (after a destroy left the vault) does not collide', () => {
       const [[, vault]] = resourcesOf(template, 'AWS::Backup::BackupVault') as [string, Resource & { DeletionPolicy?: string }][];
       expect(vault.DeletionPolicy).toBe('Retain');
       // Not a fixed string: the UUID of AWS::StackId differs for every stack CloudFormation creates.
@@ -168,6 +168,14 @@ describe('GIVEN the stack with default props', () => {
         expect(subnet.Properties!.AssignIpv6AddressOnCreation).toBe(true);
         expect(subnet.Properties!.Ipv6CidrBlock).toBeDefined();
       }
+    });
+
+    it('THEN [15.5i] the stack creates no VPC endpoints, and the runtime config (functions/drivers/aws/config.ts) promises none', () => {
+      template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+      // The doc of ASSIGN_PUBLIC_IPV4 once said tasks reach AWS APIs "through VPC endpoints": an
+      // operator following it would disable the public IPv4 and lose image pulls and logs.
+      const config = readFileSync('functions/drivers/aws/config.ts', 'utf8');
+      for (const [sentence] of config.matchAll(/[^.]*VPC endpoints?[^.]*\./g)) expect(sentence, 'config.ts on VPC endpoints').toMatch(/\bno VPC endpoints?\b/);
     });
 
     it('THEN there is no NAT gateway: tasks run in the public subnets with a public IPv4 each', () => {
@@ -344,7 +352,7 @@ describe('GIVEN the stack with default props', () => {
       expect(unconditionedMutationsOnEverything(template)).toEqual([]);
     });
 
-    it('THEN only the steps, ecs-events and reconcile (its heartbeat pass, fix 5b) Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
+    it('THEN [15.5c] only the steps, ecs-events and reconcile (its heartbeat pass) Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
       const role = (fn: string) => logicalId(template, 'AWS::IAM::Role', `${fn}Role`);
       expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
       expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
@@ -376,6 +384,13 @@ describe('GIVEN the stack with default props', () => {
       const allowed = new Set(allowStatements(template).flatMap(({ statement }) => list(statement.Action)));
       const missing = driverActions().filter(({ action }) => !allowed.has(action) && !(action in NOT_CALLED_FROM_A_LAMBDA));
       expect(missing).toEqual([]);
+    });
+
+    it('THEN [15.5f] the task role may write ECS Exec session logs to the env log groups (the SSM agent logs with the task role)', () => {
+      const task = logicalId(template, 'AWS::IAM::Role', 'AppsTaskRole');
+      for (const action of ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:DescribeLogGroups']) {
+        expect(rolesAllowed(template, action), action).toContain(task);
+      }
     });
 
     it('THEN creates of runtime resources require the berth:org request tag', () => {

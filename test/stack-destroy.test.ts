@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeEnvDestroy, PER_ENV, unknownKinds, type Resource } from './support/stack-destroy-check.ts';
 
 describe('stack destroy check', () => {
-  it('nothing on the retained list keeps the VPC from being deleted', () => {
+  it('[15.4] nothing on the retained list (log groups, volumes, snapshots, task definitions) keeps the VPC from being deleted', () => {
     expect(PER_ENV.filter((f) => f.retained && f.blocksVpc)).toEqual([]);
     for (const f of PER_ENV) expect(Boolean(f.removedBy) !== Boolean(f.retained), f.kind).toBe(true);
   });

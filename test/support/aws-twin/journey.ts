@@ -104,7 +104,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   const steps = await lambda('steps', 'functions/lambda/steps.ts');
   const ecsEvents = await lambda('ecs-events', 'functions/lambda/ecs-events.ts');
   const ecs = installEcs(twin, { clusterArn: ENV.CLUSTER_ARN });
-  ecs.deliver = (event) => ecsEvents(event, lambdaContext('berth-ecs-events'));
+  ecs.deliver = (event) => twin.invoke('ecs-events', () => ecsEvents(event, lambdaContext('berth-ecs-events')));
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
   installLogs(twin);
@@ -114,7 +114,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     arns: JSON.parse(ENV.STATE_MACHINE_ARNS),
     invoke: async (functionArn, payload) => {
       if (functionArn !== STEPS_FUNCTION_ARN) throw new Error(`the twin has no Lambda ${functionArn}`);
-      return steps(payload, lambdaContext('berth-steps'));
+      return twin.invoke('steps', () => steps(payload, lambdaContext('berth-steps')));
     },
   });
 

@@ -31,6 +31,8 @@ interface Execution {
   done: Promise<void>;
   /** Task states entered, in order (what the console's graph shows). */
   states: string[];
+  /** States entered of any type: what a Standard workflow bills (https://aws.amazon.com/step-functions/pricing/). */
+  transitions: number;
 }
 
 export interface SfnState {
@@ -103,7 +105,7 @@ export function install(twin: AwsTwin, options: { invoke: LambdaInvoke; machines
     // with another input is ExecutionAlreadyExists (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
     if (state.executions.has(input.name)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${input.name}'`, $metadata: {} });
     const machine = new StateMachine(entry.definition as never, { validationOptions: { checkArn: false } });
-    const execution: Execution = { name: input.name, machine: entry.name, status: 'RUNNING', done: Promise.resolve(), states: [] };
+    const execution: Execution = { name: input.name, machine: entry.name, status: 'RUNNING', done: Promise.resolve(), states: [], transitions: 0 };
     const handlers = Object.fromEntries(
       Object.entries(entry.definition.States)
         .filter(([, s]) => s.Type === 'Task')
@@ -132,6 +134,9 @@ export function install(twin: AwsTwin, options: { invoke: LambdaInvoke; machines
         // `$$.Task.Token` must resolve; each waiting Task's payload gets a fresh token in place of this one.
         context: { Execution: { Name: input.name, Id: arn('states', `execution:berth-${entry.name}:${input.name}`) }, Task: { Token: 'replaced-per-task' } },
       });
+      void (async () => {
+        for await (const event of run.eventLogs) if (event.type === 'StateEntered') execution.transitions++;
+      })();
       try {
         await run.result;
         execution.status = 'SUCCEEDED';

@@ -20,6 +20,20 @@ export interface TwinCall {
 /** Throws an AccessDenied-like SDK error naming the action, the resource and the missing statement. */
 export type Authorizer = (call: TwinCall) => void | Promise<void>;
 
+/** One Lambda invocation the twin ran (what Lambda bills: requests and duration). */
+export interface TwinInvocation {
+  /** The function's role name, as in `TwinCall.principal`. */
+  principal: string;
+  /** Real milliseconds it took here (informational: this machine, not Lambda). */
+  realMs: number;
+}
+
+/** One DynamoDB request (dynalite answers it; the twin only counts it, for the cost). */
+export interface TwinStoreCall {
+  action: string;
+  principal: string;
+}
+
 export type CommandHandler = (input: any, call: TwinCall) => unknown | Promise<unknown>;
 
 /** The IAM service prefix of each SDK package (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html). */
@@ -47,6 +61,10 @@ interface Middleware {
 export class AwsTwin {
   readonly clock = new TwinClock();
   readonly calls: TwinCall[] = [];
+  /** Every Lambda invocation run through `invoke`, for the cost (cost.ts). */
+  readonly invocations: TwinInvocation[] = [];
+  /** Every DynamoDB request the platform sent to dynalite, for the cost (cost.ts). */
+  readonly storeCalls: TwinStoreCall[] = [];
   authorize?: Authorizer;
   /** The dynalite endpoint the platform's DynamoDB client uses (set by the test's setup). */
   dynamodb?: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
@@ -67,6 +85,16 @@ export class AwsTwin {
     return fn(structuredClone(input ?? {}), call);
   }
 
+  /** Runs one Lambda invocation as `principal`, counting it as Lambda would bill it. */
+  async invoke<T>(principal: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.invocations.push({ principal, realMs: performance.now() - started });
+    }
+  }
+
   /** What to pass to `awsPlatform(env, …)` for a Lambda running as `principal`. */
   clientOptions(principal: string): AwsClientOptions & { clock: TwinClock } {
     return {
@@ -77,7 +105,17 @@ export class AwsTwin {
         return { ...this.dynamodb };
       },
       attach: (service, client) => {
-        if (service === 'dynamodb') return;
+        if (service === 'dynamodb') {
+          // Not simulated (dynalite answers), only counted: on-demand tables bill per request.
+          (client.middlewareStack as Middleware).add(
+            (next, context) => async (args) => {
+              this.storeCalls.push({ action: `dynamodb:${(context.commandName ?? '').replace(/Command$/, '')}`, principal });
+              return next(args);
+            },
+            { step: 'initialize', name: 'awsTwinCount' },
+          );
+          return;
+        }
         (client.middlewareStack as Middleware).add(
           (_next, context) => async (args) => {
             const name = (context.commandName ?? '').replace(/Command$/, '');
