@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { awsPlatform } from '../aws/platform-deps.ts';
 import { settleHealthWaiters } from '../aws/health-waiters.ts';
+import { settleRestoreWaiters } from '../aws/restore-waiters.ts';
 import { flushPlatformLogs } from './flush-logs.ts';
 import { reconcileEnv } from '../reconciler/reconcile-env.ts';
 
@@ -19,6 +20,8 @@ async function run(): Promise<{ envs: number; started: string[]; waiters: number
   // HeartbeatSeconds (300 s) between events, and a batch whose last event was missed still settles.
   // Without a waiting rollout this is one Query. https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
   const waiters = await settleHealthWaiters(deps, sfn);
+  // Likewise WaitForVolumeRestore: AWS Backup sends an event when the job starts and ends only.
+  const restores = await settleRestoreWaiters(deps, sfn);
   const envs = await deps.store.listAllEnvs();
   const started: string[] = [];
   for (const ref of envs) {
@@ -29,7 +32,7 @@ async function run(): Promise<{ envs: number; started: string[]; waiters: number
       logger.error('reconcile failed', { env: ref, error: err as Error });
     }
   }
-  logger.info('reconcile pass', { envs: envs.length, started, waiters });
+  logger.info('reconcile pass', { envs: envs.length, started, waiters, restores });
   return { envs: envs.length, started, waiters };
 }
 
