@@ -59,6 +59,8 @@ export interface EcsState {
    * images; a test gives the behaviour of the ones it starts (the volume swap task). @default exits 0
    */
   runContainer?: (task: TwinTask, definition: any, environment: Record<string, string>) => number;
+  /** A registered task definition by ARN or family[:revision]. */
+  taskDefinition(ref: string): any | undefined;
 }
 
 // Lifecycle durations on the compressible clock. ECS documents the order of the states, not their
@@ -82,6 +84,7 @@ export function install(twin: AwsTwin, options: { clusterArn?: string } = {}): E
     appHealthy: () => true,
     deliveryErrors: [],
     accountSettings: { dualStackIPv6: 'enabled' },
+    taskDefinition: (ref) => definitionOf(ref),
     serving: (ip) => [...state.tasks.values()].some((t) => t.ipv6 === ip && t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'),
   };
 
