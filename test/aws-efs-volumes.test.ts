@@ -80,7 +80,7 @@ describe('EfsVolumeDriver.ensure', () => {
       FileSystemId: FS.FileSystemId,
       PosixUser: { Uid: 1000, Gid: 1000 },
       RootDirectory: { Path: '/data', CreationInfo: { OwnerUid: 1000, OwnerGid: 1000, Permissions: '0750' } },
-      Tags: [...TAGS, { Key: 'berth:volume', Value: 'data' }],
+      Tags: [...TAGS, { Key: 'berth:volume', Value: 'data' }, { Key: 'berth:posix-user', Value: '1000:1000' }],
     });
     expect(parseVolumeRef(dir, 'data')).toEqual({ fileSystemId: FS.FileSystemId, accessPointId: 'fsap-0456cdef', zone: 'eu-west-1b' });
   });
