@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { synthesizeIamModel } from './support/aws-twin/iam.ts';
-import { apiCaller, startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
 import type { TwinFileSystem } from './support/aws-twin/efs.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'db', env: 'prod' };
@@ -35,10 +35,10 @@ const trace = () => ({
 });
 
 /** Runs the operation a mutation started to its end in simulated time; its record. */
-async function settle(r: { status: number; body: Record<string, any> }) {
+async function settle(r: { status: number; body: Record<string, any> }, each?: () => Promise<void>) {
   expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
   const id: string = r.body.receipt?.operationId ?? r.body.operationId;
-  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 5000, limitMs: 6 * 3_600_000 }).catch((err) => {
+  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 5000, limitMs: 6 * 3_600_000, each }).catch((err) => {
     throw new Error(`${(err as Error).message}: ${JSON.stringify(trace())}`);
   });
   expect(j.backup.deliveryErrors.map((e) => e.message)).toEqual([]);
@@ -142,5 +142,29 @@ describe('AWS twin journey: volumes with IAM checked', () => {
     expect(op.error?.step).toBe('WaitForVolumeRestore');
     expect(dataOf(fs)).toEqual({ '/data/rows': 'v3' });
     expect(liveDbTasks().map((t) => t.taskArn)).toEqual(writer);
+  }, 120_000);
+
+  it('a restore whose job events never arrive still completes: the scheduled reconcile pass settles the wait from DescribeRestoreJob', async () => {
+    const fs = volumeFs();
+    const deliver = j.backup.deliver;
+    j.backup.deliver = undefined;
+    const reconcile = await j.lambda('reconcile', 'functions/lambda/reconcile.ts');
+    let last = j.twin.clock.now();
+    const passes: number[] = [];
+    try {
+      const op = await settle(await call('POST', `${ENV}/volumes/data/restores`, { snapshot }), async () => {
+        if (j.twin.clock.now() - last < 60_000) return;
+        last = j.twin.clock.now();
+        passes.push((await j.twin.clock.run('reconcile', () => reconcile({}, lambdaContext('berth-reconcile')))).restores);
+      });
+      expect(op.error ?? null, JSON.stringify(trace())).toBeNull();
+      expect(op.status).toBe('succeeded');
+    } finally {
+      j.backup.deliver = deliver;
+    }
+    expect(dataOf(fs)).toEqual({ '/data/rows': 'v1' });
+    // The passes found the one waiting restore until it settled it.
+    expect(passes.filter((n) => n === 1).length).toBeGreaterThan(0);
+    expect(j.twin.calls.some((c) => c.principal === 'reconcile' && c.action === 'states:SendTaskSuccess')).toBe(true);
   }, 120_000);
 });

@@ -13,7 +13,7 @@ import { reconcileEnv } from '../reconciler/reconcile-env.ts';
 
 const logger = new Logger({ serviceName: 'berth-reconcile' });
 
-async function run(): Promise<{ envs: number; started: string[]; waiters: number }> {
+async function run(): Promise<{ envs: number; started: string[]; waiters: number; restores: number }> {
   const { deps, sfn } = awsPlatform();
   // WaitForBatchHealthy waits for ECS events, which can be minutes apart (a large image pull): each
   // pass re-checks the waiting batches and heartbeats the ones still starting, so a wait outlives
@@ -33,7 +33,7 @@ async function run(): Promise<{ envs: number; started: string[]; waiters: number
     }
   }
   logger.info('reconcile pass', { envs: envs.length, started, waiters, restores });
-  return { envs: envs.length, started, waiters };
+  return { envs: envs.length, started, waiters, restores };
 }
 
 export const handler = middy(run).use(injectLambdaContext(logger)).use(flushPlatformLogs(() => awsPlatform().flush()));
