@@ -24,7 +24,8 @@ const withVolume = (env: Env, name: string, record: VolumeRecord | undefined) =>
 
 export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, volumes } = deps;
-  const staged = volumes.stagedRestore;
+  // Read when a step runs (the deps are bound lazily in some tests' step tables).
+  const staged = () => deps.volumes.stagedRestore;
 
   /** With the writers stopped: the current data aside (compensation puts it back), the snapshot's in place. */
   const swapIn = async (ref: EnvRef, name: string, snapshotId: string, operationId: string, step: string) => {
@@ -62,8 +63,9 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       const c = await changeOf(store, op);
       const ref = envOf(op);
       // A staged restore starts here and goes on in WaitForVolumeRestore (the ASL Choice reads restoreJobId).
-      if (staged && (c.action === 'restore' || (c.action === 'create' && c.fromVolume))) {
-        const { jobId } = await staged.start(ref, c.name, c.snapshotId!, op.operationId, c.fromVolume);
+      const stager = staged();
+      if (stager && (c.action === 'restore' || (c.action === 'create' && c.fromVolume))) {
+        const { jobId } = await stager.start(ref, c.name, c.snapshotId!, op.operationId, c.fromVolume);
         await events.record(ref, { type: 'volume.restoring', operationId: op.operationId, step: 'ApplyVolumeChange', message: `AWS Backup restore job ${jobId} copies snapshot ${c.snapshotId} beside the data of volume ${c.name}; its writers keep running until the copy is done` });
         return { restoreJobId: jobId };
       }
@@ -118,7 +120,7 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       if (c.action === 'delete') await volumes.restore(ref, c.name, op.operationId);
       if (c.action === 'restore') {
         // A staged restore that failed before its swap changed nothing the writers use: only the recovery directory goes.
-        const swapping = !staged || (await store.getOperation(ref, op.operationId))?.step === 'SwapInRestoredVolume';
+        const swapping = !staged() || (await store.getOperation(ref, op.operationId))?.step === 'SwapInRestoredVolume';
         // Whatever the restore got to: the writers stop, the data from before goes back, they start again.
         if (swapping) await stopWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange', `undoing the restore of volume ${c.name}`);
         await volumes.restore(ref, c.name, op.operationId, 'data');
