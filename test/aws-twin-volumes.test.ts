@@ -108,6 +108,12 @@ describe('AWS twin journey: volumes with IAM checked', () => {
     expect(job.Metadata).toMatchObject({ 'file-system-id': fs.FileSystemId, newFileSystem: 'false', Encrypted: 'true' });
     expect(dataOf(fs)).toEqual({ '/data/rows': 'v1' });
     expect(j.swaps.filter((s) => s.fileSystemId === fs.FileSystemId).map((s) => `${s.action}:${s.exitCode}`)).toEqual(['aside:0', 'place:0', 'discard:0']);
+    // The swap task mounts the file system's root (no access point) as root, with its own role, and logs to the env's group.
+    const swapDef = j.ecs.taskDefinition(`berth-volume-swap-${fs.FileSystemId}`);
+    expect(swapDef.volumes[0].efsVolumeConfiguration).toMatchObject({ fileSystemId: fs.FileSystemId, rootDirectory: '/', authorizationConfig: { iam: 'ENABLED' } });
+    expect(swapDef.volumes[0].efsVolumeConfiguration.authorizationConfig.accessPointId).toBeUndefined();
+    expect(swapDef.taskRoleArn).toMatch(/VolumeSwapRole/);
+    expect(swapDef.containerDefinitions[0].logConfiguration.options['awslogs-group']).toBe('/berth/acme/shop/db/prod');
     // Nothing left beside the data: no recovery directory, no aside copy.
     expect([...fs.files.keys()].filter((p) => !p.startsWith('/data/'))).toEqual([]);
     // The writer was replaced (stopped for the swap, started after it) and runs again.

@@ -11,9 +11,9 @@ import type { EnvRef } from '../../core/ports.ts';
 import { attempt } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
 import { pollUntil, type Clock, type PollTiming } from './poll.ts';
-import { berthTagMap, berthTags, contentToken, fileSystemToken } from './tags.ts';
+import { berthTagMap, berthTags, contentToken, fileSystemToken, logGroupName } from './tags.ts';
 
-type RestoreConfig = Pick<AwsRuntimeConfig, 'backupVaultName' | 'backupRoleArn' | 'kmsKeyId' | 'clusterArn' | 'taskSubnets' | 'taskSecurityGroupId' | 'taskExecutionRoleArn' | 'assignPublicIp' | 'initImage' | 'volumeSwapRoleArn'>;
+type RestoreConfig = Pick<AwsRuntimeConfig, 'backupVaultName' | 'backupRoleArn' | 'kmsKeyId' | 'clusterArn' | 'taskSubnets' | 'taskSecurityGroupId' | 'taskExecutionRoleArn' | 'assignPublicIp' | 'initImage' | 'volumeSwapRoleArn'> & Partial<Pick<AwsRuntimeConfig, 'logGroupPrefix' | 'region'>>;
 
 export type RestoreJobStatus = { status: 'running' } | { status: 'completed' } | { status: 'failed'; message: string };
 
@@ -96,7 +96,7 @@ export class EfsRestores {
           executionRoleArn: this.config.taskExecutionRoleArn,
           // Mounting the root (no access point) as uid 0 needs elasticfilesystem:ClientRootAccess, which app tasks do not have.
           taskRoleArn: this.config.volumeSwapRoleArn,
-          containerDefinitions: [{ name: SWAP_CONTAINER, image: this.config.initImage, essential: true, user: '0', command: ['sh', '-c', SWAP_SCRIPT], mountPoints: [{ sourceVolume: 'volume', containerPath: '/mnt/efs' }] }],
+          containerDefinitions: [{ name: SWAP_CONTAINER, image: this.config.initImage, essential: true, user: '0', command: ['sh', '-c', SWAP_SCRIPT], mountPoints: [{ sourceVolume: 'volume', containerPath: '/mnt/efs' }], ...this.logs(env) }],
           volumes: [{ name: 'volume', efsVolumeConfiguration: { fileSystemId: fs.fileSystemId, rootDirectory: '/', transitEncryption: 'ENABLED', authorizationConfig: { iam: 'ENABLED' } } }],
           tags: berthTags(env, { 'berth:volume': volume }).map(({ Key, Value }) => ({ key: Key, value: Value })),
         }),
@@ -126,11 +126,18 @@ export class EfsRestores {
     if (!stopped) throw new TimeoutError('swap-task-timeout', `the swap task (${action}) of volume "${volume}" did not finish in ${this.timing.timeoutMs / 60_000} minutes; it may still be running (task ${taskArn})`, { next: ['berth events'] });
     const exitCode = stopped.containers?.find((c) => c.name === SWAP_CONTAINER)?.exitCode;
     if (exitCode !== 0) {
-      throw new BerthError('internal', 'swap-task-failed', `the swap task (${action}) of volume "${volume}" exited with ${exitCode ?? 'no exit code'} (${stopped.stoppedReason ?? 'no reason'}); its output is in the env's log group; the volume is left as the compensation finds it`, {
+      throw new BerthError('internal', 'swap-task-failed', `the swap task (${action}) of volume "${volume}" exited with ${exitCode ?? 'no exit code'} (${stopped.stoppedReason ?? 'no reason'}); its output is in the env's logs (berth logs --workload volume-swap); compensation puts the data from before back`, {
         details: { volume, action, task: taskArn, exitCode },
-        next: ['berth events', 'berth logs --system'],
+        next: ['berth events', 'berth logs --workload volume-swap'],
       });
     }
+  }
+
+  /** The swap task's output goes to the env's log group (stream `volume-swap/swap/<task>`), where `berth logs --workload volume-swap` reads it. */
+  private logs(env: EnvRef) {
+    const { logGroupPrefix, region } = this.config;
+    if (!logGroupPrefix || !region) return {};
+    return { logConfiguration: { logDriver: 'awslogs' as const, options: { 'awslogs-group': logGroupName(logGroupPrefix, env), 'awslogs-region': region, 'awslogs-stream-prefix': 'volume-swap' } } };
   }
 
   /** The recovery point of snapshot `snapshotId` of volume `from`, found by its tags in the vault. */

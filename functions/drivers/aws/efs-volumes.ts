@@ -46,7 +46,7 @@ export interface EfsVolumeOptions {
 }
 
 type EfsConfig = Pick<AwsRuntimeConfig, 'taskSubnets' | 'volumeSecurityGroupId' | 'kmsKeyId' | 'backupVaultName' | 'backupRoleArn'> &
-  Partial<Pick<AwsRuntimeConfig, 'clusterArn' | 'taskSecurityGroupId' | 'taskExecutionRoleArn' | 'assignPublicIp' | 'initImage' | 'volumeSwapRoleArn'>>;
+  Partial<Pick<AwsRuntimeConfig, 'clusterArn' | 'taskSecurityGroupId' | 'taskExecutionRoleArn' | 'assignPublicIp' | 'initImage' | 'volumeSwapRoleArn' | 'logGroupPrefix' | 'region'>>;
 
 export class EfsVolumeDriver implements VolumeDriver {
   private readonly efs: EFSClient;
