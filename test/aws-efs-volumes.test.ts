@@ -159,3 +159,19 @@ describe('EfsVolumeDriver snapshots and deletes', () => {
     expect(efs.commandCalls(DeleteMountTargetCommand)).toHaveLength(0);
   });
 });
+
+describe('EfsVolumeDriver: workload user and restores', () => {
+  it('a numeric user (uid or uid:gid) becomes the access point user; a user name, which only the image can resolve, keeps uid/gid 1000', async () => {
+    const { posixUserOf } = await import('../functions/drivers/aws/efs-volumes.ts');
+    expect(posixUserOf('999:998')).toEqual({ uid: 999, gid: 998 });
+    expect(posixUserOf('999')).toEqual({ uid: 999, gid: 999 });
+    expect(posixUserOf('postgres')).toEqual({ uid: 1000, gid: 1000 });
+    expect(posixUserOf(undefined)).toEqual({ uid: 1000, gid: 1000 });
+  });
+
+  it('without the swap task settings (no ECS client) the driver says it restores no snapshots, so the API refuses before anything stops', async () => {
+    expect(driver().restoresSnapshots).toBe(false);
+    expect(driver().stagedRestore).toBeUndefined();
+    await expect(driver().restoreSnapshot(env, 'data', 'snap-1')).rejects.toMatchObject({ category: 'invalid-input', code: 'restore-not-configured' });
+  });
+});

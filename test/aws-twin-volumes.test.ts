@@ -173,4 +173,23 @@ describe('AWS twin journey: volumes with IAM checked', () => {
     expect(passes.filter((n) => n === 1).length).toBeGreaterThan(0);
     expect(j.twin.calls.some((c) => c.principal === 'reconcile' && c.action === 'states:SendTaskSuccess')).toBe(true);
   }, 120_000);
+
+  it('a swap task that fails after the data went aside is compensated: the data from before is moved back and the writer runs again on it', async () => {
+    const fs = volumeFs();
+    fs.files.set('/data/rows', 'v4');
+    const run = j.ecs.runContainer!;
+    j.ecs.runContainer = (task, def, environment) => (environment.ACTION === 'place' ? 1 : run(task, def, environment));
+    const swapsBefore = j.swaps.length;
+    try {
+      const op = await settle(await call('POST', `${ENV}/volumes/data/restores`, { snapshot }));
+      expect(op.status).toBe('failed');
+      expect(op.error).toMatchObject({ step: 'SwapInRestoredVolume', code: 'swap-task-failed' });
+    } finally {
+      j.ecs.runContainer = run;
+    }
+    expect(j.swaps.slice(swapsBefore).map((s) => s.action)).toEqual(['aside', 'back']);
+    expect(dataOf(fs)).toEqual({ '/data/rows': 'v4' });
+    expect([...fs.files.keys()].filter((p) => !p.startsWith('/data/'))).toEqual([]);
+    expect(liveDbTasks()).toHaveLength(1);
+  }, 120_000);
 });
