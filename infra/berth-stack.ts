@@ -55,6 +55,7 @@ interface Functions {
   readonly steps: PlatformFunction;
   readonly ecsEvents: PlatformFunction;
   readonly executionEvents: PlatformFunction;
+  readonly backupEvents: PlatformFunction;
   readonly reconcile: PlatformFunction;
 }
 
@@ -148,6 +149,7 @@ export class BerthStack extends Stack {
       VOLUME_SECURITY_GROUP_ID: network.volumeSecurityGroup.securityGroupId,
       TASK_EXECUTION_ROLE_ARN: cluster.taskExecutionRole.roleArn,
       TASK_ROLE_ARN: cluster.taskRole.roleArn,
+      VOLUME_SWAP_ROLE_ARN: cluster.volumeSwapRole.roleArn,
       STATE_MACHINE_ARNS: this.toJsonString(Object.fromEntries(MACHINES.map((m) => [m, stateMachineArn(this, m)]))),
       LOG_GROUP_PREFIX,
       LOG_RETENTION_DAYS: String(this.config.logRetention),
@@ -178,15 +180,16 @@ export class BerthStack extends Stack {
       steps: fn('Steps', { entry: 'steps.ts', serviceName: 'berth-steps', description: 'Task steps of every Berth state machine', memorySize: 512, timeout: Duration.minutes(15) }),
       ecsEvents: fn('EcsEvents', { entry: 'ecs-events.ts', serviceName: 'berth-ecs-events', description: 'ECS events: completes rollout steps waiting for healthy tasks', memorySize: 512, timeout: Duration.minutes(1) }),
       executionEvents: fn('ExecutionEvents', { entry: 'execution-events.ts', serviceName: 'berth-execution-events', description: 'Step Functions events: fails the operation of an execution that ended outside its steps, and frees its env', memorySize: 256, timeout: Duration.seconds(30) }),
+      backupEvents: fn('BackupEvents', { entry: 'backup-events.ts', serviceName: 'berth-backup-events', description: 'AWS Backup restore job events: completes volume restores waiting for their job', memorySize: 256, timeout: Duration.seconds(30) }),
       reconcile: fn('Reconcile', { entry: 'reconcile.ts', serviceName: 'berth-reconcile', description: 'Scheduled reconcile: starts an operation where an env drifted', memorySize: 512, timeout: Duration.minutes(5) }),
     };
   }
 
   /** Least privilege per Lambda; every grant is explained in platform-grants.ts. */
   private grantPermissions(functions: Functions, grants: PlatformGrants): void {
-    const { api, steps, ecsEvents, executionEvents, reconcile } = functions;
+    const { api, steps, ecsEvents, executionEvents, backupEvents, reconcile } = functions;
     // Execution events need nothing else: they only record an outcome in the store.
-    for (const fn of [api, steps, ecsEvents, executionEvents, reconcile]) grants.stateStore(fn.role);
+    for (const fn of [api, steps, ecsEvents, executionEvents, backupEvents, reconcile]) grants.stateStore(fn.role);
     // The API stores secret bundles, reads runtime state (status, logs) and starts operations; it
     // changes no runtime resource itself.
     grants.cipher(api.role);
@@ -203,10 +206,14 @@ export class BerthStack extends Stack {
     // ECS events settle health waiters.
     grants.readTasks(ecsEvents.role);
     grants.completeWaitingSteps(ecsEvents.role);
+    // Backup events settle the volume restores waiting for their restore job.
+    grants.readRestoreJobs(backupEvents.role);
+    grants.completeWaitingSteps(backupEvents.role);
     // The reconcile compares and starts operations, and heartbeats (or settles) the health waiters.
     grants.readRuntime(reconcile.role);
     grants.startOperations(reconcile.role);
     grants.completeWaitingSteps(reconcile.role);
+    grants.readRestoreJobs(reconcile.role);
   }
 
   private createApi(fn: PlatformFunction): apigw.HttpApi {
@@ -275,6 +282,13 @@ export class BerthStack extends Stack {
         detail: { status: [...UNSUCCESSFUL], stateMachineArn: MACHINES.map((m) => stateMachineArn(this, m)) },
       },
       targets: [new targets.LambdaFunction(functions.executionEvents.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+    });
+    // A volume restore waits (task token) for its AWS Backup restore job; the job's state changes
+    // complete it. https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
+    new events.Rule(this, 'BackupEventRule', {
+      description: 'Berth: AWS Backup restore jobs of EFS recovery points (volume restores)',
+      eventPattern: { source: ['aws.backup'], detailType: ['Restore Job State Change'], detail: { resourceType: ['EFS'], status: ['COMPLETED', 'FAILED', 'ABORTED'] } },
+      targets: [new targets.LambdaFunction(functions.backupEvents.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Berth: periodic reconcile of every env',

@@ -2,7 +2,9 @@
 // - the execution role, which ECS itself assumes to start a task (pull the image, write the awslogs
 //   stream, read the pinned Secrets Manager versions of the env's secret bundles);
 // - the task role, which the app's containers assume. It carries only what Berth's task definitions
-//   need (EFS IAM-authorized mounts); attach what your apps call (S3, SQS…) to it yourself.
+//   need (EFS IAM-authorized mounts); attach what your apps call (S3, SQS…) to it yourself;
+// - the volume swap role, of the one-off task that moves a restored snapshot into a volume
+//   (functions/drivers/aws/efs-restore.ts): root access to Berth file systems, nothing else.
 import { Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -22,6 +24,7 @@ export class BerthCluster extends Construct {
   readonly cluster: ecs.Cluster;
   readonly taskExecutionRole: iam.Role;
   readonly taskRole: iam.Role;
+  readonly volumeSwapRole: iam.Role;
   /** ARN patterns of what the drivers create for this cluster's apps. */
   readonly runtimeArns: RuntimeArns;
 
@@ -35,6 +38,25 @@ export class BerthCluster extends Construct {
     this.runtimeArns = runtimeArns(Stack.of(this), this.cluster.clusterName);
     this.taskExecutionRole = this.createExecutionRole(props.key);
     this.taskRole = this.createTaskRole();
+    this.volumeSwapRole = this.createVolumeSwapRole();
+  }
+
+  private createVolumeSwapRole(): iam.Role {
+    const role = new iam.Role(this, 'VolumeSwapRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Berth volume swap task: mounts a volume\'s file system root to move restored snapshot data into place',
+    });
+    // The swap task mounts "/" without an access point as uid 0: without ClientRootAccess EFS
+    // squashes root to nfsnobody, which cannot move the app's files
+    // (https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html).
+    allow(role, {
+      sid: 'SwapVolumeData',
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'],
+      resources: [this.runtimeArns.fileSystems],
+      conditions: { Null: { [`aws:ResourceTag/${RUNTIME_TAG}`]: 'false' } },
+      why: 'File systems are created (or restored) at runtime with random ids; only ones tagged with a Berth org.',
+    });
+    return role;
   }
 
   private createExecutionRole(key: kms.IKey): iam.Role {

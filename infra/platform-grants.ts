@@ -206,9 +206,16 @@ export class PlatformGrants {
     allow(role, {
       sid: 'TagOnCreate',
       actions: ['ecs:TagResource'],
-      resources: [this.arns.services, this.arns.taskDefinitions],
-      conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition'] } },
-      why: 'Tags ride on the create call (ECS authorizes them as TagResource); berth-* names only, and only while creating.',
+      resources: [this.arns.services, this.arns.taskDefinitions, this.arns.tasks],
+      conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition', 'RunTask'] } },
+      why: 'Tags ride on the create call (ECS authorizes them as TagResource); berth-* names and Berth cluster tasks only, and only while creating.',
+    });
+    allow(role, {
+      sid: 'RunVolumeSwapTasks',
+      actions: ['ecs:RunTask'],
+      resources: [this.p.stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: 'berth-volume-swap-*:*' })],
+      conditions: { ArnEquals: { 'ecs:cluster': cluster.cluster.clusterArn } },
+      why: 'The one-off task that swaps a restored snapshot into a volume (efs-restore.ts); only its families, only in the Berth cluster.',
     });
     allow(role, {
       sid: 'StopAppTasks',
@@ -219,7 +226,7 @@ export class PlatformGrants {
     allow(role, {
       sid: 'PassTaskRoles',
       actions: ['iam:PassRole'],
-      resources: [cluster.taskExecutionRole.roleArn, cluster.taskRole.roleArn],
+      resources: [cluster.taskExecutionRole.roleArn, cluster.taskRole.roleArn, cluster.volumeSwapRole.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     });
     allow(role, {
@@ -417,6 +424,14 @@ export class PlatformGrants {
       why: 'Recovery point ids are random; a snapshot is tagged with its org when it is taken (efs-snapshots.ts RecoveryPointTags).',
     });
     allow(role, {
+      sid: 'RestoreSnapshots',
+      actions: ['backup:StartRestoreJob'],
+      resources: [this.recoveryPoints()],
+      conditions: HAS_ORG,
+      why: 'Recovery point ids are random; only snapshots tagged with a Berth org can be restored (efs-restore.ts).',
+    });
+    this.readRestoreJobs(role);
+    allow(role, {
       sid: 'DeleteSnapshots',
       actions: ['backup:DeleteRecoveryPoint'],
       resources: [this.recoveryPoints()],
@@ -425,7 +440,17 @@ export class PlatformGrants {
     });
   }
 
-  /** The role AWS Backup assumes for `StartBackupJob` of a Berth volume. */
+  /** Restore job status, for the volume restore waiters (aws/restore-waiters.ts). */
+  readRestoreJobs(role: Role): void {
+    allow(role, {
+      sid: 'ReadRestoreJobs',
+      actions: ['backup:DescribeRestoreJob'],
+      resources: ['*'],
+      why: 'DescribeRestoreJob supports no resource-level permission (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html); it reads a job\'s status.',
+    });
+  }
+
+  /** The role AWS Backup assumes for `StartBackupJob` and `StartRestoreJob` of a Berth volume. */
   static backupService(role: Role, p: { vault: backup.IBackupVault; key: kms.IKey; fileSystems: string }): void {
     allow(role, {
       sid: 'BackUpBerthVolumes',
@@ -433,6 +458,15 @@ export class PlatformGrants {
       resources: [p.fileSystems],
       conditions: HAS_ORG,
       why: 'File system ids are random; only file systems tagged with a Berth org can be backed up.',
+    });
+    // A restore writes into the volume's own file system, or creates one (create --from-snapshot),
+    // which carries no tags until the driver adopts it: the managed AWSBackupServiceRolePolicyForRestores
+    // grants these on every file system (https://docs.aws.amazon.com/aws-backup/latest/devguide/security-iam-awsmanpol.html).
+    allow(role, {
+      sid: 'RestoreBerthVolumes',
+      actions: ['elasticfilesystem:Restore', 'elasticfilesystem:CreateFilesystem', 'elasticfilesystem:DescribeFilesystems', 'elasticfilesystem:DeleteFilesystem'],
+      resources: [p.fileSystems],
+      why: 'A new file system has a random id and no tags while AWS Backup creates it; DeleteFilesystem lets Backup clean up a restore it failed.',
     });
     allow(role, { sid: 'WriteIntoVault', actions: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], resources: [p.vault.backupVaultArn] });
     allow(role, {

@@ -40,6 +40,7 @@ const config: AwsRuntimeConfig = {
   volumeSecurityGroupId: 'sg-tasks',
   taskExecutionRoleArn: 'arn:aws:iam::123456789012:role/exec',
   taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+  volumeSwapRoleArn: 'arn:aws:iam::123456789012:role/volume-swap',
   logGroupPrefix: '/berth/',
   logRetentionDays: 30,
   kmsKeyId: 'alias/berth',

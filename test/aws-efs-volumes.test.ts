@@ -80,7 +80,7 @@ describe('EfsVolumeDriver.ensure', () => {
       FileSystemId: FS.FileSystemId,
       PosixUser: { Uid: 1000, Gid: 1000 },
       RootDirectory: { Path: '/data', CreationInfo: { OwnerUid: 1000, OwnerGid: 1000, Permissions: '0750' } },
-      Tags: [...TAGS, { Key: 'berth:volume', Value: 'data' }],
+      Tags: [...TAGS, { Key: 'berth:volume', Value: 'data' }, { Key: 'berth:posix-user', Value: '1000:1000' }],
     });
     expect(parseVolumeRef(dir, 'data')).toEqual({ fileSystemId: FS.FileSystemId, accessPointId: 'fsap-0456cdef', zone: 'eu-west-1b' });
   });
@@ -157,5 +157,21 @@ describe('EfsVolumeDriver snapshots and deletes', () => {
     await driver().purge(env, 'data', 'op-other');
     expect(efs.commandCalls(DeleteAccessPointCommand)).toHaveLength(0);
     expect(efs.commandCalls(DeleteMountTargetCommand)).toHaveLength(0);
+  });
+});
+
+describe('EfsVolumeDriver: workload user and restores', () => {
+  it('a numeric user (uid or uid:gid) becomes the access point user; a user name, which only the image can resolve, keeps uid/gid 1000', async () => {
+    const { posixUserOf } = await import('../functions/drivers/aws/efs-volumes.ts');
+    expect(posixUserOf('999:998')).toEqual({ uid: 999, gid: 998 });
+    expect(posixUserOf('999')).toEqual({ uid: 999, gid: 999 });
+    expect(posixUserOf('postgres')).toEqual({ uid: 1000, gid: 1000 });
+    expect(posixUserOf(undefined)).toEqual({ uid: 1000, gid: 1000 });
+  });
+
+  it('without the swap task settings (no ECS client) the driver says it restores no snapshots, so the API refuses before anything stops', async () => {
+    expect(driver().restoresSnapshots).toBe(false);
+    expect(driver().stagedRestore).toBeUndefined();
+    await expect(driver().restoreSnapshot(env, 'data', 'snap-1')).rejects.toMatchObject({ category: 'invalid-input', code: 'restore-not-configured' });
   });
 });

@@ -229,9 +229,9 @@ describe('GIVEN the stack with default props', () => {
   });
 
   describe('WHEN the Lambdas are synthesized', () => {
-    it('THEN there are five, each arm64 on the current Node.js runtime, bundled as ESM', () => {
+    it('THEN there are six, each arm64 on the current Node.js runtime, bundled as ESM', () => {
       const functions = resourcesOf(template, 'AWS::Lambda::Function');
-      expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual(['Api', 'EcsEvents', 'ExecutionEvents', 'Reconcile', 'Steps']);
+      expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual(['Api', 'BackupEvents', 'EcsEvents', 'ExecutionEvents', 'Reconcile', 'Steps']);
       for (const [id, fn] of functions) {
         expect(fn.Properties!.Architectures, id).toEqual(['arm64']);
         expect(fn.Properties!.Runtime, id).toBe(LAMBDA_RUNTIME.name);
@@ -319,6 +319,17 @@ describe('GIVEN the stack with default props', () => {
       expect(ECS_EVENT_TYPES).toEqual(['ECS Deployment State Change', 'ECS Service Action', 'ECS Task State Change']);
     });
 
+    it('THEN AWS Backup restore jobs of EFS that ended go to the backup-events Lambda, which completes the waiting volume restore', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['aws.backup'], 'detail-type': ['Restore Job State Change'], detail: { resourceType: ['EFS'], status: ['COMPLETED', 'FAILED', 'ABORTED'] } },
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Lambda::Function', 'BackupEventsFunction'), 'Arn'] } })],
+      });
+    });
+
+    it('THEN only the volume swap role may mount a file system root as root (ClientRootAccess), and app tasks may not', () => {
+      expect(rolesAllowed(template, 'elasticfilesystem:ClientRootAccess')).toEqual([logicalId(template, 'AWS::IAM::Role', 'AppsVolumeSwapRole')]);
+    });
+
     it('THEN failed, timed-out and aborted executions of the five Berth state machines (and nothing else) go to the execution-events Lambda', () => {
       const rules = resourcesOf(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties!.EventPattern?.source?.[0] === 'aws.states');
       expect(rules).toHaveLength(1);
@@ -352,11 +363,12 @@ describe('GIVEN the stack with default props', () => {
       expect(unconditionedMutationsOnEverything(template)).toEqual([]);
     });
 
-    it('THEN [15.5c] only the steps, ecs-events and reconcile (its heartbeat pass) Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
+    it('THEN [15.5c] only the steps, ecs-events, backup-events (volume restores) and reconcile (its heartbeat pass) Lambdas may complete a waiting step, and only the API and reconcile Lambdas start operations', () => {
       const role = (fn: string) => logicalId(template, 'AWS::IAM::Role', `${fn}Role`);
-      expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
-      expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
-      expect(rolesAllowed(template, 'states:SendTaskHeartbeat')).toEqual([role('EcsEvents'), role('Reconcile'), role('Steps')].sort());
+      const completers = [role('BackupEvents'), role('EcsEvents'), role('Reconcile'), role('Steps')].sort();
+      expect(rolesAllowed(template, 'states:SendTaskSuccess')).toEqual(completers);
+      expect(rolesAllowed(template, 'states:SendTaskFailure')).toEqual(completers);
+      expect(rolesAllowed(template, 'states:SendTaskHeartbeat')).toEqual(completers);
       expect(rolesAllowed(template, 'states:StartExecution')).toEqual([role('Api'), role('Reconcile')].sort());
     });
 

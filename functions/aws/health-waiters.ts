@@ -25,7 +25,8 @@ export async function registerHealthWaiter(deps: PlatformDeps, sfn: SFNClient, i
 }
 
 export async function settleHealthWaiters(deps: PlatformDeps, sfn: SFNClient): Promise<number> {
-  const waiters = await deps.store.listTaskTokens();
+  // Restore waiters share the table; aws/restore-waiters.ts settles those.
+  const waiters = (await deps.store.listTaskTokens()).filter((w) => !w.restoreJobId);
   for (const waiter of waiters) await settle(deps, sfn, waiter);
   return waiters.length;
 }

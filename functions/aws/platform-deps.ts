@@ -86,7 +86,8 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env, clientOptions:
       instances: (env) => compute.list(env),
       clock: clientOptions.clock,
     }),
-    volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }) }, config, { clock: clientOptions.clock }),
+    // With the ECS client the driver restores snapshots (the swap task is a one-off Fargate task).
+    volumes: new EfsVolumeDriver({ efs: client('efs', (c) => new EFSClient(c), { region }), backup: client('backup', (c) => new BackupClient(c), { region }), ecs }, config, { clock: clientOptions.clock }),
     artifacts: new ImageArtifacts(),
     logs,
     cipher: new KmsCipher({ kms: client('kms', (c) => new KMSClient(c), { region }) }, config),

@@ -184,8 +184,11 @@ export interface SecretCipher {
 
 /** Persistent storage. Embedded: a directory per volume. AWS: EFS file system + access point. */
 export interface VolumeDriver {
-  /** Creates the volume if needed (idempotent) and returns where instances reach it. */
-  ensure(env: EnvRef, name: string, volume: import('../contract/manifest.ts').Volume): Promise<{ dir: string }>;
+  /**
+   * Creates the volume if needed (idempotent) and returns where instances reach it. `user` is the
+   * mounting workload's `user` (AWS: a numeric uid[:gid] becomes the access point's POSIX user).
+   */
+  ensure(env: EnvRef, name: string, volume: import('../contract/manifest.ts').Volume, options?: { user?: string }): Promise<{ dir: string }>;
   /** Whether the volume's storage exists. */
   exists(env: EnvRef, name: string): Promise<boolean>;
   /** Applies a new size (embedded: recorded only; a directory has no quota). */
@@ -193,12 +196,24 @@ export interface VolumeDriver {
   /** Takes a point-in-time copy; idempotent per snapshot id. */
   snapshot(env: EnvRef, name: string, snapshotId: string): Promise<{ sizeBytes: number }>;
   deleteSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void>;
-  /** Sets the volume aside under `token` so a delete can still be undone (restore) or made final (purge). */
-  setAside(env: EnvRef, name: string, token: string): Promise<void>;
-  restore(env: EnvRef, name: string, token: string): Promise<void>;
+  /**
+   * Sets the volume aside under `token` so a delete can still be undone (restore) or made final
+   * (purge). `scope` says what goes aside: the whole volume (a delete) or its data, which a
+   * snapshot restore replaces (embedded both are the directory; AWS: the file system, or its
+   * `data` directory). @default 'volume'
+   */
+  setAside(env: EnvRef, name: string, token: string, scope?: AsideScope): Promise<void>;
+  restore(env: EnvRef, name: string, token: string, scope?: AsideScope): Promise<void>;
   purge(env: EnvRef, name: string, token: string): Promise<void>;
-  /** False where `restoreSnapshot` cannot work yet (AWS), so a restore is refused before anything stops. */
+  /** False where `restoreSnapshot` cannot work, so a restore is refused before anything stops. */
   readonly restoresSnapshots?: boolean;
+  /**
+   * Where a restore takes minutes outside the platform (AWS Backup): `start` first, while the
+   * writers still run; the state machine waits for the job (a task token), then the writers stop
+   * and `setAside(…, 'data')` + `restoreSnapshot` swap the restored data in. Absent embedded,
+   * where `restoreSnapshot` copies at once.
+   */
+  readonly stagedRestore?: StagedRestore;
   /**
    * Makes the snapshot (of volume `from`, by default this one) the volume's data; the volume has
    * been set aside first, or does not exist yet. Idempotent.
@@ -213,6 +228,14 @@ export interface VolumeDriver {
    * (AWS: its mount targets, network interfaces that keep the VPC from being deleted); idempotent.
    */
   detach(env: EnvRef, name: string): Promise<void>;
+}
+
+export type AsideScope = 'volume' | 'data';
+
+export interface StagedRestore {
+  /** Starts restoring snapshot `snapshotId` of `from` (default: this volume) next to its data, or into a new volume when it does not exist; idempotent per `token`. */
+  start(env: EnvRef, name: string, snapshotId: string, token: string, from?: string): Promise<{ jobId: string }>;
+  status(jobId: string): Promise<{ status: 'running' } | { status: 'completed' } | { status: 'failed'; message: string }>;
 }
 
 /** Opens command sessions in running instances. Embedded: tickets for the exec WebSocket. AWS: ECS Exec. */

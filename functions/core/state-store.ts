@@ -34,6 +34,8 @@ export interface TaskTokenWaiter {
   env: EnvRef;
   operationId: string;
   instances: string[];
+  /** Set when the Task waits for an AWS Backup restore job rather than for healthy instances. */
+  restoreJobId?: string;
   createdAt: string;
 }
 

@@ -7,18 +7,21 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { awsPlatform } from '../aws/platform-deps.ts';
 import { settleHealthWaiters } from '../aws/health-waiters.ts';
+import { settleRestoreWaiters } from '../aws/restore-waiters.ts';
 import { flushPlatformLogs } from './flush-logs.ts';
 import { reconcileEnv } from '../reconciler/reconcile-env.ts';
 
 const logger = new Logger({ serviceName: 'berth-reconcile' });
 
-async function run(): Promise<{ envs: number; started: string[]; waiters: number }> {
+async function run(): Promise<{ envs: number; started: string[]; waiters: number; restores: number }> {
   const { deps, sfn } = awsPlatform();
   // WaitForBatchHealthy waits for ECS events, which can be minutes apart (a large image pull): each
   // pass re-checks the waiting batches and heartbeats the ones still starting, so a wait outlives
   // HeartbeatSeconds (300 s) between events, and a batch whose last event was missed still settles.
   // Without a waiting rollout this is one Query. https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
   const waiters = await settleHealthWaiters(deps, sfn);
+  // Likewise WaitForVolumeRestore: AWS Backup sends an event when the job starts and ends only.
+  const restores = await settleRestoreWaiters(deps, sfn);
   const envs = await deps.store.listAllEnvs();
   const started: string[] = [];
   for (const ref of envs) {
@@ -29,8 +32,8 @@ async function run(): Promise<{ envs: number; started: string[]; waiters: number
       logger.error('reconcile failed', { env: ref, error: err as Error });
     }
   }
-  logger.info('reconcile pass', { envs: envs.length, started, waiters });
-  return { envs: envs.length, started, waiters };
+  logger.info('reconcile pass', { envs: envs.length, started, waiters, restores });
+  return { envs: envs.length, started, waiters, restores };
 }
 
 export const handler = middy(run).use(injectLambdaContext(logger)).use(flushPlatformLogs(() => awsPlatform().flush()));

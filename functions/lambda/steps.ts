@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { registerHealthWaiter } from '../aws/health-waiters.ts';
+import { registerRestoreWaiter } from '../aws/restore-waiters.ts';
 import { awsPlatform } from '../aws/platform-deps.ts';
 import { flushPlatformLogs } from './flush-logs.ts';
 import { createDeploySteps } from '../reconciler/deploy-steps.ts';
@@ -30,11 +31,13 @@ async function run(input: StepInput): Promise<Record<string, unknown>> {
   const step = steps[input.step];
   if (!step) throw new Error(`no step handler named ${input.step}`);
   logger.appendKeys({ operationId: input.operation.operationId, step: input.step });
-  // A .waitForTaskToken step: register the wait and return; an ECS event completes it. It runs
-  // through the step wrapper like any forward step, so `status` and `wait` show the wait.
+  // A .waitForTaskToken step: register the wait and return; an ECS event (WaitForBatchHealthy) or
+  // an AWS Backup event (WaitForVolumeRestore) completes it. It runs through the step wrapper like
+  // any forward step, so `status` and `wait` show the wait.
   if (input.taskToken) {
     return runStep(deps, input.step, async () => {
-      await registerHealthWaiter(deps, sfn, input);
+      if (input.step === 'WaitForVolumeRestore') await registerRestoreWaiter(deps, sfn, input);
+      else await registerHealthWaiter(deps, sfn, input);
       return {};
     }, input);
   }

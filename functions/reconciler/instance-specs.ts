@@ -18,7 +18,7 @@ export async function instanceSpec(deps: StepDeps, env: EnvRef, release: Release
   const volumeDirs: Record<string, string> = {};
   for (const mount of desired.workload.volumes ?? []) {
     const volume = release.manifest.volumes?.[mount.volume];
-    if (volume) volumeDirs[mount.volume] = (await deps.volumes.ensure(env, mount.volume, volume)).dir;
+    if (volume) volumeDirs[mount.volume] = (await deps.volumes.ensure(env, mount.volume, volume, desired.workload.user ? { user: desired.workload.user } : {})).dir;
   }
   return {
     env,

@@ -35,6 +35,8 @@ export interface StepInput {
   failure?: { Error: string; Cause: string };
   /** Present on AWS (.waitForTaskToken); the embedded binding ignores it. */
   taskToken?: string;
+  /** The AWS Backup restore job WaitForVolumeRestore waits for (ApplyVolumeChange started it). */
+  restoreJobId?: string;
 }
 
 export type Step = (input: StepInput) => Promise<Record<string, unknown>>;

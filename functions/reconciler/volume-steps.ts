@@ -1,6 +1,10 @@
 // The Task handlers of statemachines/volume.asl.json: create, resize, snapshot, restore, delete.
+// A restore is one step embedded (a directory copy); on AWS it is staged (VolumeDriver.stagedRestore):
+// ApplyVolumeChange starts the AWS Backup job while the writers still run, WaitForVolumeRestore
+// waits for it, and SwapInRestoredVolume stops the writers, swaps the data and starts them again.
 import { NotFoundError } from '../core/errors.ts';
 import type { Env, VolumeRecord } from '../core/model.ts';
+import type { EnvRef } from '../core/ports.ts';
 import type { StateStore } from '../core/state-store.ts';
 import { startWriters, stopWriters } from './volume-writers.ts';
 import { endStatus, envOf, failureOf, patchEnv, recordingFailures, releaseEnv, type OperationInput, type Step, type StepDeps } from './step-kit.ts';
@@ -20,6 +24,17 @@ const withVolume = (env: Env, name: string, record: VolumeRecord | undefined) =>
 
 export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
   const { store, events, volumes } = deps;
+  // Read when a step runs (the deps are bound lazily in some tests' step tables).
+  const staged = () => deps.volumes.stagedRestore;
+
+  /** With the writers stopped: the current data aside (compensation puts it back), the snapshot's in place. */
+  const swapIn = async (ref: EnvRef, name: string, snapshotId: string, operationId: string, step: string) => {
+    await stopWriters(deps, ref, name, operationId, step, `restoring volume ${name} from ${snapshotId}: nothing may write it meanwhile`);
+    await volumes.setAside(ref, name, operationId, 'data');
+    await volumes.restoreSnapshot(ref, name, snapshotId);
+    await startWriters(deps, ref, name, operationId, step);
+  };
+
   return recordingFailures(deps, {
     async SetDesiredVolume({ operation: op }) {
       const c = await changeOf(store, op);
@@ -47,18 +62,19 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
     async ApplyVolumeChange({ operation: op }) {
       const c = await changeOf(store, op);
       const ref = envOf(op);
+      // A staged restore starts here and goes on in WaitForVolumeRestore (the ASL Choice reads restoreJobId).
+      const stager = staged();
+      if (stager && (c.action === 'restore' || (c.action === 'create' && c.fromVolume))) {
+        const { jobId } = await stager.start(ref, c.name, c.snapshotId!, op.operationId, c.fromVolume);
+        await events.record(ref, { type: 'volume.restoring', operationId: op.operationId, step: 'ApplyVolumeChange', message: `AWS Backup restore job ${jobId} copies snapshot ${c.snapshotId} beside the data of volume ${c.name}; its writers keep running until the copy is done` });
+        return { restoreJobId: jobId };
+      }
       // From a snapshot, the copy makes the volume (renamed into place whole, so a retry finds it done).
       if (c.action === 'create' && c.fromVolume) await volumes.restoreSnapshot(ref, c.name, c.snapshotId!, c.fromVolume);
       if (c.action === 'create') await volumes.ensure(ref, c.name, c.volume!);
       if (c.action === 'resize') await volumes.resize(ref, c.name, c.volume!);
       if (c.action === 'delete') await volumes.setAside(ref, c.name, op.operationId);
-      if (c.action === 'restore') {
-        await stopWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange', `restoring volume ${c.name} from ${c.snapshotId}: nothing may write it meanwhile`);
-        // The current data goes aside, not away: compensation puts it back if anything below fails.
-        await volumes.setAside(ref, c.name, op.operationId);
-        await volumes.restoreSnapshot(ref, c.name, c.snapshotId!);
-        await startWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange');
-      }
+      if (c.action === 'restore') await swapIn(ref, c.name, c.snapshotId!, op.operationId, 'ApplyVolumeChange');
       if (c.action === 'snapshot') {
         if (c.stopWriters) await stopWriters(deps, ref, c.name, op.operationId, 'ApplyVolumeChange', `a consistent snapshot ${c.snapshotId} of volume ${c.name}`);
         const { sizeBytes } = await volumes.snapshot(ref, c.name, c.snapshotId!);
@@ -68,6 +84,21 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
           return v ? { volumes: withVolume(env, c.name, { ...v, snapshots: (v.snapshots ?? []).map((s) => (s.id === c.snapshotId ? { ...s, sizeBytes } : s)) }) } : {};
         });
       }
+      return {};
+    },
+    /** Embedded never gets here (nothing is staged); on AWS this Task waits on a token (aws/restore-waiters.ts). */
+    async WaitForVolumeRestore() {
+      return {};
+    },
+    async SwapInRestoredVolume({ operation: op }) {
+      const c = await changeOf(store, op);
+      const ref = envOf(op);
+      if (c.action === 'create') {
+        // The restored file system is the volume's (its creation token): mount targets and an access point, then the data into place.
+        await volumes.ensure(ref, c.name, c.volume!);
+        await volumes.restoreSnapshot(ref, c.name, c.snapshotId!, c.fromVolume);
+      }
+      if (c.action === 'restore') await swapIn(ref, c.name, c.snapshotId!, op.operationId, 'SwapInRestoredVolume');
       return {};
     },
     async RecordVolumeApplied({ operation: op }) {
@@ -88,10 +119,12 @@ export function createVolumeSteps(deps: StepDeps): Record<string, Step> {
       if (c.action === 'snapshot') await volumes.deleteSnapshot(ref, c.name, c.snapshotId!);
       if (c.action === 'delete') await volumes.restore(ref, c.name, op.operationId);
       if (c.action === 'restore') {
+        // A staged restore that failed before its swap changed nothing the writers use: only the recovery directory goes.
+        const swapping = !staged() || (await store.getOperation(ref, op.operationId))?.step === 'SwapInRestoredVolume';
         // Whatever the restore got to: the writers stop, the data from before goes back, they start again.
-        await stopWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange', `undoing the restore of volume ${c.name}`);
-        await volumes.restore(ref, c.name, op.operationId);
-        await startWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange');
+        if (swapping) await stopWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange', `undoing the restore of volume ${c.name}`);
+        await volumes.restore(ref, c.name, op.operationId, 'data');
+        if (swapping) await startWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange');
       }
       if (c.action === 'snapshot' && c.stopWriters) await startWriters(deps, ref, c.name, op.operationId, 'CompensateUndoVolumeChange');
       return {};

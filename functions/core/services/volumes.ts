@@ -40,7 +40,7 @@ export interface VolumeOptions {
 
 function refuseRestoreWhereUnsupported(deps: PlatformDeps, name: string, snapshot: string | undefined): void {
   if (deps.volumes.restoresSnapshots === false) {
-    throw new InvalidInputError('restore-not-on-aws', `restoring a snapshot is embedded-only so far; on AWS, restore the recovery point of ${snapshot} with AWS Backup into a new file system`, { details: { volume: name, snapshot } });
+    throw new InvalidInputError('restore-not-supported', `this platform's volume driver cannot restore snapshots (its swap-task settings are missing); restore the recovery point of ${snapshot} with AWS Backup instead`, { details: { volume: name, snapshot } });
   }
 }
 

@@ -42,6 +42,12 @@ export interface AwsRuntimeConfig {
   backupVaultName: string;
   backupRoleArn: string;
   /**
+   * Role of the one-off task that swaps a restored snapshot into a volume: it mounts the file
+   * system's root as root (elasticfilesystem:ClientRootAccess), which app tasks may not.
+   * @default taskRoleArn (VOLUME_SWAP_ROLE_ARN unset; the stack sets it: app tasks cannot do the swap)
+   */
+  volumeSwapRoleArn: string;
+  /**
    * Give tasks a public IPv4 address. The stack sets it (infra/network.ts): with no NAT gateway
    * (natGateways: 0, the default) tasks run in the public subnets and need a public IPv4 to reach
    * IPv4-only destinations (Docker Hub, and AWS APIs, which the stack creates no VPC endpoints
@@ -103,6 +109,7 @@ export function awsRuntimeConfigFromEnv(env: Record<string, string | undefined> 
     initImage: env.INIT_IMAGE?.trim() || DEFAULT_INIT_IMAGE,
     backupVaultName: need('BACKUP_VAULT_NAME'),
     backupRoleArn: need('BACKUP_ROLE_ARN'),
+    volumeSwapRoleArn: env.VOLUME_SWAP_ROLE_ARN?.trim() || need('TASK_ROLE_ARN'),
     assignPublicIp: env.ASSIGN_PUBLIC_IPV4?.trim() === 'true',
   };
 }

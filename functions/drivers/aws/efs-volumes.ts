@@ -1,7 +1,8 @@
 // AWS volumes: one encrypted EFS file system per volume (One Zone when the volume names a zone),
 // a mount target in each task subnet (the zone's only, for One Zone), and an access point that roots the mount and fixes its
 // owner. EFS grows and shrinks by itself, so `resize` only records; snapshots are AWS Backup
-// recovery points; a deleted volume is first tagged aside, so the delete can still be undone.
+// recovery points, restored by a restore job and a swap task (efs-restore.ts); a deleted volume is
+// first tagged aside, so the delete can still be undone.
 import {
   CreateAccessPointCommand,
   CreateFileSystemCommand,
@@ -20,19 +21,23 @@ import {
   type FileSystemDescription,
 } from '@aws-sdk/client-efs';
 import type { BackupClient } from '@aws-sdk/client-backup';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Volume } from '../../contract/manifest.ts';
 import { ConflictError, InvalidInputError, NotFoundError, TimeoutError } from '../../core/errors.ts';
-import type { EnvRef, VolumeDriver } from '../../core/ports.ts';
+import type { AsideScope, EnvRef, StagedRestore, VolumeDriver } from '../../core/ports.ts';
 import { attempt } from './aws-errors.ts';
 import type { AwsRuntimeConfig } from './config.ts';
+import { EfsRestores, type SwapAction } from './efs-restore.ts';
 import { deleteRecoveryPoints, startSnapshot } from './efs-snapshots.ts';
 import { pollUntil, realClock, type Clock, type PollTiming } from './poll.ts';
 import { berthTagMap, berthTags, fileSystemToken } from './tags.ts';
 import { formatVolumeRef } from './volume-ref.ts';
 
 export const DELETING_TAG = 'berth:deleting';
-// Files written through the access point belong to this uid/gid, whatever user the app runs as.
+// Files written through the access point belong to its POSIX user whatever uid the app runs as:
+// the workload's numeric `user` when it has one, else this uid/gid.
 const POSIX_ID = 1000;
+const POSIX_TAG = 'berth:posix-user';
 
 export interface EfsVolumeOptions {
   clock?: Clock;
@@ -40,26 +45,45 @@ export interface EfsVolumeOptions {
   timing?: PollTiming;
 }
 
-type EfsConfig = Pick<AwsRuntimeConfig, 'taskSubnets' | 'volumeSecurityGroupId' | 'kmsKeyId' | 'backupVaultName' | 'backupRoleArn'>;
+type EfsConfig = Pick<AwsRuntimeConfig, 'taskSubnets' | 'volumeSecurityGroupId' | 'kmsKeyId' | 'backupVaultName' | 'backupRoleArn'> &
+  Partial<Pick<AwsRuntimeConfig, 'clusterArn' | 'taskSecurityGroupId' | 'taskExecutionRoleArn' | 'assignPublicIp' | 'initImage' | 'volumeSwapRoleArn' | 'logGroupPrefix' | 'region'>>;
 
 export class EfsVolumeDriver implements VolumeDriver {
   private readonly efs: EFSClient;
   private readonly backup: BackupClient;
   private readonly clock: Clock;
   private readonly timing: PollTiming;
+  private readonly restores?: EfsRestores;
+  /** With an ECS client (the swap task) snapshots restore; without one (driver unit tests) they are refused up front. */
+  readonly restoresSnapshots: boolean;
+  readonly stagedRestore?: StagedRestore;
 
   constructor(
-    clients: { efs: EFSClient; backup: BackupClient },
+    clients: { efs: EFSClient; backup: BackupClient; ecs?: ECSClient },
     private readonly config: EfsConfig,
-    options: EfsVolumeOptions = {},
+    options: EfsVolumeOptions & { swapTiming?: PollTiming } = {},
   ) {
     this.efs = clients.efs;
     this.backup = clients.backup;
     this.clock = options.clock ?? realClock;
     this.timing = options.timing ?? { intervalMs: 5000, timeoutMs: 300_000 };
+    const { clusterArn, taskSecurityGroupId, taskExecutionRoleArn, initImage, volumeSwapRoleArn } = config;
+    if (clients.ecs && clusterArn && taskSecurityGroupId && taskExecutionRoleArn && initImage && volumeSwapRoleArn) {
+      const restores = new EfsRestores({ backup: clients.backup, ecs: clients.ecs }, { ...config, clusterArn, taskSecurityGroupId, taskExecutionRoleArn, initImage, volumeSwapRoleArn, assignPublicIp: config.assignPublicIp ?? false }, this.clock, options.swapTiming);
+      this.restores = restores;
+      this.stagedRestore = {
+        start: async (env, name, snapshotId, token, from = name) => {
+          // Into the volume's own file system (a restore), or a new one that becomes the volume (create --from-snapshot).
+          const fs = await this.find(env, name);
+          return { jobId: await restores.start(env, name, from, snapshotId, token, fs ? { fileSystemId: fs.FileSystemId! } : undefined) };
+        },
+        status: (jobId) => restores.status(jobId),
+      };
+    }
+    this.restoresSnapshots = Boolean(this.restores);
   }
 
-  async ensure(env: EnvRef, name: string, volume: Volume): Promise<{ dir: string }> {
+  async ensure(env: EnvRef, name: string, volume: Volume, options: { user?: string } = {}): Promise<{ dir: string }> {
     const subnets = this.config.taskSubnets.filter((s) => !volume.zone || s.az === volume.zone);
     if (!subnets.length) {
       throw new InvalidInputError('zone-without-subnet', `volume "${name}" asks for zone ${volume.zone}, where the Berth VPC has no subnet; use one of ${this.config.taskSubnets.map((s) => s.az).join(', ')} or leave out \`zone\``, {
@@ -82,6 +106,11 @@ export class EfsVolumeDriver implements VolumeDriver {
       });
     }
     const fileSystemId = existing?.FileSystemId ?? (await this.create(env, name, volume));
+    // A file system AWS Backup restored (create --from-snapshot) carries no tags: give it the volume's,
+    // which the platform's IAM conditions and cost allocation read.
+    if (existing && !tagOf(existing, 'berth:volume')) {
+      await attempt(`tag the restored file system of volume "${name}"`, () => this.efs.send(new TagResourceCommand({ ResourceId: fileSystemId, Tags: berthTags(env, { Name: `berth ${env.app}/${env.env}/${name}`, 'berth:volume': name }) })));
+    }
     await this.waitFor(`file system of volume "${name}" to become available`, async () => (await this.describe(fileSystemId))?.LifeCycleState === 'available');
     const mounted = await this.mountTargets(fileSystemId);
     for (const subnet of subnets.filter((s) => !mounted.some((m) => m.SubnetId === s.id))) {
@@ -97,7 +126,7 @@ export class EfsVolumeDriver implements VolumeDriver {
     }
     // A task that starts before its zone's mount target is available fails to mount.
     await this.waitFor(`mount targets of volume "${name}"`, async () => (await this.mountTargets(fileSystemId)).every((m) => m.LifeCycleState === 'available'));
-    const accessPointId = await this.ensureAccessPoint(env, name, fileSystemId);
+    const accessPointId = await this.ensureAccessPoint(env, name, fileSystemId, posixUserOf(options.user));
     return { dir: formatVolumeRef({ fileSystemId, accessPointId, ...(volume.zone ? { zone: volume.zone } : {}) }) };
   }
 
@@ -121,34 +150,36 @@ export class EfsVolumeDriver implements VolumeDriver {
     await deleteRecoveryPoints(this.backup, this.config, fs?.FileSystemArn, (tags) => tags['berth:snapshot'] === snapshotId && isVolume(tags, env, name));
   }
 
-  async setAside(env: EnvRef, name: string, token: string): Promise<void> {
+  async setAside(env: EnvRef, name: string, token: string, scope: AsideScope = 'volume'): Promise<void> {
+    if (scope === 'data') return this.swap(env, name, 'aside', token);
     const fs = await this.find(env, name);
     if (!fs || fs.LifeCycleState === 'deleting' || tagOf(fs, DELETING_TAG) === token) return;
     await attempt(`set volume "${name}" aside`, () => this.efs.send(new TagResourceCommand({ ResourceId: fs.FileSystemId, Tags: [{ Key: DELETING_TAG, Value: token }] })));
   }
 
-  async restore(env: EnvRef, name: string, token: string): Promise<void> {
+  async restore(env: EnvRef, name: string, token: string, scope: AsideScope = 'volume'): Promise<void> {
+    if (scope === 'data') return this.swap(env, name, 'back', token);
     const fs = await this.find(env, name);
     if (!fs || tagOf(fs, DELETING_TAG) !== token) return;
     await attempt(`restore volume "${name}"`, () => this.efs.send(new UntagResourceCommand({ ResourceId: fs.FileSystemId, TagKeys: [DELETING_TAG] })));
   }
 
-  readonly restoresSnapshots = false;
-
   /**
-   * Not yet on AWS: an EFS recovery point restores (StartRestoreJob) into a new file system or a
-   * directory of the old one, and Berth does not yet swap either in. Refused before anything stops.
+   * The last stage of a restore (`stagedRestore` ran the job; the writers are stopped, the data set
+   * aside): the swap task moves the restored `data` from the recovery directory into place.
    */
-  async restoreSnapshot(_env: EnvRef, name: string, snapshotId: string): Promise<void> {
-    throw new InvalidInputError('restore-not-on-aws', `restoring snapshot ${snapshotId} of volume "${name}" is embedded-only so far; on AWS, restore its recovery point with AWS Backup (vault "${this.config.backupVaultName}", tag berth:snapshot=${snapshotId}) into a new file system`, {
-      details: { volume: name, snapshot: snapshotId },
-    });
+  async restoreSnapshot(env: EnvRef, name: string, snapshotId: string): Promise<void> {
+    if (!this.restores) {
+      throw new InvalidInputError('restore-not-configured', `restoring snapshot ${snapshotId} of volume "${name}" needs the swap task's settings (CLUSTER_ARN, TASK_SECURITY_GROUP_ID, VOLUME_SWAP_ROLE_ARN), which this platform was built without`, {
+        details: { volume: name, snapshot: snapshotId },
+      });
+    }
+    await this.swap(env, name, 'place', snapshotId);
   }
 
-  /** The file system a restore replaced: deleted, its recovery points kept. */
+  /** The data a restore replaced (`.berth-aside/<token>` on the file system) is deleted; snapshots stay. */
   async discardAside(env: EnvRef, name: string, token: string): Promise<void> {
-    const fs = await this.find(env, name);
-    if (fs && tagOf(fs, DELETING_TAG) === token && fs.LifeCycleState !== 'deleting') await this.destroy(name, fs);
+    await this.swap(env, name, 'discard', token);
   }
 
   async purge(env: EnvRef, name: string, token: string): Promise<void> {
@@ -204,19 +235,27 @@ export class EfsVolumeDriver implements VolumeDriver {
     );
   }
 
-  private async ensureAccessPoint(env: EnvRef, name: string, fileSystemId: string): Promise<string> {
+  /**
+   * The access point for `posix` (uid:gid). Access points cannot change (there is no UpdateAccessPoint:
+   * https://docs.aws.amazon.com/efs/latest/ug/API_Operations.html), so another user gets another
+   * access point on the same `/data`; the old one stays until the volume is deleted. An existing
+   * `/data` keeps its owner: CreationInfo applies only when EFS creates the directory.
+   */
+  private async ensureAccessPoint(env: EnvRef, name: string, fileSystemId: string, posix: { uid: number; gid: number }): Promise<string> {
     const found = await attempt(`read access points of volume "${name}"`, () => this.efs.send(new DescribeAccessPointsCommand({ FileSystemId: fileSystemId })));
-    const existing = found.AccessPoints?.find((a) => a.LifeCycleState !== 'deleting' && a.LifeCycleState !== 'deleted');
+    const existing = found.AccessPoints?.find((a) => a.LifeCycleState !== 'deleting' && a.LifeCycleState !== 'deleted' && (a.PosixUser?.Uid ?? POSIX_ID) === posix.uid && (a.PosixUser?.Gid ?? POSIX_ID) === posix.gid);
     if (existing?.AccessPointId) return existing.AccessPointId;
+    const isDefault = posix.uid === POSIX_ID && posix.gid === POSIX_ID;
     const created = await attempt(`create the access point of volume "${name}"`, () =>
       this.efs.send(
         new CreateAccessPointCommand({
-          ClientToken: `${fileSystemToken(env, name)}-ap`,
+          // The first access point keeps the token it always had; another user's gets its own.
+          ClientToken: isDefault ? `${fileSystemToken(env, name)}-ap` : `${fileSystemToken(env, name)}-ap-${posix.uid}-${posix.gid}`,
           FileSystemId: fileSystemId,
-          PosixUser: { Uid: POSIX_ID, Gid: POSIX_ID },
+          PosixUser: { Uid: posix.uid, Gid: posix.gid },
           // EFS creates the directory with this owner and mode on first use.
-          RootDirectory: { Path: '/data', CreationInfo: { OwnerUid: POSIX_ID, OwnerGid: POSIX_ID, Permissions: '0750' } },
-          Tags: berthTags(env, { 'berth:volume': name }),
+          RootDirectory: { Path: '/data', CreationInfo: { OwnerUid: posix.uid, OwnerGid: posix.gid, Permissions: '0750' } },
+          Tags: berthTags(env, { 'berth:volume': name, [POSIX_TAG]: `${posix.uid}:${posix.gid}` }),
         }),
       ),
     );
@@ -235,6 +274,12 @@ export class EfsVolumeDriver implements VolumeDriver {
     }
     await this.waitFor(`mount targets of volume "${name}" to be deleted`, async () => (await this.mountTargets(id)).length === 0);
     await attempt(`delete the file system of volume "${name}"`, () => this.efs.send(new DeleteFileSystemCommand({ FileSystemId: id })));
+  }
+
+  private async swap(env: EnvRef, name: string, action: SwapAction, token: string): Promise<void> {
+    if (!this.restores) throw new InvalidInputError('restore-not-configured', `moving the data of volume "${name}" needs the swap task's settings, which this platform was built without`, { details: { volume: name } });
+    const fs = await this.require(env, name);
+    await this.restores.swap(env, name, { fileSystemId: fs.FileSystemId!, ...(fs.AvailabilityZoneName ? { zone: fs.AvailabilityZoneName } : {}) }, action, token);
   }
 
   private async find(env: EnvRef, name: string): Promise<FileSystemDescription | undefined> {
@@ -262,6 +307,13 @@ export class EfsVolumeDriver implements VolumeDriver {
     const ok = await pollUntil(this.timing, this.clock, async () => ((await done()) ? true : undefined));
     if (!ok) throw new TimeoutError('volume-not-ready', `timed out after ${this.timing.timeoutMs / 1000}s waiting for the ${what}; EFS may still finish — retry the operation`, { next: ['berth volumes list'] });
   }
+}
+
+/** A numeric `user` (uid or uid:gid) as the access point's POSIX user; a name cannot be resolved outside the image, so it keeps the default. */
+export function posixUserOf(user: string | undefined): { uid: number; gid: number } {
+  const m = user ? /^(\d+)(?::(\d+))?$/.exec(user) : null;
+  if (!m) return { uid: POSIX_ID, gid: POSIX_ID };
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }
 
 function tagOf(fs: FileSystemDescription, key: string): string | undefined {

@@ -23,6 +23,9 @@ export interface TwinTask {
   tags: { key: string; value: string }[];
   protected: boolean;
   hasProbe: boolean;
+  /** A one-off task (RunTask): its essential container's name and, once it exited, its exit code. */
+  container?: string;
+  exitCode?: number;
 }
 
 interface TwinService {
@@ -51,6 +54,13 @@ export interface EcsState {
   accountSettings: Record<string, 'enabled' | 'disabled'>;
   /** Whether the task's app accepts connections now (RUNNING and not told to stop). */
   serving(ip: string): boolean;
+  /**
+   * What a one-off task's (RunTask) container does once RUNNING: its exit code. The twin cannot run
+   * images; a test gives the behaviour of the ones it starts (the volume swap task). @default exits 0
+   */
+  runContainer?: (task: TwinTask, definition: any, environment: Record<string, string>) => number;
+  /** A registered task definition by ARN or family[:revision]. */
+  taskDefinition(ref: string): any | undefined;
 }
 
 // Lifecycle durations on the compressible clock. ECS documents the order of the states, not their
@@ -74,6 +84,7 @@ export function install(twin: AwsTwin, options: { clusterArn?: string } = {}): E
     appHealthy: () => true,
     deliveryErrors: [],
     accountSettings: { dualStackIPv6: 'enabled' },
+    taskDefinition: (ref) => definitionOf(ref),
     serving: (ip) => [...state.tasks.values()].some((t) => t.ipv6 === ip && t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'),
   };
 
@@ -95,7 +106,7 @@ export function install(twin: AwsTwin, options: { clusterArn?: string } = {}): E
     stoppedReason: t.stoppedReason,
     tags: t.tags,
     containers: [
-      { name: 'app', lastStatus: t.lastStatus, healthStatus: 'UNKNOWN' },
+      { name: t.container ?? 'app', lastStatus: t.lastStatus, healthStatus: 'UNKNOWN', ...(t.exitCode === undefined ? {} : { exitCode: t.exitCode }) },
       ...(t.hasProbe ? [{ name: 'berth-probe', lastStatus: t.lastStatus, healthStatus: t.healthStatus }] : []),
     ],
     attachments: [
@@ -300,6 +311,48 @@ export function install(twin: AwsTwin, options: { clusterArn?: string } = {}): E
     if (!task) throw new InvalidParameterException({ message: 'The referenced task was not found.', $metadata: {} });
     stopTask(task, 'UserInitiated', input.reason ?? 'Task stopped by user');
     return { task: describeTask(task) };
+  });
+  // RunTask starts a standalone task (group `family:<family>`) that runs until its essential container
+  // exits; ECS then stops it with stopCode EssentialContainerExited and the container's exitCode
+  // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html, API_Container.html).
+  twin.handler('ecs', 'RunTask', (input) => {
+    const def = definitionOf(input.taskDefinition);
+    if (!def) throw new ClientException({ message: 'TaskDefinition not found.', $metadata: {} });
+    const n = ++taskSeq;
+    const container = def.containerDefinitions?.find((c: any) => c.essential !== false)?.name ?? 'app';
+    const override = (input.overrides?.containerOverrides ?? []).find((o: any) => o.name === container);
+    const environment = Object.fromEntries([...(def.containerDefinitions?.find((c: any) => c.name === container)?.environment ?? []), ...(override?.environment ?? [])].map((e: any) => [e.name, e.value]));
+    const task: TwinTask = {
+      taskArn: arn('ecs', `task/${clusterName}/${n.toString(16).padStart(32, '0')}`),
+      group: `family:${def.family}`,
+      service: '',
+      taskDefinitionArn: def.taskDefinitionArn,
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      healthStatus: 'UNKNOWN',
+      createdAt: twin.clock.date(),
+      ipv6: `2a05:d018:abc:200::${n.toString(16)}`,
+      ipv4: `10.0.200.${(n % 250) + 4}`,
+      tags: input.tags ?? [],
+      protected: false,
+      hasProbe: false,
+      container,
+    };
+    state.tasks.set(task.taskArn, task);
+    taskChanged(task);
+    twin.clock.after(ECS_TIMING.provisioningMs, () => {
+      if (task.desiredStatus !== 'RUNNING') return;
+      task.lastStatus = 'PENDING';
+      twin.clock.after(ECS_TIMING.pendingMs, () => {
+        if (task.desiredStatus !== 'RUNNING') return;
+        task.lastStatus = 'RUNNING';
+        task.startedAt = twin.clock.date();
+        taskChanged(task);
+        task.exitCode = state.runContainer?.(task, def, environment) ?? 0;
+        stopTask(task, 'EssentialContainerExited', 'Essential container in task exited');
+      });
+    });
+    return { tasks: [describeTask(task)], failures: [] };
   });
   twin.handler('ecs', 'UpdateTaskProtection', (input) => {
     for (const ref of input.tasks as string[]) {

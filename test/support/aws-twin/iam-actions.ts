@@ -26,6 +26,8 @@ export interface RequestScope {
   resourceTags(arn: string): Record<string, string> | undefined;
   /** The file system a mount target belongs to (DeleteMountTarget names only the mount target). */
   fileSystemOfMountTarget(mountTargetId: string): string | undefined;
+  /** The roles a registered task definition names (RunTask passes them). @default none known */
+  taskDefinitionRoles?(taskDefinitionArn: string): string[];
 }
 
 export { IAM_PREFIX };
@@ -42,6 +44,8 @@ const LOGS_TAGS = 'https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIRe
 const SM_CREATE = 'https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html (tags need secretsmanager:TagResource; a customer managed key needs kms:GenerateDataKey and kms:Decrypt)';
 const SM_PUT = 'https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html (a customer managed key needs kms:GenerateDataKey and kms:Decrypt)';
 const BACKUP_PASS_ROLE = 'https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html (the caller passes IamRoleArn to AWS Backup: iam:PassRole)';
+const BACKUP_RESTORE = 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartRestoreJob.html (IamRoleArn is passed to AWS Backup: iam:PassRole)';
+const ECS_RUN_TASK = 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html (RunTask passes the task definition\'s roles: iam:PassRole) and supported-iam-actions-tagging.html (tags on RunTask: ecs:TagResource, ecs:CreateAction RunTask)';
 const BACKUP_TAGS = 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html (RecoveryPointTags are applied with backup:TagResource)';
 
 type Tags = { Key?: string; Value?: string; key?: string; value?: string }[] | Record<string, string> | undefined;
@@ -133,6 +137,14 @@ export function requestsFor(service: AwsService, operation: string, input: any, 
     case 'ecs:ExecuteCommand': {
       const context = { ...onCluster(input.cluster), 'ecs:container-name': input.container, 'ecs:task': taskArn(input.cluster, input.task) };
       return [own(action, clusterArn(input.cluster), context), own(action, taskArn(input.cluster, input.task), context)];
+    }
+    case 'ecs:RunTask': {
+      const td = input.taskDefinition.startsWith('arn:') ? input.taskDefinition : arn('ecs', `task-definition/${input.taskDefinition}`);
+      const task = taskArn(input.cluster, NEW_ID);
+      const tags = Object.keys(tagMap(input.tags)).length ? [dep('ecs:TagResource', task, ECS_RUN_TASK, { ...requestTags(input.tags), 'ecs:CreateAction': 'RunTask' })] : [];
+      // The roles are the task definition's; the twin's RegisterTaskDefinition saw them, RunTask passes them again.
+      const roles = (scope.taskDefinitionRoles?.(td) ?? []).map((role) => dep('iam:PassRole', role, ECS_RUN_TASK, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }));
+      return [own(action, td, { ...requestTags(input.tags), ...onCluster(input.cluster) }), ...tags, ...roles];
     }
     case 'ecs:DescribeTaskDefinition':
       return [own(action, '*')];
@@ -292,6 +304,11 @@ export function requestsFor(service: AwsService, operation: string, input: any, 
         dep('iam:PassRole', input.IamRoleArn, BACKUP_PASS_ROLE, { 'iam:PassedToService': 'backup.amazonaws.com' }),
         ...(Object.keys(tagMap(input.RecoveryPointTags)).length ? [dep('backup:TagResource', arn('backup', `recovery-point:${NEW_ID}`), BACKUP_TAGS, requestTags(input.RecoveryPointTags))] : []),
       ];
+    case 'backup:StartRestoreJob':
+      return [own(action, input.RecoveryPointArn, tagged(input.RecoveryPointArn)), dep('iam:PassRole', input.IamRoleArn, BACKUP_RESTORE, { 'iam:PassedToService': 'backup.amazonaws.com' })];
+    // DescribeRestoreJob names no resource type (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html).
+    case 'backup:DescribeRestoreJob':
+      return [own(action, '*')];
     case 'backup:ListRecoveryPointsByBackupVault':
       return [own(action, vault(input.BackupVaultName))];
     case 'backup:ListTags':

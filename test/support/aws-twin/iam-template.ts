@@ -12,8 +12,8 @@ export const TEST_REGION = 'eu-west-1';
 export const TEST_PARTITION = 'aws';
 
 /** The four Berth Lambdas, by the role each runs with (infra/berth-stack.ts createFunctions). */
-export type BerthPrincipal = 'api' | 'steps' | 'ecs-events' | 'reconcile';
-const SERVICE_NAMES: Record<string, BerthPrincipal> = { 'berth-api': 'api', 'berth-steps': 'steps', 'berth-ecs-events': 'ecs-events', 'berth-reconcile': 'reconcile' };
+export type BerthPrincipal = 'api' | 'steps' | 'ecs-events' | 'backup-events' | 'reconcile';
+const SERVICE_NAMES: Record<string, BerthPrincipal> = { 'berth-api': 'api', 'berth-steps': 'steps', 'berth-ecs-events': 'ecs-events', 'berth-backup-events': 'backup-events', 'berth-reconcile': 'reconcile' };
 
 export interface PolicyStatement {
   Sid?: string;

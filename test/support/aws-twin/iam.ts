@@ -27,6 +27,8 @@ export interface IamAuthorizerOptions {
   resourceTags?: (arn: string) => Record<string, string> | undefined;
   /** The file system of a mount target (DeleteMountTarget). @default unknown: the call fails */
   fileSystemOfMountTarget?: (mountTargetId: string) => string | undefined;
+  /** The roles of a registered task definition (RunTask passes them). @default none */
+  taskDefinitionRoles?: (taskDefinitionArn: string) => string[];
 }
 
 /** Error names the services return for a denied call (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html). */
@@ -65,6 +67,7 @@ export async function evaluateCall(model: IamModel, call: TwinCall, options: Iam
     environment: model.environment,
     resourceTags: options.resourceTags ?? (() => undefined),
     fileSystemOfMountTarget: options.fileSystemOfMountTarget ?? (() => undefined),
+    taskDefinitionRoles: options.taskDefinitionRoles ?? (() => []),
   };
   const requests = requestsFor(call.service, operationOf(call), call.input ?? {}, scope);
   return Promise.all(requests.map((request) => verdict(model, principal, role.policies, request)));
@@ -91,8 +94,8 @@ function operationOf(call: TwinCall): string {
 }
 
 function principalOf(name: string): BerthPrincipal {
-  if (name === 'api' || name === 'steps' || name === 'ecs-events' || name === 'reconcile') return name;
-  throw new Error(`unknown principal "${name}": the twin knows the Berth Lambda roles api, steps, ecs-events and reconcile`);
+  if (name === 'api' || name === 'steps' || name === 'ecs-events' || name === 'backup-events' || name === 'reconcile') return name;
+  throw new Error(`unknown principal "${name}": the twin knows the Berth Lambda roles api, steps, ecs-events, backup-events and reconcile`);
 }
 
 async function verdict(model: IamModel, principal: BerthPrincipal, policies: IamModel['roles'][BerthPrincipal]['policies'], request: IamRequest): Promise<Verdict> {

@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { tableDefinition } from '../../../functions/store/table.ts';
+import { install as installBackup, type BackupState } from './backup.ts';
 import { install as installEc2, type Ec2State } from './ec2.ts';
+import { install as installEfs, type EfsState } from './efs.ts';
+import { installVolumeSwap, type SwapRun } from './volume-swap.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
 import { install as installKms } from './kms.ts';
@@ -35,6 +38,7 @@ export const TWIN_ENV: Record<string, string> = {
   STATE_MACHINE_ARNS: JSON.stringify(Object.fromEntries((['deploy', 'scale', 'endpoint', 'volume', 'env'] as const).map((m) => [m, stateMachineArn(m)]))),
   BACKUP_VAULT_NAME: 'berth-twin',
   BACKUP_ROLE_ARN: arn('iam', 'role/berth-backup').replace(`:${TWIN_REGION}:`, '::'),
+  VOLUME_SWAP_ROLE_ARN: arn('iam', 'role/berth-volume-swap').replace(`:${TWIN_REGION}:`, '::'),
 };
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -46,6 +50,10 @@ export interface Journey {
   ec2: Ec2State;
   sfn: SfnState;
   secrets: SecretsState;
+  efs: EfsState;
+  backup: BackupState;
+  /** Each run of the volume swap task (what it did, its exit code). */
+  swaps: SwapRun[];
   /** The API Lambda's hono app (createApi over its own awsPlatform().deps). */
   api: Hono;
   /** Loads a Lambda handler module cold (its own module graph and platform), running as `principal`. */
@@ -107,6 +115,12 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   ecs.deliver = (event) => twin.invoke('ecs-events', () => ecsEvents(event, lambdaContext('berth-ecs-events')));
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
+  const subnets = JSON.parse(ENV.SUBNETS) as { az: string; id: string }[];
+  const efs = installEfs(twin, { subnets: Object.fromEntries(subnets.map((s) => [s.id, s.az])) });
+  const backup = installBackup(twin, { efs, vaults: [ENV.BACKUP_VAULT_NAME] });
+  const backupEvents = await lambda('backup-events', 'functions/lambda/backup-events.ts');
+  backup.deliver = (event) => backupEvents(event, lambdaContext('berth-backup-events'));
+  const swaps = installVolumeSwap(ecs, efs);
   installLogs(twin);
   installKms(twin);
   const secrets = installSecrets(twin);
@@ -128,11 +142,20 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
       if (task) return pairs(task.tags);
       const elbTags = elb.loadBalancers.get(ref)?.tags ?? elb.listeners.get(ref)?.tags ?? elb.targetGroups.get(ref)?.tags;
       if (elbTags) return Object.fromEntries(elbTags);
+      const fsId = /:(?:file-system|access-point)\/((?:fs|fsap)-[0-9a-f]+)$/.exec(ref)?.[1];
+      if (fsId) return pairs((fsId.startsWith('fsap-') ? efs.accessPoints.get(fsId) : efs.fileSystems.get(fsId))?.Tags ?? []);
+      const point = backup.recoveryPoints.get(ref);
+      if (point) return point.tags;
       const group = /:security-group\/(sg-[\w]+)$/.exec(ref)?.[1];
       if (group && ec2.groups.get(group)) return pairs(ec2.groups.get(group)!.Tags);
       return undefined;
     };
-    twin.authorize = iamAuthorizer(options.iam, { resourceTags });
+    twin.authorize = iamAuthorizer(options.iam, { resourceTags, fileSystemOfMountTarget: (id) => efs.mountTargets.get(id)?.FileSystemId,
+      taskDefinitionRoles: (ref) => {
+        const def = ecs.taskDefinition(ref);
+        return def ? [def.taskRoleArn, def.executionRoleArn].filter(Boolean) : [];
+      },
+    });
   }
 
   vi.resetModules();
@@ -147,6 +170,9 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     ec2,
     sfn,
     secrets,
+    efs,
+    backup,
+    swaps,
     api,
     lambda,
     store: platform.deps.store,
