@@ -12,7 +12,7 @@ import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
 import { install as installKms } from './kms.ts';
-import { install as installLogs } from './logs-sink.ts';
+import { install as installLogs, type LogsState } from './logs.ts';
 import { install as installSecrets, type SecretsState } from './secrets.ts';
 import { install as installSfn, stateMachineArn, STEPS_FUNCTION_ARN, type SfnState } from './sfn.ts';
 import { iamAuthorizer, type IamModel } from './iam.ts';
@@ -46,6 +46,7 @@ export interface Journey {
   ec2: Ec2State;
   sfn: SfnState;
   secrets: SecretsState;
+  logs: LogsState;
   /** The API Lambda's hono app (createApi over its own awsPlatform().deps). */
   api: Hono;
   /** Loads a Lambda handler module cold (its own module graph and platform), running as `principal`. */
@@ -107,7 +108,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   ecs.deliver = (event) => ecsEvents(event, lambdaContext('berth-ecs-events'));
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
-  installLogs(twin);
+  const logs = installLogs(twin);
   installKms(twin);
   const secrets = installSecrets(twin);
   const sfn = installSfn(twin, {
@@ -147,6 +148,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     ec2,
     sfn,
     secrets,
+    logs,
     api,
     lambda,
     store: platform.deps.store,
