@@ -151,7 +151,9 @@ export class CloudWatchLogStore implements LogStore {
     }
     // `more` only when the read moved on: a scan that found nothing in its budget polls at the usual pace.
     const more = cutoff !== Infinity && cutoff > after;
-    const next = more ? cutoff : Math.max(after, Math.min(end, now - INGESTION_LAG_MS));
+    // Never past now minus the lag, even when stopped early: a line timestamped before the cutoff may
+    // still become searchable (another stream's batch), and the next poll must cover it.
+    const next = Math.max(after, Math.min(more ? cutoff : end, now - INGESTION_LAG_MS));
     return { lines: events.map((e) => e.line), next: new Date(next).toISOString(), more };
   }
 

@@ -10,6 +10,7 @@ import dynalite from 'dynalite';
 import { tableDefinition } from '../../../functions/store/table.ts';
 import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
+import { install as installEcsExec, type EcsExecState } from './ecs-exec.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
 import { install as installKms } from './kms.ts';
 import { install as installLogs, type LogsState } from './logs.ts';
@@ -47,6 +48,7 @@ export interface Journey {
   sfn: SfnState;
   secrets: SecretsState;
   logs: LogsState;
+  exec: EcsExecState;
   /** The API Lambda's hono app (createApi over its own awsPlatform().deps). */
   api: Hono;
   /** Loads a Lambda handler module cold (its own module graph and platform), running as `principal`. */
@@ -106,6 +108,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   const ecsEvents = await lambda('ecs-events', 'functions/lambda/ecs-events.ts');
   const ecs = installEcs(twin, { clusterArn: ENV.CLUSTER_ARN });
   ecs.deliver = (event) => ecsEvents(event, lambdaContext('berth-ecs-events'));
+  const exec = installEcsExec(twin, ecs);
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
   const logs = installLogs(twin);
@@ -149,6 +152,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     sfn,
     secrets,
     logs,
+    exec,
     api,
     lambda,
     store: platform.deps.store,

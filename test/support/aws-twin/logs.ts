@@ -44,8 +44,15 @@ export interface LogsState {
   filterTps: number;
   /** Simulated ms one FilterLogEvents page takes to answer (a long scan is slow); 0: at once. */
   filterLatencyMs: number;
+  /**
+   * Events per FilterLogEvents page at most, below the 10,000 bound: "A returned page might only be
+   * partially full, or even empty" and pagination goes on while there is a nextToken (API_FilterLogEvents.html).
+   */
+  pageEvents: number;
   /** FilterLogEvents calls answered and refused (ThrottlingException), with their simulated times. */
   filterCalls: { at: number; principal: string; throttled: boolean }[];
+  /** One FilterLogEvents request against the account's quota now: false when it is throttled. Others in the account (a neighbour's tool) call it too. */
+  admit(principal: string): boolean;
   /** The awslogs driver side: a container's line arrives in `group`/`stream` with timestamp `at` (default: now). */
   write(group: string, stream: string, message: string, at?: number): TwinLogEvent;
 }
@@ -70,7 +77,16 @@ export function install(twin: AwsTwin): LogsState {
     lagMs: () => 2_000,
     filterTps: 5,
     filterLatencyMs: 0,
+    pageEvents: PAGE_EVENTS,
     filterCalls: [],
+    admit: (principal) => {
+      const now = twin.clock.now();
+      // The quota counts requests per second; a request over it fails with ThrottlingException
+      // (cloudwatch_limits_cwl.html above; https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html).
+      const throttled = state.filterCalls.filter((c) => !c.throttled && c.at > now - 1000).length >= state.filterTps;
+      state.filterCalls.push({ at: now, principal, throttled });
+      return !throttled;
+    },
     write: (groupName, stream, message, at = twin.clock.now()) => {
       const g = group(groupName);
       // The awslogs driver creates its stream on first output (awslogs-create-group aside, the group must exist).
@@ -158,19 +174,13 @@ export function install(twin: AwsTwin): LogsState {
   };
 
   twin.handler('cloudwatch-logs', 'FilterLogEvents', async (input, call) => {
-    const now = twin.clock.now();
-    // The quota counts requests per second; a request over it fails with ThrottlingException
-    // (cloudwatch_limits_cwl.html above; https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html).
-    const inLastSecond = state.filterCalls.filter((c) => !c.throttled && c.at > now - 1000).length;
-    const throttled = inLastSecond >= state.filterTps;
-    state.filterCalls.push({ at: now, principal: call.principal, throttled });
-    if (throttled) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+    if (!state.admit(call.principal)) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
     if (input.logStreamNames && input.logStreamNamePrefix) throw invalid('Cannot specify both logStreamNamePrefix and logStreamNames');
     const g = group(input.logGroupName);
     const start = input.startTime ?? -Infinity;
     const end = input.endTime ?? Infinity;
     const token = input.nextToken ? decode(input.nextToken) : undefined;
-    const limit = Math.min(input.limit ?? PAGE_EVENTS, PAGE_EVENTS);
+    const limit = Math.min(input.limit ?? PAGE_EVENTS, PAGE_EVENTS, state.pageEvents);
     const candidates = [...g.streams.entries()]
       .filter(([name]) => (input.logStreamNames ? input.logStreamNames.includes(name) : !input.logStreamNamePrefix || name.startsWith(input.logStreamNamePrefix)))
       .flatMap(([, events]) => events)
