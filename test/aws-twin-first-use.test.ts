@@ -21,10 +21,10 @@ let owner: string;
 let cli: TwinCli;
 const call = (method: string, path: string, body?: unknown) => apiCaller(j, () => owner)(method, path, body);
 
-async function settled(r: { status: number; body: Record<string, any> }) {
+async function settled(r: { status: number; body: Record<string, any> }, each?: () => void) {
   expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
   const id: string = r.body.receipt?.operationId ?? r.body.operationId;
-  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 1000, limitMs: 3_600_000 });
+  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 1000, limitMs: 3_600_000, each });
   const op = await j.store.getOperation(REF, id);
   expect(op?.error ?? null, `operation ${id}`).toBeNull();
   return op;
@@ -194,5 +194,27 @@ describe('AWS twin, first use (IAM checked on every call)', () => {
     expect(definition.healthCheck.command.join(' ')).toContain('::1 8080');
     const shown = await call('GET', `${ENV}/endpoints/web`);
     expect(JSON.stringify(shown.body)).toContain(lb.dns);
+  }, 60_000);
+
+  it('[item 3 fix] a rolling deploy behind the PPv2 endpoint, checked at every simulated second: a healthy registered target always, no target draining before a target of the new release is healthy, no task stopping while its target drains', async () => {
+    const [group] = [...j.elb.targetGroups.values()];
+    const taskOf = (ip: string) => [...j.ecs.tasks.values()].find((t) => t.ipv6 === ip);
+    const oldRevision = liveTasks()[0].taskDefinitionArn;
+    const broken: string[] = [];
+    const at = () => new Date(j.twin.clock.now()).toISOString();
+    const check = () => {
+      const targets = [...group.targets.values()];
+      const healthy = targets.filter((t) => t.state === 'healthy' && taskOf(t.id)?.lastStatus === 'RUNNING' && taskOf(t.id)?.desiredStatus === 'RUNNING');
+      if (!healthy.length) broken.push(`${at()} no healthy registered target: ${targets.map((t) => `${t.id} ${t.state}`).join(', ')}`);
+      const draining = targets.filter((t) => t.state === 'draining');
+      if (draining.length && !healthy.some((t) => taskOf(t.id)?.taskDefinitionArn !== oldRevision)) broken.push(`${at()} ${draining.map((t) => t.id).join(', ')} draining before any new target is healthy`);
+      for (const t of draining) if (taskOf(t.id)?.desiredStatus !== 'RUNNING') broken.push(`${at()} task of ${t.id} told to stop (${taskOf(t.id)?.lastStatus}) while its target still drains`);
+    };
+    await settled(await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: IMAGE.replace(/c{64}/, 'd'.repeat(64)) }), check);
+    // On through the end of draining, still checking each second.
+    await j.twin.clock.advanceUntil(() => (check(), [...group.targets.values()].every((t) => t.state === 'healthy') && liveTasks().every((t) => t.taskDefinitionArn !== oldRevision)), { stepMs: 1000, limitMs: 1_200_000 });
+    expect(broken.slice(0, 5)).toEqual([]);
+    expect(new Set(liveTasks().map((t) => t.taskDefinitionArn)).size).toBe(1);
+    expect(liveTasks()[0].taskDefinitionArn).not.toBe(oldRevision);
   }, 60_000);
 });
