@@ -108,3 +108,28 @@ describe('CloudWatchLogStore.follow and append', () => {
     expect(puts[1].args[0].input).toEqual({ logGroupName: GROUP, logStreamName: 'system', logEvents: [{ timestamp: T0, message: JSON.stringify(line) }] });
   });
 });
+
+describe('CloudWatchLogStore.read (a follower\'s poll on AWS)', () => {
+  it('reads from `after` and answers `next` 10 s behind now, so lines searchable late are read again', async () => {
+    now = T0 + 60_000;
+    logs.on(FilterLogEventsCommand).resolves({ events: [appEvent(50, 'a'), appEvent(58, 'b')] });
+    const page = await store().read(env, { after: new Date(T0 + 40_000).toISOString() });
+    expect(page.lines.map((l) => l.message)).toEqual(['a', 'b']);
+    expect(page).toMatchObject({ next: new Date(T0 + 50_000).toISOString(), more: false });
+    expect(logs.commandCalls(FilterLogEventsCommand)[0].args[0].input).toMatchObject({ startTime: T0 + 40_000, endTime: T0 + 60_000 });
+  });
+
+  it('stops at its time budget with `more` and goes on from the last timestamp it read (never past now less the lag)', async () => {
+    now = T0 + 600_000;
+    // Each page takes 4 s of the store's clock: the third would end past the 10 s budget.
+    logs.on(FilterLogEventsCommand).callsFake((input: { nextToken?: string }) => {
+      now += 4_000;
+      const n = Number(input.nextToken ?? 0);
+      return { events: [appEvent(100 + n, `p${n}`)], nextToken: String(n + 1) };
+    });
+    const page = await store({ budgetMs: 10_000 }).read(env, { after: new Date(T0).toISOString() });
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(3);
+    expect(page.lines.map((l) => l.message)).toEqual(['p0', 'p1', 'p2']);
+    expect(page).toEqual({ lines: page.lines, next: new Date(T0 + 102_000).toISOString(), more: true });
+  });
+});

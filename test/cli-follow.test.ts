@@ -65,8 +65,10 @@ describe('follow', () => {
 
 describe('follow when the API cannot stream (AWS)', () => {
   // Each poll is a FilterLogEvents call there, against a quota of 5 per second per account.
-  function pollingContext(answers: (Line[] | Error)[]) {
+  function pollingContext(answers: (Line[] | Error | { lines: Line[]; next: string; more?: boolean })[]) {
     const sleeps: number[] = [];
+    const notes: string[] = [];
+    const requests: string[] = [];
     let stop!: () => void;
     const interrupted = new Promise<void>((r) => (stop = r));
     let i = 0;
@@ -74,15 +76,17 @@ describe('follow when the API cannot stream (AWS)', () => {
       api: {
         get: async (path: string) => {
           if (path === '/v1/health') return { ok: true, streaming: false };
+          requests.push(path);
           const answer = answers[Math.min(i++, answers.length - 1)];
           if (i >= answers.length) setTimeout(stop, 0);
           if (answer instanceof Error) throw answer;
-          return { lines: answer };
+          return Array.isArray(answer) ? { lines: answer } : answer;
         },
       },
+      out: { note: (text: string) => notes.push(text) },
       host: { interrupted, sleep: (ms: number) => (sleeps.push(ms), new Promise((r) => setTimeout(r, 0))) },
     } as unknown as CommandContext;
-    return { ctx, sleeps };
+    return { ctx, sleeps, notes, requests };
   }
   const spec = (printed: string[]) => ({
     path: '/logs',
@@ -103,11 +107,33 @@ describe('follow when the API cannot stream (AWS)', () => {
 
   it('waits out a quota answer (logs-throttled) instead of failing, and misses nothing', async () => {
     const throttled = new CliError({ category: 'quota', code: 'logs-throttled', message: 'throttled', next: [], details: { retryAfterSeconds: 3 } });
-    const { ctx, sleeps } = pollingContext([[line('T1', 'a')], throttled, [line('T1', 'a'), line('T2', 'b')], []]);
+    const { ctx, sleeps, notes } = pollingContext([[line('T1', 'a')], throttled, throttled, [line('T1', 'a'), line('T2', 'b')], []]);
     const printed: string[] = [];
     await follow<Line>(ctx, spec(printed));
     expect(printed).toEqual(['a', 'b']);
-    expect(sleeps.slice(0, 3)).toEqual([1000, 3000, 1000]);
+    expect(sleeps.slice(0, 4)).toEqual([1000, 3000, 3000, 1000]);
+    // The user is told once per throttled spell, on stderr, and the follow goes on.
+    expect(notes).toEqual(['throttled; still following, retrying every 3 s']);
+  });
+
+  it('follows the continuation the API answers (next, more): polls again quickly while it says more, and prints a line that comes again (re-read for late ingestion) once', async () => {
+    const resumeSpec = (printed: string[]) => ({
+      ...spec(printed),
+      advance: (q: URLSearchParams, last: Line) => q.set('after', last.ts),
+      resume: { set: (q: URLSearchParams, next: string) => q.set('after', next), before: (l: Line, next: string) => l.ts < next, start: (q: URLSearchParams) => q.set('after', 'T0') },
+    });
+    const { ctx, sleeps, requests } = pollingContext([
+      [],
+      { lines: [line('T2', 'b')], next: 'T2', more: true },
+      // T1 became searchable late; T2 comes again (at `next`) and is not printed twice.
+      { lines: [line('T1', 'late'), line('T2', 'b'), line('T3', 'c')], next: 'T3' },
+      { lines: [line('T3', 'c')], next: 'T3' },
+    ]);
+    const printed: string[] = [];
+    await follow<Line>(ctx, resumeSpec(printed));
+    expect(printed).toEqual(['b', 'late', 'c']);
+    expect(requests).toEqual(['/logs?', '/logs?after=T0', '/logs?after=T2', '/logs?after=T3']);
+    expect(sleeps).toEqual([2000, 1000, 1000, 2000]);
   });
 
   it('still fails on any other error', async () => {

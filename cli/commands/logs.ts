@@ -49,16 +49,34 @@ export default {
     if (f.until) q.set('until', parseTimeArg('until', f.until as string, ctx.host.now()));
     const print = (l: LogLine) => (ctx.out.json ? ctx.out.jsonLine(l) : f.raw ? ctx.out.rawLine(formatLogLine(l, ctx.out.style, true)) : ctx.out.line(formatLogLine(l, ctx.out.style)));
     if (f.follow) {
+      const started = ctx.host.now();
       if (!f.limit) q.set('limit', '100');
       await follow<LogLine>(ctx, {
         path: ctx.api.envPath(ctx.target, '/logs'),
         query: q,
         field: 'lines',
+        // From the second poll on, a continuation (`after`): the API answers where to go on (`next`).
         advance: (query, last) => {
-          query.set('since', last.ts);
+          query.set('after', last.ts);
+          query.delete('since');
           query.delete('limit');
         },
         key: (l) => `${l.ts} ${l.instance} ${l.message}`,
+        resume: {
+          set: (query, next) => {
+            query.set('after', next);
+            query.delete('since');
+            query.delete('limit');
+          },
+          before: (l, next) => l.ts < next,
+          // No history: go on from a minute before following began (or --since), so a line
+          // written just before and searchable only now is not skipped.
+          start: (query) => {
+            query.set('after', query.get('since') ?? new Date(started - 60_000).toISOString());
+            query.delete('since');
+            query.delete('limit');
+          },
+        },
         print,
       });
       return;

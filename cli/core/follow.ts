@@ -21,6 +21,17 @@ export interface FollowSpec<T> {
   /** Identifies an item, so one seen twice across polls (same timestamp) prints once. */
   key(item: T): string;
   print(item: T): void;
+  /**
+   * Where the API answers a continuation (`next`, with `more` when it stopped early: logs on AWS):
+   * sets it on the query, replacing what `advance` set. Items may then come again until `next` has
+   * passed them (`before`), so they are remembered until then.
+   */
+  resume?: {
+    set(query: URLSearchParams, next: string): void;
+    before(item: T, next: string): boolean;
+    /** When the first answer is empty (no item to `advance` from): where the continuation starts. */
+    start(query: URLSearchParams): void;
+  };
 }
 
 export async function follow<T>(ctx: CommandContext, spec: FollowSpec<T>): Promise<void> {
@@ -34,29 +45,43 @@ export async function follow<T>(ctx: CommandContext, spec: FollowSpec<T>): Promi
   let stopped = false;
   void ctx.host.interrupted.then(() => (stopped = true));
   const query = new URLSearchParams(spec.query);
-  let seen = new Set<string>();
+  let seen = new Map<string, T>();
   let wait = POLL_MS;
+  let throttled = false;
+  let first = true;
   while (!stopped) {
-    let body: Record<string, T[]>;
+    let body: Record<string, T[]> & { next?: unknown; more?: unknown };
     try {
       body = await ctx.api.get<Record<string, T[]>>(`${spec.path}?${query}`);
     } catch (err) {
       const e = err as CliError;
       if (!(e instanceof CliError) || e.body.category !== 'quota') throw err;
-      // Throttled: the cursor stays, so nothing is skipped; wait and ask again.
+      // Throttled: the cursor stays, so nothing is skipped; say so once, wait and ask again.
       const after = Number((e.body.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds);
-      await Promise.race([ctx.host.sleep(after > 0 ? after * 1000 : THROTTLED_MS), ctx.host.interrupted]);
+      const ms = after > 0 ? after * 1000 : THROTTLED_MS;
+      if (!throttled) ctx.out.note(`${e.body.message}; still following, retrying every ${ms / 1000} s`);
+      throttled = true;
+      await Promise.race([ctx.host.sleep(ms), ctx.host.interrupted]);
       continue;
     }
+    throttled = false;
     const items = body[spec.field] ?? [];
     const fresh = items.filter((i) => !seen.has(spec.key(i)));
     fresh.forEach(spec.print);
-    if (items.length) {
-      spec.advance(query, items[items.length - 1]);
+    if (items.length) spec.advance(query, items[items.length - 1]);
+    else if (first) spec.resume?.start(query);
+    first = false;
+    if (spec.resume && typeof body.next === 'string') {
+      const next = body.next;
+      spec.resume.set(query, next);
+      // What the next poll can return again: everything printed from `next` on.
+      seen = new Map([...seen, ...items.map((i) => [spec.key(i), i] as const)].filter(([, i]) => !spec.resume!.before(i, next)));
+    } else if (items.length) {
       // Only items at the cursor can come back: remember just those.
-      seen = new Set(items.map(spec.key));
+      seen = new Map(items.map((i) => [spec.key(i), i]));
     }
-    wait = fresh.length ? POLL_MS : Math.min(MAX_POLL_MS, wait * 2);
+    // Lines still waiting (the API stopped early) come at the quick pace; a quiet stream backs off.
+    wait = fresh.length || body.more === true ? POLL_MS : Math.min(MAX_POLL_MS, wait * 2);
     await Promise.race([ctx.host.sleep(wait), ctx.host.interrupted]);
   }
 }

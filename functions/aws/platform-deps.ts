@@ -71,7 +71,9 @@ export function awsPlatform(env: NodeJS.ProcessEnv = process.env, clientOptions:
   const sfn = client('sfn', (c) => new SFNClient(c), { region });
   const store = new DynamoStateStore(client('dynamodb', (c) => new DynamoDBClient(c), { region }), tableName);
   const logsClient = client('cloudwatch-logs', (c) => new CloudWatchLogsClient(c), { region });
-  const logs = new CloudWatchLogStore({ logs: logsClient }, config);
+  // The read budget is measured on the drivers' clock, so the twin's slow scans spend simulated time.
+  const clock = clientOptions.clock;
+  const logs = new CloudWatchLogStore({ logs: logsClient }, config, clock ? { now: () => clock.now() } : {});
   const ecs = client('ecs', (c) => new ECSClient(c), { region });
   const compute = new EcsComputeDriver({ ecs, secrets: client('secrets-manager', (c) => new SecretsManagerClient(c), { region }), logs: logsClient }, config, { clock: clientOptions.clock, checkDualStackIpv6: true });
   const deps: PlatformDeps = {

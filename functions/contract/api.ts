@@ -83,6 +83,8 @@ export const LogsQuery = z.object({
   until: z.string().datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-02T03:04:05Z' }).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
   follow: z.enum(['true', 'false']).optional(),
+  // A follower's poll: lines from here on, oldest first, with `next` (the next poll's `after`) and `more`.
+  after: z.string().datetime({ offset: true, message: 'must be the `next` of the previous answer, an ISO-8601 time' }).optional().describe('poll from here (the previous answer\'s next): answers lines, next and more'),
 });
 
 export const EventsQuery = z.object({

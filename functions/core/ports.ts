@@ -20,10 +20,27 @@ export interface LogQuery {
   limit?: number;
 }
 
+/** One poll of a follower: lines, and where the next poll starts. */
+export interface LogPage {
+  lines: LogLine[];
+  /**
+   * The next poll's `after` (ISO-8601). Lines at or after it may come again (lines searchable late
+   * are re-read): the follower remembers those it printed until `next` passes them.
+   */
+  next: string;
+  /** The read stopped early (its line limit or its time budget): poll again soon for the rest. */
+  more: boolean;
+}
+
 /** Appends and reads log lines of an env. Embedded: JSON lines on disk. AWS: CloudWatch Logs. */
 export interface LogStore {
   append(env: EnvRef, line: LogLine): void;
   query(env: EnvRef, query: LogQuery): Promise<LogLine[]>;
+  /**
+   * A follower's poll (a stream is a cursor): the matching lines from `after` on, oldest first, at
+   * most `limit` (default 1000), bounded in time so one request stays well inside API Gateway's.
+   */
+  read(env: EnvRef, query: LogQuery & { after: string }): Promise<LogPage>;
   /** Calls `onLine` for every line appended after the call that matches; returns an unsubscribe. */
   follow(env: EnvRef, query: LogQuery, onLine: (line: LogLine) => void): () => void;
 }

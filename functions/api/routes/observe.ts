@@ -84,7 +84,9 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     const { follow, ...rest } = c.req.valid('query');
     refuseStreamWhenBuffered(follow);
     await requireEnv(store, ref);
-    const query: LogQuery = rest;
+    const { after, ...filters } = rest;
+    const query: LogQuery = filters;
+    if (after !== undefined && follow !== 'true') return c.json(await deps.logs.read(ref, { ...query, after }), 200);
     const history = await deps.logs.query(ref, { ...query, limit: query.limit ?? (follow === 'true' ? 100 : 1000) });
     if (follow !== 'true') return c.json({ lines: history }, 200);
     c.header('content-type', 'application/x-ndjson');

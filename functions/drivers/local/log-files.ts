@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, fstatSync, openSync, read as fsRead, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../../core/errors.ts';
-import type { EnvRef, LogLevel, LogLine, LogQuery, LogStore } from '../../core/ports.ts';
+import type { EnvRef, LogLevel, LogLine, LogPage, LogQuery, LogStore } from '../../core/ports.ts';
 import { applyRetention } from './log-retention.ts';
 import { ACTIVE_FILE, SegmentWriter, segmentsOf, type WriteFn } from './log-segment-writer.ts';
 
@@ -78,6 +78,14 @@ export class FileLogStore implements LogStore {
   /** Resolves once every line appended so far is on disk. */
   async flush(): Promise<void> {
     await Promise.all([...this.writers.values()].map((w) => w.flushed()));
+  }
+
+  /** A follower's poll: lines are on disk once `query` has flushed, so nothing shows up late here. */
+  async read(env: EnvRef, query: LogQuery & { after: string }): Promise<LogPage> {
+    const { after, limit = 1000, ...rest } = query;
+    const lines = await this.query(env, { ...rest, since: after });
+    const page = lines.slice(0, limit);
+    return { lines: page, next: page.at(-1)?.ts ?? normalizeTime(after, 'after'), more: lines.length > limit };
   }
 
   async query(env: EnvRef, query: LogQuery): Promise<LogLine[]> {
@@ -333,7 +341,7 @@ function matches(line: LogLine, query: LogQuery, since: string | undefined, unti
 }
 
 /** Lines are stamped with `toISOString()`; bounds are brought to the same form so strings compare. */
-function normalizeTime(value: string, field: 'since' | 'until'): string {
+function normalizeTime(value: string, field: 'since' | 'until' | 'after'): string {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) {
     throw new InvalidInputError('invalid-time', `${field} "${value}" is not a date; use ISO-8601 such as 2024-05-01T12:00:00Z`, { details: { [field]: value } });

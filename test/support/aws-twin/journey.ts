@@ -13,9 +13,10 @@ import { install as installEc2, type Ec2State } from './ec2.ts';
 import { install as installEfs, type EfsState } from './efs.ts';
 import { installVolumeSwap, type SwapRun } from './volume-swap.ts';
 import { install as installEcs, type EcsState } from './ecs.ts';
+import { install as installEcsExec, type EcsExecState } from './ecs-exec.ts';
 import { install as installElb, type ElbState } from './elbv2.ts';
 import { install as installKms } from './kms.ts';
-import { install as installLogs } from './logs-sink.ts';
+import { install as installLogs, type LogsState } from './logs.ts';
 import { install as installSecrets, type SecretsState } from './secrets.ts';
 import { install as installSfn, stateMachineArn, STEPS_FUNCTION_ARN, type SfnState } from './sfn.ts';
 import { iamAuthorizer, type IamModel } from './iam.ts';
@@ -54,6 +55,8 @@ export interface Journey {
   backup: BackupState;
   /** Each run of the volume swap task (what it did, its exit code). */
   swaps: SwapRun[];
+  logs: LogsState;
+  exec: EcsExecState;
   /** The API Lambda's hono app (createApi over its own awsPlatform().deps). */
   api: Hono;
   /** Loads a Lambda handler module cold (its own module graph and platform), running as `principal`. */
@@ -113,6 +116,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   const ecsEvents = await lambda('ecs-events', 'functions/lambda/ecs-events.ts');
   const ecs = installEcs(twin, { clusterArn: ENV.CLUSTER_ARN });
   ecs.deliver = (event) => twin.invoke('ecs-events', () => ecsEvents(event, lambdaContext('berth-ecs-events')));
+  const exec = installEcsExec(twin, ecs);
   const elb = installElb(twin, (ip) => ecs.serving(ip));
   const ec2 = installEc2(twin, { taskSecurityGroupId: ENV.TASK_SECURITY_GROUP_ID, vpcId: ENV.VPC_ID });
   const subnets = JSON.parse(ENV.SUBNETS) as { az: string; id: string }[];
@@ -121,7 +125,7 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
   const backupEvents = await lambda('backup-events', 'functions/lambda/backup-events.ts');
   backup.deliver = (event) => backupEvents(event, lambdaContext('berth-backup-events'));
   const swaps = installVolumeSwap(ecs, efs);
-  installLogs(twin);
+  const logs = installLogs(twin);
   installKms(twin);
   const secrets = installSecrets(twin);
   const sfn = installSfn(twin, {
@@ -173,6 +177,8 @@ export async function startJourney(options: JourneyOptions = {}): Promise<Journe
     efs,
     backup,
     swaps,
+    logs,
+    exec,
     api,
     lambda,
     store: platform.deps.store,
