@@ -2,7 +2,7 @@
 // for a code, show the person where to approve it (and open the browser when there is one), then
 // poll the token endpoint at the interval the API asks for, slowing down when told to. Uses only
 // `fetch` and the Host: the web console runs it too.
-import type { CommandContext } from './command.ts';
+import type { BooleanFlagSpec, CommandContext } from './command.ts';
 import { CliError, cliError } from './errors.ts';
 
 export const CLIENT_ID = 'berth-cli';
@@ -28,7 +28,7 @@ export interface DeviceToken {
   principal?: string;
 }
 
-export async function deviceLogin(ctx: CommandContext, api: string): Promise<DeviceToken> {
+export async function deviceLogin(ctx: CommandContext<{ browser: BooleanFlagSpec }>, api: string): Promise<DeviceToken> {
   const code = await oauthPost<CodeResponse>(api, '/v1/device/code', { client_id: CLIENT_ID });
   if (!code.ok) throw refused(code.error);
   const start = code.body;
