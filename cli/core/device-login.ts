@@ -3,6 +3,7 @@
 // poll the token endpoint at the interval the API asks for, slowing down when told to. Uses only
 // `fetch` and the Host: the web console runs it too.
 import type { BooleanFlagSpec, CommandContext } from './command.ts';
+import { apiUnreachable } from '../../functions/core/api-unreachable.ts';
 import { CliError, cliError } from './errors.ts';
 
 export const CLIENT_ID = 'berth-cli';
@@ -86,7 +87,7 @@ async function oauthPost<T>(api: string, path: string, params: Record<string, st
   try {
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(params).toString() });
   } catch (err) {
-    throw cliError('internal', 'api-unreachable', `the Berth API at ${api} is not reachable (${(err as Error).cause ?? (err as Error).message})`, ['check the URL: berth login --api <url>']);
+    throw new CliError(apiUnreachable(api, err));
   }
   const text = await res.text();
   let body: unknown;
