@@ -16,7 +16,11 @@ export default defineCommand({
     if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
     else
       ctx.out.result({ receipt }, () =>
-        renderReceipt(receipt, ctx.out.style).replace(/^.*\n/, `${ctx.out.style.green('Rollback')} to ${ctx.out.style.bold(receipt.releaseId)} accepted for ${receipt.env}; rolling out as ${receipt.operationId}\n  restores  code, config v${receipt.configVersion} and secret versions pinned by ${receipt.releaseId}\n`),
+        renderReceipt(
+          receipt,
+          ctx.out.style,
+          `${ctx.out.style.green('Rollback')} to ${ctx.out.style.bold(receipt.releaseId)} accepted for ${receipt.env}; rolling out as ${receipt.operationId}\n  restores  code, config v${receipt.configVersion} and secret versions pinned by ${receipt.releaseId}`,
+        ),
       );
     if (ctx.flags.wait && receipt.operationId) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },
