@@ -58,7 +58,14 @@ export class ApiClient {
         while ((nl = buffer.indexOf('\n')) >= 0) {
           const line = buffer.slice(0, nl).trim();
           buffer = buffer.slice(nl + 1);
-          if (line) onItem(JSON.parse(line) as T);
+          if (!line) continue;
+          const item = JSON.parse(line) as T;
+          // The stream's own last line (`{"done":true,…}`): nothing more will come.
+          if (isDoneMarker(item)) {
+            controller.abort();
+            return;
+          }
+          onItem(item);
         }
       }
     } catch (err) {
@@ -114,6 +121,11 @@ export class ApiClient {
       throw new CliError(apiUnreachable(this.baseUrl, err));
     }
   }
+}
+
+/** What a finite stream (an operation's events) sends last. */
+function isDoneMarker(item: unknown): boolean {
+  return typeof item === 'object' && item !== null && (item as { done?: unknown }).done === true;
 }
 
 async function toCliError(res: Response): Promise<CliError> {
