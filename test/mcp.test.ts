@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { issueToken } from '../functions/api/auth.ts';
 import { Digest, ScaleSettings } from '../functions/contract/api.ts';
 import type { AuditRecord } from '../functions/contract/audit.ts';
+import { FARGATE_MEMORY } from '../functions/contract/manifest.ts';
 import { MAX_LOG_LINES } from '../functions/mcp/tools.ts';
 import { BERTH_BIN } from './support/cli-harness.ts';
 import { createReadyEnv, freePort, manifestFor, serverSource, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
@@ -106,6 +107,12 @@ describe('the MCP server over stdio (berth mcp)', () => {
     expect(settings.properties.count).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 });
     expect(settings.properties.max).toMatchObject({ minimum: 1, maximum: 100 });
     expect(Object.keys(settings.properties).sort()).toEqual(Object.keys(ScaleSettings.shape).sort());
+    // Only the Fargate cpu sizes, from the manifest's own table.
+    expect(settings.properties.cpu.enum).toEqual(Object.keys(FARGATE_MEMORY).map(Number));
+    // Every property an agent sees says what it is.
+    const undescribed = (schema: Record<string, any>, at: string): string[] =>
+      Object.entries((schema.properties ?? {}) as Record<string, Record<string, any>>).flatMap(([key, prop]) => [...(prop.description ? [] : [`${at}.${key}`]), ...undescribed(prop, `${at}.${key}`)]);
+    expect(tools.flatMap((t) => undescribed(t.inputSchema, t.name))).toEqual([]);
 
     const logs = byName(tools, 'logs').inputSchema.properties as Record<string, any>;
     expect(logs.limit).toMatchObject({ maximum: MAX_LOG_LINES, default: 100 });
@@ -147,6 +154,11 @@ describe('the MCP server over stdio (berth mcp)', () => {
     expect(structured(tooMany).error).toMatchObject({ category: 'invalid-input', code: 'request-invalid', details: [{ path: 'settings.count', in: 'arguments' }] });
     expect(structured(tooMany).error.message).toMatch(/settings\.count: Too big: expected number to be <=100/);
     expect((tooMany.content[0] as { text: string }).text).toMatch(/^Error \(invalid-input\/request-invalid\): the arguments of scale are not valid/);
+
+    const cpu = await call(stdio.client, 'scale', { ...WHERE, workload: 'web', settings: { cpu: 300 } });
+    expect(structured(cpu).error).toMatchObject({ category: 'invalid-input', code: 'request-invalid', details: [{ path: 'settings.cpu', in: 'arguments' }] });
+    const notAnOp = await call(stdio.client, 'events', { ...WHERE, operation: 'not-an-op' });
+    expect(structured(notAnOp).error).toMatchObject({ category: 'invalid-input', code: 'request-invalid', details: [{ path: 'operation', in: 'arguments' }] });
 
     const typo = await call(stdio.client, 'deploy', { ...WHERE, manfest: manifest });
     expect(structured(typo).error).toMatchObject({ category: 'invalid-input', code: 'request-invalid' });

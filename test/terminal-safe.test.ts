@@ -53,7 +53,7 @@ const failedOperation = {
   kind: 'deploy',
   status: 'failed',
   releaseId: 'rel-2',
-  error: { category: 'health-check', code: 'exited-before-healthy', message: `i-0000000a exited with 1 before it was healthy; stderr: ${message}`, step: 'WaitForHealthy', next: ['berth logs --instance i-0000000a'] },
+  error: { category: 'health-check', code: 'exited-before-healthy', message: `i-0000000a exited with 1 before it was healthy; stderr: ${message}`, step: 'WaitForHealthy', next: ['berth logs --instance i-0000000a'], details: { instance: 'i-0000000a', workload: 'web', releaseId: 'rel-2', exitCode: 1 } },
 };
 const event = { id: 'ev-1', at: '2024-05-01T12:00:01.000Z', type: 'operation.failed', operationId: 'op-1', message: `stderr: ${message}` };
 

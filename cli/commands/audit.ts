@@ -1,7 +1,8 @@
 // `berth audit`: the org's audit log, newest first, as a table or exported as CSV or JSON. The CSV is
 // written by the same function the API's format=csv uses, so both exports read back alike.
 import { auditCsv, type AuditRecord } from '../../functions/contract/audit.ts';
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
+import { flag } from '../core/flags.ts';
 import { cliError } from '../core/errors.ts';
 import { table } from '../core/output.ts';
 import { parseTimeArg } from '../core/time-arg.ts';
@@ -10,21 +11,21 @@ import { terminalSafeJson } from '../core/terminal-safe.ts';
 /** The API's largest page. */
 const PAGE = 1000;
 
-export default {
+export default defineCommand({
   description:
     'Every mutation of the org (API, CLI, console and MCP alike), newest first: when, who (principal and token), the action, the resource, how it ended and from which address. Denied and failed attempts are included. Needs the admin role. Request bodies and query strings are never recorded.',
   flags: {
-    since: { type: 'string', valueName: 'time', description: 'From this time: 10m, 2h, 1d or an ISO time' },
-    until: { type: 'string', valueName: 'time', description: 'Up to this time: same forms as --since' },
+    ...flag('since'),
+    ...flag('until'),
     actor: { type: 'string', valueName: 'email', description: 'Only what this principal did' },
     action: { type: 'string', valueName: 'text', description: 'Only actions containing this text, e.g. deploys, DELETE, /members' },
     format: { type: 'string', valueName: 'json|csv', description: 'Export every field: a JSON array, or CSV (RFC 4180) with a header row' },
-    limit: { type: 'string', short: 'n', valueName: 'n', description: 'At most n records, newest first (default 100)' },
+    ...flag('limit', 'At most n records, newest first (default 100)'),
   },
   requires: ['auth', 'org'],
   examples: ['berth audit --since 2h', 'berth audit --actor alice@example.com --action deploys', 'berth audit --since 30d --format csv > audit.csv'],
   async handler(ctx) {
-    const f = ctx.flags as Record<string, string | undefined>;
+    const f = ctx.flags;
     const format = f.format ?? (ctx.out.json ? 'json' : undefined);
     if (format !== undefined && format !== 'json' && format !== 'csv') throw cliError('invalid-input', 'format-invalid', `--format ${JSON.stringify(format)} is not a format; use json or csv`);
     if (ctx.out.json && format === 'csv') throw cliError('invalid-input', 'format-conflict', '--json prints JSON; drop it to export --format csv');
@@ -55,7 +56,7 @@ export default {
     const rows = records.map((r) => [r.time, r.actor, r.action.split(' ')[0], r.resource, result(r), r.tokenId, r.sourceIp ?? '-']);
     ctx.out.line(table([['TIME', 'ACTOR', 'METHOD', 'RESOURCE', 'RESULT', 'TOKEN', 'FROM'], ...rows], ctx.out.style));
   },
-} satisfies CommandSpec;
+});
 
 function result(r: AuditRecord): string {
   return r.outcome === 'success' ? `${r.status}` : `${r.status} ${r.outcome}${r.errorCode ? ` (${r.errorCode})` : ''}`;

@@ -1,4 +1,4 @@
-import { loadCommand, type CommandDefinition, type CommandSpec } from '../core/command.ts';
+import { defineCommand, loadCommand, type CommandDefinition } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { GLOBAL_FLAGS } from '../core/global-flags.ts';
 import { COMMANDS } from './index.ts';
@@ -41,7 +41,7 @@ complete -F _berth berth
   return shell === 'zsh' ? `autoload -U +X bashcompinit && bashcompinit\n${bash}` : bash;
 }
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'shell', description: 'bash, zsh or fish', required: true }],
   examples: ['berth completion bash >> ~/.bashrc', 'berth completion zsh >> ~/.zshrc', 'berth completion fish > ~/.config/fish/completions/berth.fish'],
   async handler(ctx) {
@@ -51,4 +51,4 @@ export default {
     const script = completionScript(shell, await Promise.all(COMMANDS.map(loadCommand)));
     ctx.out.result({ shell, script }, () => script.trimEnd());
   },
-} satisfies CommandSpec;
+});

@@ -1,9 +1,10 @@
-import type { CommandContext, CommandSpec } from '../core/command.ts';
+import { defineCommand, type CommandContext } from '../core/command.ts';
+import { flag } from '../core/flags.ts';
 import { cliError } from '../core/errors.ts';
 import { renderReceipt, type Receipt } from '../core/receipt.ts';
 import { watchOperation } from '../core/watch-operation.ts';
 
-export default {
+export default defineCommand({
   description:
     'Uploads a content-addressed snapshot of the directory (embedded mode runs each workload\'s command in it), ' +
     'creates an immutable release pinning the snapshot, the manifest, the config version and the secret-bundle versions, ' +
@@ -11,16 +12,16 @@ export default {
     'config keys or secret bundles the env lacks blocks the deploy before any release exists.',
   flags: {
     dir: { type: 'string', valueName: 'path', description: 'App directory (default: .)' },
-    file: { type: 'string', short: 'f', valueName: 'path', description: 'Manifest (default: <dir>/berth.yaml)' },
+    ...flag('file', 'Manifest (default: <dir>/berth.yaml)'),
     image: { type: 'string', valueName: 'repo@sha256:…', description: 'On AWS: the image every workload runs, pinned by digest (nothing is uploaded)' },
     'dry-run': { type: 'boolean', description: 'Validate and print the receipt without creating a release' },
-    wait: { type: 'boolean', short: 'w', description: 'Follow the rollout until it converges or fails' },
+    ...flag('wait', 'Follow the rollout until it converges or fails'),
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth deploy', 'berth deploy --wait', 'berth deploy --dry-run --json'],
   async handler(ctx) {
-    const dir = ctx.host.resolvePath((ctx.flags.dir as string | undefined) ?? '.');
-    const file = ctx.flags.file ? ctx.host.resolvePath(ctx.flags.file as string) : ctx.host.resolvePath(dir, 'berth.yaml');
+    const dir = ctx.host.resolvePath(ctx.flags.dir ?? '.');
+    const file = ctx.flags.file ? ctx.host.resolvePath(ctx.flags.file) : ctx.host.resolvePath(dir, 'berth.yaml');
     if (!(await ctx.host.fileExists(file))) {
       throw cliError('invalid-input', 'manifest-not-found', `no manifest at ${file}`, ['berth init (writes a berth.yaml)', 'berth deploy --file <path>']);
     }
@@ -34,7 +35,7 @@ export default {
       const e = err as { category?: string; code?: string; message: string; details?: unknown; next?: string[] };
       throw cliError('invalid-input', e.code ?? 'manifest-invalid', e.message, e.next ?? [], e.details);
     }
-    const image = ctx.flags.image as string | undefined;
+    const image = ctx.flags.image;
     const artifact = image ? { image } : { artifactDigest: await uploadSnapshot(ctx, dir) };
     const { receipt } = await ctx.api.post<{ receipt: Receipt }>(ctx.api.envPath(ctx.target, '/deploys'), {
       manifest,
@@ -45,7 +46,7 @@ export default {
     else ctx.out.result({ receipt }, () => renderReceipt(receipt, ctx.out.style));
     if (ctx.flags.wait && receipt.operationId) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },
-} satisfies CommandSpec;
+});
 
 /** Packs the directory and uploads it unless the org already has that exact snapshot. */
 async function uploadSnapshot(ctx: CommandContext, dir: string): Promise<string> {

@@ -1,28 +1,28 @@
 import { JOINABLE_STATES, shellWords } from '../../functions/contract/exec.ts';
 import type { EnvStatus, ExecSessionReceipt, InstanceSummary } from '../../functions/contract/responses.ts';
-import type { CommandContext, CommandSpec } from '../core/command.ts';
+import { defineCommand, type CommandContext } from '../core/command.ts';
+import { flag } from '../core/flags.ts';
 import { cliError } from '../core/errors.ts';
 import { execSession } from '../core/exec-client.ts';
 
 type Candidate = InstanceSummary & { workload: string };
 
-export default {
+export default defineCommand({
   description:
     'Runs CMD in the instance’s working dir with its environment (config, PORT, BERTH_*, secrets in $BERTH_SECRETS_DIR) and exits with its exit code. ' +
     'Always says which instance it is in. With several instances, --instance picks one; without it a terminal gets a numbered choice and a script gets an error listing the --instance commands. ' +
     'On AWS it is ECS Exec, spoken by the CLI itself (no session-manager-plugin to install); ECS runs every session on a terminal, so without -t output still comes as a terminal writes it (\\r\\n, stdout and stderr together) and ECS does not carry the command’s exit code back, so berth exits 0 when the session ends cleanly.',
   flags: {
-    workload: { type: 'string', short: 'w', valueName: 'name', description: 'Only instances of this workload' },
-    instance: { type: 'string', short: 'i', valueName: 'id', description: 'This instance (see `berth status`)' },
-    tty: { type: 'boolean', short: 't', description: 'Interactive terminal: raw keys, resize and Ctrl-C go to the command' },
+    ...flag('workload', 'Only instances of this workload'),
+    ...flag('instance', 'This instance (see `berth status`)'),
+    ...flag('tty'),
   },
   positionals: [{ name: 'cmd', description: 'The command and its arguments, after --', required: true, variadic: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth exec -- ls -la', 'berth exec --workload web -t -- sh', 'berth exec --instance i-3f2a1b9c -- cat $BERTH_SECRETS_DIR/db.json'],
   async handler(ctx) {
-    const f = ctx.flags as Record<string, string | boolean | undefined>;
-    const instance = (f.instance as string | undefined) ?? (await chooseInstance(ctx, f.workload as string | undefined));
-    const tty = Boolean(f.tty);
+    const instance = ctx.flags.instance ?? (await chooseInstance(ctx, ctx.flags.workload));
+    const tty = Boolean(ctx.flags.tty);
     const { session } = await ctx.api.post<{ session: ExecSessionReceipt }>(ctx.api.envPath(ctx.target, '/exec-sessions'), { instance, argv: ctx.positionals, tty });
     // On stderr, and in every mode: stdout is the command's own.
     const connected = () => ctx.host.terminal.write('stderr', new TextEncoder().encode(`Connected to ${session.instance} (${session.workload}, ${session.release})\n`));
@@ -34,7 +34,7 @@ export default {
           await (await import('../core/ssm/session.ts')).ssmExecSession(ctx.host, channel, { tty, instance }, connected);
     if (code !== 0) await ctx.host.exit(code);
   },
-} satisfies CommandSpec;
+});
 
 async function chooseInstance(ctx: CommandContext, workload: string | undefined): Promise<string> {
   const { status } = await ctx.api.get<{ status: EnvStatus }>(ctx.api.envPath(ctx.target, '/status'));

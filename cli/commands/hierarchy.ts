@@ -1,6 +1,6 @@
 // orgs / projects / apps / envs share one shape: create (and select) a named child of the
 // current parent, or list the children. The levels differ only in names and paths.
-import type { CommandContext, CommandSpec, Precondition } from '../core/command.ts';
+import { defineCommand, type CommandContext, type Precondition } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
 import { settle } from '../core/watch-operation.ts';
 
@@ -28,8 +28,8 @@ const NEXT_STEP: Record<Level, (name: string) => string> = {
   env: () => 'berth config set KEY=VALUE, then berth deploy',
 };
 
-export function createChild(level: Level): CommandSpec {
-  return {
+export function createChild(level: Level) {
+  return defineCommand({
     positionals: [{ name: 'name', description: 'A DNS label: lowercase letters, digits, dashes', required: true }],
     requires: ['auth', ...PARENTS[level]],
     examples: [`berth ${level}s create ${level === 'env' ? 'prod' : level === 'org' ? 'acme' : level === 'project' ? 'shop' : 'hello'}`],
@@ -42,7 +42,7 @@ export function createChild(level: Level): CommandSpec {
       for (const warning of Array.isArray(created.warnings) ? created.warnings : []) ctx.out.note(ctx.out.style.yellow(`Warning: ${warning}`));
       ctx.out.result(created[level], () => `Created ${level} ${name} and selected it.\nNext: ${NEXT_STEP[level](name)}`);
     },
-  };
+  });
 }
 
 /** Selecting a parent clears the children below it, so a stale env never points at another app. */
@@ -59,8 +59,8 @@ function selectionAfterCreate(level: Level, name: string, t: CommandContext['tar
   }
 }
 
-export function listChildren(level: Level): CommandSpec {
-  return {
+export function listChildren(level: Level) {
+  return defineCommand({
     requires: ['auth', ...PARENTS[level]],
     async handler(ctx) {
       const body = await ctx.api.get<Record<string, { name?: string; env?: string; createdAt: string; createdBy: string; currentReleaseId?: string }[]>>(collectionPath(level, ctx.target));
@@ -77,5 +77,5 @@ export function listChildren(level: Level): CommandSpec {
         return table([header, ...rows], ctx.out.style);
       });
     },
-  };
+  });
 }

@@ -1,20 +1,20 @@
-import type { CommandContext, CommandSpec } from '../core/command.ts';
+import { defineCommand, type CommandContext } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 import { TEMPLATES, type Template } from '../templates/manifests.ts';
 
-export default {
+export default defineCommand({
   description: `Templates:\n${Object.entries(TEMPLATES).map(([name, t]) => `  ${name.padEnd(10)} ${t.summary}`).join('\n')}`,
   flags: {
-    template: { type: 'string', short: 't', valueName: 'name', description: `One of ${Object.keys(TEMPLATES).join(', ')} (default node-http)` },
+    template: { type: 'string', valueName: 'name', description: `One of ${Object.keys(TEMPLATES).join(', ')} (default node-http)` },
     force: { type: 'boolean', description: 'Overwrite an existing berth.yaml (a starter program is never overwritten)' },
   },
   positionals: [{ name: 'app', description: 'App name (default: --app, BERTH_APP, or "my-app")' }],
   examples: ['berth init hello', 'berth init worker --template worker'],
   async handler(ctx) {
-    const name = (ctx.flags.template as string | undefined) ?? 'node-http';
+    const name = ctx.flags.template ?? 'node-http';
     const template = TEMPLATES[name];
     if (!template) throw cliError('invalid-input', 'template-unknown', `no template "${name}"; use one of ${Object.keys(TEMPLATES).join(', ')}`);
-    const app = ctx.positionals[0] ?? (ctx.flags.app as string | undefined) ?? ctx.settings.variables().app ?? 'my-app';
+    const app = ctx.positionals[0] ?? ctx.flags.app ?? ctx.settings.variables().app ?? 'my-app';
     const file = ctx.host.resolvePath('berth.yaml');
     try {
       await ctx.host.writeFile(file, template.render(app), { exclusive: !ctx.flags.force });
@@ -42,7 +42,7 @@ export default {
       ].join('\n'),
     );
   },
-} satisfies CommandSpec;
+});
 
 /** Writes the template's starter program unless a file of that name exists; true when written. */
 async function writeStarter(host: CommandContext['host'], template: Template): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { ApiClient } from '../core/api-client.ts';
-import type { CliSettings, CommandSpec } from '../core/command.ts';
+import { defineCommand, type CliSettings } from '../core/command.ts';
 import { deviceLogin } from '../core/device-login.ts';
 import { cliError } from '../core/errors.ts';
 
@@ -8,7 +8,7 @@ export interface WhoAmI {
   token: { id: string; name: string; kind: 'bootstrap' | 'session' | 'ci'; principal: string; org: string | null; role: string | null; expiresAt: string | null };
 }
 
-export default {
+export default defineCommand({
   description: [
     'Without --token: prints a URL and a code, opens the browser on a terminal, and waits while you approve the login on that page (sign in there with your invite code or a token you hold). You get a session token for one org, with your role in it, for 30 days.',
     'With --token (or the token on stdin): stores that token, for scripts and CI.',
@@ -20,15 +20,15 @@ export default {
   },
   examples: ['berth login --api https://berth.example.com', 'berth login --no-browser', 'berth login --token berth_…', 'echo "$BERTH_CI_TOKEN" | berth login --api https://berth.example.com'],
   async handler(ctx) {
-    const api = (ctx.flags.api as string | undefined) ?? ctx.settings.read().api;
+    const api = ctx.flags.api ?? ctx.settings.read().api;
     if (!api) throw cliError('invalid-input', 'api-unknown', 'no Berth API to log in to', ['berth login --api <url>', 'npm start (the embedded platform; the CLI then finds it)']);
-    const given = ((ctx.flags.token as string | undefined) ?? (ctx.host.stdinIsTTY ? '' : (await ctx.host.readStdin()).trim())) || undefined;
+    const given = (ctx.flags.token ?? (ctx.host.stdinIsTTY ? '' : (await ctx.host.readStdin()).trim())) || undefined;
     const token = given ?? (await deviceLogin(ctx, api)).access_token;
     const who = await new ApiClient(api, token).get<WhoAmI>('/v1/whoami');
     const saved = ctx.settings.read();
     const change: Partial<CliSettings> = { token };
     // Stored only when given here: otherwise it was found where it already is (the embedded platform's credentials).
-    const explicitApi = (ctx.flags.api as string | undefined) ?? ctx.settings.variables().api;
+    const explicitApi = ctx.flags.api ?? ctx.settings.variables().api;
     if (explicitApi) change.api = explicitApi;
     if (who.token.org) {
       change.org = who.token.org;
@@ -44,4 +44,4 @@ export default {
       ].join('\n'),
     );
   },
-} satisfies CommandSpec;
+});

@@ -1,10 +1,10 @@
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
 import { CliError } from '../core/errors.ts';
 
 /** The token is already unusable: nothing left to revoke. */
 const ALREADY_INVALID = new Set(['invalid-token', 'token-revoked', 'token-expired']);
 
-export default {
+export default defineCommand({
   description: 'Revokes the token the CLI uses on the server, then forgets it here. Running it again is harmless. The installer’s bootstrap token is never revoked by a logout (it is how the platform is administered); the CLI only forgets a stored copy.',
   async handler(ctx) {
     const settings = ctx.settings.read();
@@ -34,4 +34,4 @@ export default {
         .join('\n'),
     );
   },
-} satisfies CommandSpec;
+});

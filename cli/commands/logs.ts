@@ -1,5 +1,6 @@
 import type { LogLine } from '../../functions/core/ports.ts';
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
+import { flag } from '../core/flags.ts';
 import { cliError } from '../core/errors.ts';
 import type { Style } from '../core/output.ts';
 import { follow } from '../core/follow.ts';
@@ -18,35 +19,38 @@ export function formatLogLine(l: LogLine, style: Style, raw = false): string {
   return `${l.ts} ${l.source.padEnd(6)} ${l.workload}/${l.instance} ${level} ${raw ? l.message : visible(l.message)}`;
 }
 
-export default {
+export default defineCommand({
   description: 'Lines read: timestamp source workload/instance level message. Logs of crashed or stopped instances stay readable.',
   flags: {
-    follow: { type: 'boolean', short: 'f', description: 'Keep streaming new lines (Ctrl-C to stop)' },
-    workload: { type: 'string', short: 'w', valueName: 'name', description: 'Only this workload' },
-    instance: { type: 'string', short: 'i', valueName: 'id', description: 'Only this instance' },
-    level: { type: 'string', short: 'l', valueName: 'level', description: 'Minimum level: debug, info, warn, error' },
+    ...flag('follow', 'Keep streaming new lines (Ctrl-C to stop)'),
+    ...flag('workload', 'Only this workload'),
+    ...flag('instance', 'Only this instance'),
+    ...flag('level'),
     source: { type: 'string', valueName: 'app|system|all', description: 'App output, platform lines, or both (default all)' },
-    since: { type: 'string', valueName: 'time', description: 'From this time: 10m, 2h, 1d or an ISO time' },
-    until: { type: 'string', valueName: 'time', description: 'Up to this time: same forms as --since' },
-    limit: { type: 'string', short: 'n', valueName: 'n', description: 'The newest n lines (default 1000; 100 with --follow)' },
+    ...flag('since'),
+    ...flag('until'),
+    ...flag('limit', 'The newest n lines (default 1000; 100 with --follow)'),
     raw: { type: 'boolean', description: 'Messages byte for byte, control characters included (by default they are shown, e.g. ESC as ␛)' },
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth logs --since 10m --level warn', 'berth logs -f --workload web', 'berth logs --instance i-3f2a1b9c --json', 'berth logs --raw > app.log'],
   async handler(ctx) {
-    const f = ctx.flags as Record<string, string | boolean | undefined>;
+    const f = ctx.flags;
     const q = new URLSearchParams();
-    for (const k of ['workload', 'instance', 'limit'] as const) if (f[k]) q.set(k, f[k] as string);
+    for (const k of ['workload', 'instance', 'limit'] as const) {
+      const value = f[k];
+      if (value) q.set(k, value);
+    }
     if (f.level) {
-      if (!LEVELS.includes(f.level as string)) throw cliError('invalid-input', 'level-invalid', `--level ${JSON.stringify(f.level)} is not a level; use one of ${LEVELS.join(', ')}`);
-      q.set('level', f.level as string);
+      if (!LEVELS.includes(f.level)) throw cliError('invalid-input', 'level-invalid', `--level ${JSON.stringify(f.level)} is not a level; use one of ${LEVELS.join(', ')}`);
+      q.set('level', f.level);
     }
     if (f.source && f.source !== 'all') {
       if (f.source !== 'app' && f.source !== 'system') throw cliError('invalid-input', 'source-invalid', `--source ${JSON.stringify(f.source)} is not a source; use app, system or all`);
       q.set('source', f.source);
     }
-    if (f.since) q.set('since', parseTimeArg('since', f.since as string, ctx.host.now()));
-    if (f.until) q.set('until', parseTimeArg('until', f.until as string, ctx.host.now()));
+    if (f.since) q.set('since', parseTimeArg('since', f.since, ctx.host.now()));
+    if (f.until) q.set('until', parseTimeArg('until', f.until, ctx.host.now()));
     const print = (l: LogLine) => (ctx.out.json ? ctx.out.jsonLine(l) : f.raw ? ctx.out.rawLine(formatLogLine(l, ctx.out.style, true)) : ctx.out.line(formatLogLine(l, ctx.out.style)));
     if (f.follow) {
       const started = ctx.host.now();
@@ -85,4 +89,4 @@ export default {
     if (!lines.length && !ctx.out.json) ctx.out.note('No log lines match.');
     lines.forEach(print);
   },
-} satisfies CommandSpec;
+});

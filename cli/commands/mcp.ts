@@ -1,8 +1,8 @@
 import { VERSION } from '../../functions/version.ts';
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
 import { cliError } from '../core/errors.ts';
 
-export default {
+export default defineCommand({
   description:
     'Serves Berth’s tools to an AI agent over the Model Context Protocol on stdin/stdout: deploy, status, releases, rollback, scale, logs, events, endpoints, volumes. ' +
     'Each tool call is a request to the API this CLI uses, with its token: the same role checks, audit and limits as any command. ' +
@@ -25,4 +25,4 @@ export default {
     ctx.out.note(`berth mcp: serving tools for ${baseUrl}${selection ? ` (defaults: ${selection})` : ''} on stdio until the client closes it`);
     await ctx.host.serveMcp(server);
   },
-} satisfies CommandSpec;
+});

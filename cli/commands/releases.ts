@@ -1,4 +1,5 @@
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
+import { flag } from '../core/flags.ts';
 import { ago, table } from '../core/output.ts';
 
 interface ReleaseItem {
@@ -11,11 +12,11 @@ interface ReleaseItem {
   status: string;
 }
 
-export default {
-  flags: { limit: { type: 'string', valueName: 'n', description: 'How many (default 20)' } },
+export default defineCommand({
+  flags: { ...flag('limit', 'How many (default 20)') },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
-    const limit = (ctx.flags.limit as string | undefined) ?? '20';
+    const limit = ctx.flags.limit ?? '20';
     const body = await ctx.api.get<{ currentReleaseId: string | null; releases: ReleaseItem[] }>(ctx.api.envPath(ctx.target, `/releases?limit=${encodeURIComponent(limit)}`));
     ctx.out.result(body, () => {
       if (!body.releases.length) return 'No releases yet: berth deploy';
@@ -31,4 +32,4 @@ export default {
       return table([['  RELEASE', 'STATUS', 'CREATED', 'BY', 'ARTIFACT', 'CONFIG', 'SECRETS'], ...rows], ctx.out.style);
     });
   },
-} satisfies CommandSpec;
+});

@@ -1,9 +1,9 @@
 import type { EnvStatus as Status } from '../../functions/contract/responses.ts';
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
 import { ago, table } from '../core/output.ts';
 import { envLine, workloadTable } from '../core/status-view.ts';
 
-export default {
+export default defineCommand({
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const { status: s } = await ctx.api.get<{ status: Status }>(ctx.api.envPath(ctx.target, '/status'));
@@ -33,5 +33,5 @@ export default {
       return lines.join('\n');
     });
   },
-} satisfies CommandSpec;
+});
 

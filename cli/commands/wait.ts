@@ -1,11 +1,12 @@
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
+import { flag } from '../core/flags.ts';
 import { cliError } from '../core/errors.ts';
 import { watchOperation } from '../core/watch-operation.ts';
 
-export default {
+export default defineCommand({
   description: 'Prints each event as it happens. Exits 0 when the operation succeeded; otherwise prints the failing step, category and next commands, and exits with the category\'s code.',
   positionals: [{ name: 'operation', description: 'Operation id (op-…); default: the running or latest operation of the env' }],
-  flags: { timeout: { type: 'string', valueName: 'seconds', description: 'Give up after this many seconds (exit code of `timeout`)' } },
+  flags: { ...flag('timeout') },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     let id = ctx.positionals[0];
@@ -18,4 +19,4 @@ export default {
     if (timeout !== undefined && !(timeout > 0)) throw cliError('invalid-input', 'timeout-invalid', `--timeout must be a positive number of seconds; got ${JSON.stringify(ctx.flags.timeout)}`);
     await watchOperation(ctx, id, { timeoutMs: timeout ? timeout * 1000 : undefined });
   },
-} satisfies CommandSpec;
+});

@@ -1,8 +1,8 @@
-import type { CommandSpec } from '../core/command.ts';
+import { defineCommand } from '../core/command.ts';
 import { table } from '../core/output.ts';
 import type { WhoAmI } from './login.ts';
 
-export default {
+export default defineCommand({
   description: 'Shows the token the CLI uses: who it acts as, its name and kind (bootstrap, session from `berth login`, ci), its org, role and expiry, and the API.',
   requires: ['auth'],
   async handler(ctx) {
@@ -19,4 +19,4 @@ export default {
       ]),
     );
   },
-} satisfies CommandSpec;
+});

@@ -1,6 +1,7 @@
 // A thin client of the HTTP API: bearer token, JSON in and out, the error envelope turned into a
 // CliError, NDJSON streams for `--follow`. Uses only `fetch`, so it runs in the browser too.
 import type { EnvRef } from '../../functions/core/ports.ts';
+import { apiUnreachable, isUnreachable } from '../../functions/core/api-unreachable.ts';
 import { CliError, cliError } from './errors.ts';
 
 /** Longest Retry-After the client waits out by itself. */
@@ -57,11 +58,22 @@ export class ApiClient {
         while ((nl = buffer.indexOf('\n')) >= 0) {
           const line = buffer.slice(0, nl).trim();
           buffer = buffer.slice(nl + 1);
-          if (line) onItem(JSON.parse(line) as T);
+          if (!line) continue;
+          const item = JSON.parse(line) as T;
+          // The stream's own last line (`{"done":true,…}`): nothing more will come.
+          if (isDoneMarker(item)) {
+            controller.abort();
+            return;
+          }
+          onItem(item);
         }
       }
     } catch (err) {
-      if (!controller.signal.aborted) throw err;
+      // The server went away mid-stream (it was stopped, the connection dropped): the same error
+      // as a request that never got through, not a crash.
+      if (controller.signal.aborted) return;
+      if (err instanceof SyntaxError) throw err;
+      throw new CliError(apiUnreachable(this.baseUrl!, err));
     }
   }
 
@@ -73,7 +85,7 @@ export class ApiClient {
     try {
       res = await this.send(method, path, body, contentType, undefined, key);
     } catch (err) {
-      if (!key || !(err instanceof CliError) || err.body.code !== 'api-unreachable' || !/ECONNRESET|socket hang up|other side closed/i.test(err.message)) throw err;
+      if (!key || !(err instanceof CliError) || !isUnreachable(err.body) || !err.body.details.dropped) throw err;
       res = await this.send(method, path, body, contentType, undefined, key);
     }
     // Rate limited (429): wait as the API says and try again, a couple of times, when the wait is
@@ -106,12 +118,14 @@ export class ApiClient {
       });
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw cliError('internal', 'api-unreachable', `the Berth API at ${this.baseUrl} is not reachable (${(err as Error).cause ?? (err as Error).message})`, [
-        'npm start (in the Berth checkout) to run the embedded platform',
-        'check BERTH_API or `berth login --api <url>`',
-      ]);
+      throw new CliError(apiUnreachable(this.baseUrl, err));
     }
   }
+}
+
+/** What a finite stream (an operation's events) sends last. */
+function isDoneMarker(item: unknown): boolean {
+  return typeof item === 'object' && item !== null && (item as { done?: unknown }).done === true;
 }
 
 async function toCliError(res: Response): Promise<CliError> {

@@ -4,18 +4,35 @@
 import type { EnvRef } from '../../functions/core/ports.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Output } from './output.ts';
+import type { GlobalFlags } from './global-flags.ts';
 
-export type FlagType = 'string' | 'boolean';
+/** A switch: `--wait`, `--no-wait`. */
+export interface BooleanFlagSpec {
+  type: 'boolean';
+  short?: string;
+  description: string;
+}
 
-export interface FlagSpec {
-  type: FlagType;
+/** A flag with a value: `--since 10m`, `--since=10m`. */
+export interface StringFlagSpec {
+  type: 'string';
   short?: string;
   description: string;
   /** Shown in help as the value's name, e.g. `--since <time>`. */
   valueName?: string;
-  /** A string flag given several times collects every value. */
+  /** Given several times, it collects every value. */
   multiple?: boolean;
 }
+
+export type FlagSpec = BooleanFlagSpec | StringFlagSpec;
+export type FlagType = FlagSpec['type'];
+export type FlagDefs = Record<string, FlagSpec>;
+
+/** What the parser hands a handler for one flag: absent (undefined) unless given. */
+export type FlagValue<S extends FlagSpec> = S extends { type: 'boolean' } ? boolean : S extends { multiple: true } ? string[] : string;
+
+/** The handler's view of its flags, inferred from their definitions (wrangler's `HandlerArgs`). */
+export type FlagValues<F extends FlagDefs> = { -readonly [K in keyof F]?: FlagValue<F[K]> };
 
 export interface PositionalSpec {
   name: string;
@@ -43,14 +60,23 @@ export interface CommandEntry extends CommandSummary {
 }
 
 /** What a command's module exports: everything but the name and summary, which the table holds. */
-export interface CommandSpec {
+export interface CommandSpec<F extends FlagDefs = FlagDefs> {
   /** Longer help: when to use it, what it prints. */
   description?: string;
   examples?: string[];
-  flags?: Record<string, FlagSpec>;
+  flags?: F;
   positionals?: PositionalSpec[];
   requires?: Precondition[];
-  handler(ctx: CommandContext): Promise<void>;
+  // A method, not a property: a command typed for its own flags still fits the table's CommandSpec.
+  handler(ctx: CommandContext<F>): Promise<void>;
+}
+
+/**
+ * A command module's default export. `const F` keeps each flag's literal `type`, so `ctx.flags.wait`
+ * is a boolean and `ctx.flags.since` a string in the handler, with no cast.
+ */
+export function defineCommand<const F extends FlagDefs = {}>(spec: CommandSpec<F>): CommandSpec<F> {
+  return spec;
 }
 
 /** A loaded command: its table entry and its module together. */
@@ -155,8 +181,8 @@ export interface SettingsStore {
   location: string;
 }
 
-export interface CommandContext {
-  flags: ParsedFlags;
+export interface CommandContext<F extends FlagDefs = {}> {
+  flags: FlagValues<GlobalFlags & F>;
   positionals: string[];
   out: Output;
   api: ApiClient;

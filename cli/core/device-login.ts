@@ -2,7 +2,8 @@
 // for a code, show the person where to approve it (and open the browser when there is one), then
 // poll the token endpoint at the interval the API asks for, slowing down when told to. Uses only
 // `fetch` and the Host: the web console runs it too.
-import type { CommandContext } from './command.ts';
+import type { BooleanFlagSpec, CommandContext } from './command.ts';
+import { apiUnreachable } from '../../functions/core/api-unreachable.ts';
 import { CliError, cliError } from './errors.ts';
 
 export const CLIENT_ID = 'berth-cli';
@@ -28,7 +29,7 @@ export interface DeviceToken {
   principal?: string;
 }
 
-export async function deviceLogin(ctx: CommandContext, api: string): Promise<DeviceToken> {
+export async function deviceLogin(ctx: CommandContext<{ browser: BooleanFlagSpec }>, api: string): Promise<DeviceToken> {
   const code = await oauthPost<CodeResponse>(api, '/v1/device/code', { client_id: CLIENT_ID });
   if (!code.ok) throw refused(code.error);
   const start = code.body;
@@ -86,7 +87,7 @@ async function oauthPost<T>(api: string, path: string, params: Record<string, st
   try {
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(params).toString() });
   } catch (err) {
-    throw cliError('internal', 'api-unreachable', `the Berth API at ${api} is not reachable (${(err as Error).cause ?? (err as Error).message})`, ['check the URL: berth login --api <url>']);
+    throw new CliError(apiUnreachable(api, err));
   }
   const text = await res.text();
   let body: unknown;

@@ -3,6 +3,7 @@
 // Uses no Node API, so the console can run it over its own socket and terminal.
 import type { ExecServerMessage, ExecStarted } from '../../functions/contract/exec.ts';
 import type { Host } from './command.ts';
+import { apiUnreachable } from '../../functions/core/api-unreachable.ts';
 import { CliError, cliError } from './errors.ts';
 import { settleOnce } from './settle-once.ts';
 
@@ -71,7 +72,7 @@ export function execSession(host: Host, req: ExecRequest, onStarted: (s: Started
       },
       refused: (status, body) => settle(() => reject(refusal(status, body))),
       close: () => settle(() => reject(cliError('internal', 'exec-disconnected', `the exec session on ${req.instance} ended before the command exited (connection closed)`, ['berth status', `berth logs --instance ${req.instance}`]))),
-      error: (err) => settle(() => reject(cliError('internal', 'api-unreachable', `the exec endpoint ${url.origin}${url.pathname} is not reachable (${err.message})`, ['npm start (in the Berth checkout) to run the embedded platform', 'check BERTH_API or `berth login --api <url>`']))),
+      error: (err) => settle(() => reject(new CliError(apiUnreachable(`${url.origin}${url.pathname}`, err, 'the exec endpoint')))),
     });
     cleanups.push(() => socket.close());
   });

@@ -1,8 +1,8 @@
 // Parses argv against a command's declared flags and positionals. `--` ends flags (exec later).
-import type { FlagSpec, ParsedFlags, PositionalSpec } from './command.ts';
+import type { FlagDefs, FlagValues, ParsedFlags, PositionalSpec } from './command.ts';
 import { cliError } from './errors.ts';
 
-export function parseArgs(argv: string[], flags: Record<string, FlagSpec>, positionals: PositionalSpec[], usage: string): { flags: ParsedFlags; positionals: string[] } {
+export function parseArgs<F extends FlagDefs>(argv: string[], flags: F, positionals: PositionalSpec[], usage: string): { flags: FlagValues<F>; positionals: string[] } {
   const parsed: ParsedFlags = {};
   const rest: string[] = [];
   const byShort = new Map(Object.entries(flags).filter(([, f]) => f.short).map(([name, f]) => [f.short!, name]));
@@ -40,7 +40,7 @@ export function parseArgs(argv: string[], flags: Record<string, FlagSpec>, posit
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw cliError('invalid-input', 'flag-value-missing', `--${name} needs a value (${spec.valueName ?? 'value'})`, [usage]);
-    if (spec.multiple) parsed[name] = [...((parsed[name] as string[] | undefined) ?? []), value];
+    if (spec.type === 'string' && spec.multiple) parsed[name] = [...((parsed[name] as string[] | undefined) ?? []), value];
     else parsed[name] = value;
   }
   const required = positionals.filter((p) => p.required);
@@ -52,5 +52,6 @@ export function parseArgs(argv: string[], flags: Record<string, FlagSpec>, posit
   if (!variadic && rest.length > positionals.length) {
     throw cliError('invalid-input', 'argument-unexpected', `unexpected argument ${JSON.stringify(rest[positionals.length])}`, [usage]);
   }
-  return { flags: parsed, positionals: rest };
+  // Each value was stored under its flag's name with its flag's type, which is what FlagValues<F> says.
+  return { flags: parsed as FlagValues<F>, positionals: rest };
 }

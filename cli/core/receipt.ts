@@ -11,9 +11,10 @@ function changes(c: ChangeSet): string {
   return parts.length ? parts.join('   ') : 'no change';
 }
 
-export function renderReceipt(r: Receipt, style: Style): string {
+/** `head`: the first lines, when the command words them its own way (rollback). */
+export function renderReceipt(r: Receipt, style: Style, head?: string): string {
   const d = r.diff;
-  const head = r.dryRun
+  head ??= r.dryRun
     ? `${style.yellow('Dry run')}: ${r.releaseId} would be created for ${r.env} (nothing was applied)`
     : `${style.green('Release')} ${style.bold(r.releaseId)} accepted for ${r.env}; rolling out as ${r.operationId}`;
   const secretText = d.secrets.length ? d.secrets.map((s) => `${s.bundle} ${s.from === null ? 'new' : `v${s.from}`} → ${s.to === null ? 'removed' : `v${s.to}`}`).join(', ') : 'no change';

@@ -48,14 +48,14 @@ export async function runCli(argv: string[], deps: RunDeps): Promise<number> {
     }
     const parsed = parseArgs(rest, flagSpecs, command.positionals ?? [], usage);
     const settings = deps.settings.read();
-    const api = new ApiClient((parsed.flags.api as string | undefined) ?? settings.api, settings.token, deps.fetch);
+    const api = new ApiClient(parsed.flags.api ?? settings.api, settings.token, deps.fetch);
     const manifestApp = (command.requires ?? []).includes('app') ? await (await import('./manifest-app.ts')).appFromManifest(deps.host) : undefined;
     const target = {
-      org: (parsed.flags.org as string | undefined) ?? settings.org ?? '',
-      project: (parsed.flags.project as string | undefined) ?? settings.project ?? '',
+      org: parsed.flags.org ?? settings.org ?? '',
+      project: parsed.flags.project ?? settings.project ?? '',
       // A BERTH_APP variable beats berth.yaml, which beats the saved selection.
-      app: (parsed.flags.app as string | undefined) ?? deps.settings.variables().app ?? manifestApp ?? settings.app ?? '',
-      env: (parsed.flags.env as string | undefined) ?? settings.env ?? '',
+      app: parsed.flags.app ?? deps.settings.variables().app ?? manifestApp ?? settings.app ?? '',
+      env: parsed.flags.env ?? settings.env ?? '',
     };
     checkPreconditions(command.requires ?? [], target, settings.token, deps.settings.location);
     const ctx: CommandContext = { flags: parsed.flags, positionals: parsed.positionals, out, api, settings: deps.settings, host: deps.host, target };

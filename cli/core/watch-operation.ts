@@ -15,8 +15,17 @@ const firstLine = (text: string) => {
   return rest.length ? `${first.replace(/[:;,]\s*$/, '')} (…)` : first;
 };
 
+/** What the failing step recorded as data (functions/core/model.ts OperationFailureDetails). */
+interface FailureDetails {
+  instance?: string;
+  workload?: string;
+  releaseId?: string;
+  exitCode?: number | null;
+  signal?: string | null;
+}
+
 interface OperationBody {
-  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed' | 'cancelled'; releaseId: string; step?: string; scaleChange?: { workload: string; settings: { count?: number; min?: number; max?: number; cpu?: number; memory?: number } }; error?: { category: string; code: string; message: string; step: string; next: string[] } };
+  operation: { id: string; kind: string; status: 'running' | 'succeeded' | 'failed' | 'cancelled'; releaseId: string; step?: string; scaleChange?: { workload: string; settings: { count?: number; min?: number; max?: number; cpu?: number; memory?: number } }; error?: { category: string; code: string; message: string; step: string; next: string[]; details?: FailureDetails } };
 }
 
 export type EventItem = BerthEvent;
@@ -81,10 +90,11 @@ async function finish(ctx: CommandContext, operation: OperationBody['operation']
     return operation;
   }
   const error = operation.error ?? { category: 'internal', code: 'unknown', message: 'the operation failed without an error record', step: operation.step ?? '?', next: [] };
-  const instance = error.next.map((n) => /--instance (\S+)/.exec(n)?.[1]).find(Boolean);
+  const failed = error.details ?? {};
+  const instance = typeof failed.instance === 'string' ? failed.instance : undefined;
   let message = error.message;
   if (instance) {
-    const { lines } = await ctx.api.get<{ lines: { ts: string; level: string; message: string }[] }>(ctx.api.envPath(ctx.target, `/logs?instance=${instance}&limit=${LOG_TAIL}`));
+    const { lines } = await ctx.api.get<{ lines: { ts: string; level: string; message: string }[] }>(ctx.api.envPath(ctx.target, `/logs?${new URLSearchParams({ instance, limit: String(LOG_TAIL) })}`));
     // The instance's own lines say the same as the message's stderr excerpt, and more: show them once.
     if (lines.length) message = `${firstLine(error.message)}\n\nLast log lines of ${instance}:\n${lines.map((l) => `  ${l.ts} ${l.level.padEnd(5)} ${visible(l.message)}`).join('\n')}`;
   }
@@ -92,7 +102,16 @@ async function finish(ctx: CommandContext, operation: OperationBody['operation']
     category: error.category as never,
     code: error.code,
     message: `${operation.id} ${operation.status === 'cancelled' ? 'was cancelled' : 'failed'} at step ${error.step}: ${message}`,
-    details: { operationId: operation.id, step: error.step },
+    // The failure as data for --json and scripts: which instance, workload, release, exit code.
+    details: {
+      operationId: operation.id,
+      step: error.step,
+      ...(instance ? { instance } : {}),
+      ...(typeof failed.workload === 'string' ? { workload: failed.workload } : {}),
+      releaseId: typeof failed.releaseId === 'string' ? failed.releaseId : operation.releaseId,
+      ...(failed.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
+      ...(failed.signal ? { signal: failed.signal } : {}),
+    },
     next: [...error.next, ...retryHints(operation)],
   });
 }

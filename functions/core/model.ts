@@ -87,6 +87,18 @@ export interface OperationError {
   message: string;
   step: string;
   next: string[];
+  /** What failed, as data, so no client reads it out of the message or the next commands. */
+  details?: OperationFailureDetails;
+}
+
+/** The failing step's error details (instance, workload, exit code, stderr…), with the release rolled out. */
+export interface OperationFailureDetails {
+  instance?: string;
+  workload?: string;
+  releaseId?: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  [key: string]: unknown;
 }
 
 export interface Operation {

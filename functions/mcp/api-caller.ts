@@ -2,6 +2,7 @@
 // CLI's API URL, token and the global fetch; `/v1/mcp` passes the caller's own Authorization header
 // and a fetch that hands the request to the same hono app in-process. Either way the request meets
 // the same auth, role check, audit, limits and validation as any other client's.
+import { apiUnreachable } from '../core/api-unreachable.ts';
 import type { ErrorBody } from '../core/errors.ts';
 import type { ApiRequest } from './tools.ts';
 
@@ -31,16 +32,7 @@ export function fetchApi(options: FetchApiOptions): ApiCaller {
     try {
       res = await doFetch(url.toString(), { method: request.method, headers, body: request.body === undefined ? undefined : JSON.stringify(request.body) });
     } catch (err) {
-      return {
-        ok: false,
-        status: 0,
-        error: {
-          category: 'internal',
-          code: 'api-unreachable',
-          message: `the Berth API at ${base} is not reachable (${(err as Error).cause ?? (err as Error).message})`,
-          next: ['npm start (in the Berth checkout) to run the embedded platform', 'check BERTH_API or `berth login --api <url>`'],
-        },
-      };
+      return { ok: false, status: 0, error: apiUnreachable(base, err) };
     }
     const text = await res.text();
     let body: unknown;

@@ -6,7 +6,8 @@
 // client shares the contract, never server internals), and nothing here needs Node.
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { DeployBody, EnvParams, EventsQuery, LogsQuery, OperationId, ReleasesQuery, RollbackBody, ScaleBody } from '../contract/api.ts';
+import { DeployBody, EnvParams, EventsQuery, LogsQuery, OperationId, ReleasesQuery, RollbackBody, ScaleBody, ScaleSettings } from '../contract/api.ts';
+import { FARGATE_MEMORY } from '../contract/manifest.ts';
 import type { DeployReceipt, ScaleReceipt } from '../contract/responses.ts';
 import type { EnvRef, LogLine } from '../core/ports.ts';
 
@@ -61,6 +62,38 @@ function envFields(defaults: Partial<EnvRef>, optional = false) {
   return { org: field('org'), project: field('project'), app: field('app'), env: field('env') };
 }
 
+/**
+ * The shape with a description on every field an agent sees: the contract's own where it has one,
+ * else the wording here (an undescribed property leaves an agent guessing).
+ */
+function described<S extends Record<string, z.ZodType>>(shape: S, descriptions: Partial<Record<keyof S, string>>): S {
+  const out: Record<string, z.ZodType> = { ...shape };
+  for (const [key, text] of Object.entries(descriptions)) {
+    const field = shape[key];
+    if (field && text && !field.description) out[key] = field.describe(text);
+  }
+  // Same keys, same types: only descriptions were added.
+  return out as S;
+}
+
+/** Only the cpu sizes Fargate runs (the manifest's table), so an agent cannot send 300. */
+const FargateCpu = z.literal(Object.keys(FARGATE_MEMORY).map(Number) as [number, ...number[]]).describe(`CPU units: one of ${Object.keys(FARGATE_MEMORY).join(', ')} (1024 = 1 vCPU); memory must fit it.`);
+
+const ScaleInput = z
+  .object({
+    workload: ScaleBody.shape.workload.describe('The workload to scale (see status.workloads[].name).'),
+    settings: z
+      .object(
+        described(
+          { ...ScaleSettings.shape, cpu: FargateCpu.optional() },
+          { count: 'Instances to run (0–100); with min/max, where the count starts.', memory: 'Memory in MiB, one of the sizes valid for the cpu (256 cpu: 512, 1024, 2048).' },
+        ),
+      )
+      .strict()
+      .describe('What to change; settings left out keep their value.'),
+  })
+  .strict();
+
 const seg = encodeURIComponent;
 const envPath = (a: Record<string, unknown>, suffix: string) => `/v1/orgs/${seg(String(a.org))}/projects/${seg(String(a.project))}/apps/${seg(String(a.app))}/envs/${seg(String(a.env))}${suffix}`;
 
@@ -85,7 +118,7 @@ export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
         'Create a release from a berth.yaml manifest and an uploaded snapshot (artifactDigest, embedded) or an image pinned by digest (AWS), and roll it out. ' +
         'Answers at once with the receipt (release id, operation id, diff, next steps); refused with config-missing when the env lacks config keys or secret bundles the manifest requires. ' +
         'dryRun shows the diff without applying it. Not idempotent: each call makes a new release (pass idempotencyKey to retry safely).',
-      input: z.object({ ...env, ...DeployBody.shape, idempotencyKey: IdempotencyKey }).strict(),
+      input: z.object({ ...env, ...described(DeployBody.shape, { dryRun: 'Validate and show the receipt (the diff) without creating a release. Default false.' }), idempotencyKey: IdempotencyKey }).strict(),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
       request: (a) => ({ method: 'POST', path: envPath(a, '/deploys'), body: rest(a), idempotencyKey: a.idempotencyKey as string | undefined }),
       summary: (body) => deploySummary(body.receipt as DeployReceipt, 'Release'),
@@ -102,7 +135,7 @@ export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
       name: 'releases',
       title: 'List releases',
       description: 'Releases of an env, newest first: id, status, when, who, artifact digest, config and secret versions; and which release is current and desired.',
-      input: z.object({ ...env, ...ReleasesQuery.shape }).strict(),
+      input: z.object({ ...env, ...described(ReleasesQuery.shape, { limit: 'How many releases, newest first (1–100, default 20).' }) }).strict(),
       annotations: READ,
       request: (a) => ({ method: 'GET', path: envPath(a, '/releases'), query: rest(a) as ApiRequest['query'] }),
     },
@@ -123,7 +156,7 @@ export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
       description:
         "Set a workload's count (and autoscaling min/max) or cpu/memory; kept across releases and reversible. Answers with the receipt (previous and desired scale). " +
         'Idempotent: the same settings again change nothing. A lower count stops instances.',
-      input: z.object({ ...env, ...ScaleBody.shape, idempotencyKey: IdempotencyKey }).strict(),
+      input: z.object({ ...env, ...ScaleInput.shape, idempotencyKey: IdempotencyKey }).strict(),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       request: (a) => ({ method: 'POST', path: envPath(a, '/scale'), body: rest(a), idempotencyKey: a.idempotencyKey as string | undefined }),
       summary: (body) => {
@@ -151,7 +184,16 @@ export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
       title: 'Read logs',
       description: `The latest log lines of an env (app and system; at most ${MAX_LOG_LINES}, no follow), oldest first, as \`timestamp source workload/instance level message\`. Filters: workload, instance, minimum level, source, since/until (ISO-8601). Logs of crashed instances stay readable.`,
       input: z
-        .object({ ...env, ...LogsQuery.omit({ follow: true, limit: true }).shape, limit: LogsQuery.shape.limit.unwrap().max(MAX_LOG_LINES).default(100).describe(`How many of the latest lines (1–${MAX_LOG_LINES}, default 100).`) })
+        .object({
+          ...env,
+          ...described(LogsQuery.omit({ follow: true, limit: true }).shape, {
+            instance: 'Only this instance (i-…, see status).',
+            level: 'Minimum level: debug, info, warn or error.',
+            source: 'app (the instances\' output), system (the platform\'s lines) or both when left out.',
+            since: 'From this time (ISO-8601).',
+            until: 'Up to this time (ISO-8601).',
+          }),
+          limit: LogsQuery.shape.limit.unwrap().max(MAX_LOG_LINES).default(100).describe(`How many of the latest lines (1–${MAX_LOG_LINES}, default 100).`) })
         .strict(),
       annotations: READ,
       request: (a) => ({ method: 'GET', path: envPath(a, '/logs'), query: rest(a) as ApiRequest['query'] }),
@@ -165,7 +207,11 @@ export function mcpTools(defaults: Partial<EnvRef> = {}): McpTool[] {
       title: 'Read events',
       description: `What happened to an env (operations, steps, instances, endpoints), oldest first: the latest ${MAX_EVENTS} at most, or the ones after an event id (after), optionally of one operation. No follow: call again with after set to the last id to see new ones.`,
       input: z
-        .object({ ...env, ...EventsQuery.omit({ follow: true, limit: true }).shape, limit: EventsQuery.shape.limit.unwrap().max(MAX_EVENTS).default(50).describe(`How many events (1–${MAX_EVENTS}, default 50).`) })
+        .object({
+          ...env,
+          ...described(EventsQuery.omit({ follow: true, limit: true, operation: true }).shape, { after: 'Only events after this event id (the last id of the previous call).' }),
+          operation: OperationId.optional().describe('Only the events of this operation (op-…, from a receipt or status).'),
+          limit: EventsQuery.shape.limit.unwrap().max(MAX_EVENTS).default(50).describe(`How many events (1–${MAX_EVENTS}, default 50).`) })
         .strict(),
       annotations: READ,
       request: (a) => ({ method: 'GET', path: envPath(a, '/events'), query: rest(a) as ApiRequest['query'] }),

@@ -2,7 +2,7 @@
 // failure recording wrapper, and releasing the env at the end of an operation.
 import { BerthError, isErrorCategory, NotFoundError, type ErrorCategory } from '../core/errors.ts';
 import type { EventLog } from '../core/event-log.ts';
-import type { Env, Operation, OperationError, Release } from '../core/model.ts';
+import type { Env, Operation, OperationError, OperationFailureDetails, Release } from '../core/model.ts';
 import type { ArtifactStore, ComputeDriver, EndpointDriver, EnvRef, SecretCipher, VolumeDriver } from '../core/ports.ts';
 import type { EnvPatch, StateStore } from '../core/state-store.ts';
 import { stepStartedMessage } from './step-summaries.ts';
@@ -72,9 +72,16 @@ export async function runStep(deps: Pick<StepDeps, 'store' | 'events'>, name: st
   } catch (err) {
     const e = err instanceof BerthError ? err : new BerthError('internal', 'step-crashed', `${name} crashed: ${(err as Error).message}`, { cause: err });
     const next = [...e.next, `berth events --operation ${op.operationId}`];
-    await store.updateOperation(envOf(op), op.operationId, { error: { category: e.category, code: e.code, message: e.message, step: name, next } });
+    const details = failureDetails(e.details, op.releaseId);
+    await store.updateOperation(envOf(op), op.operationId, { error: { category: e.category, code: e.code, message: e.message, step: name, next, details } });
     throw e;
   }
+}
+
+/** The error's own details (a driver's: instance, workload, exit code…) and the release being rolled out. */
+function failureDetails(details: unknown, releaseId: string | undefined): OperationFailureDetails {
+  const own = details && typeof details === 'object' && !Array.isArray(details) ? (details as Record<string, unknown>) : {};
+  return { ...own, ...(releaseId && own.releaseId === undefined ? { releaseId } : {}) };
 }
 
 /**

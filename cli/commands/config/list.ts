@@ -1,8 +1,8 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { table } from '../../core/output.ts';
 import type { ConfigBody } from './render.ts';
 
-export default {
+export default defineCommand({
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const { config } = await ctx.api.get<ConfigBody>(ctx.api.envPath(ctx.target, '/config'));
@@ -12,4 +12,4 @@ export default {
       return `Config v${config.version}\n${table([['KEY', 'VALUE'], ...keys.map((k) => [k, config.values[k]])], ctx.out.style)}`;
     });
   },
-} satisfies CommandSpec;
+});

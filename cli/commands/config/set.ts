@@ -1,8 +1,8 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { parsePairs } from '../../core/pairs.ts';
 import { printConfigChange, type ConfigBody } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'KEY=VALUE', description: 'One or more pairs', required: true, variadic: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth config set GREETING=hello LOG_LEVEL=debug'],
@@ -11,4 +11,4 @@ export default {
     const body = await ctx.api.patch<ConfigBody>(ctx.api.envPath(ctx.target, '/config'), { set });
     printConfigChange(ctx, body);
   },
-} satisfies CommandSpec;
+});

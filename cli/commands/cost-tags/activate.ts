@@ -1,6 +1,6 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 
-export default {
+export default defineCommand({
   description: 'Every resource Berth creates carries berth:org, berth:project, berth:app and berth:env. AWS Billing groups costs by a tag only once it is activated; AWS lists a key only after some resource carried it, so run this again after the first deploy if a key is reported as not seen yet.',
   requires: ['auth'],
   async handler(ctx) {
@@ -15,4 +15,4 @@ export default {
       ].join('\n'),
     );
   },
-} satisfies CommandSpec;
+});

@@ -1,10 +1,10 @@
 import type { EndpointView } from '../../../functions/contract/responses.ts';
-import type { CommandContext, CommandSpec } from '../../core/command.ts';
+import { defineCommand, type CommandContext } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { table } from '../../core/output.ts';
 import { addresses, notesOf, workloadTargets } from './render.ts';
 
-export default {
+export default defineCommand({
   description: 'An endpoint is L4 (tcp): IPv6 by default, IPv4 only when it opts in. TLS is the app\'s job.',
   flags: { all: { type: 'boolean', description: 'Every endpoint of every env of the org: what is exposed to the internet' } },
   requires: ['auth', 'org'],
@@ -21,7 +21,7 @@ export default {
       return table([['NAME', 'SOURCE', 'ADDRESS', 'WORKLOAD', 'NOTES'], ...rows], ctx.out.style);
     });
   },
-} satisfies CommandSpec;
+});
 
 async function listAll(ctx: CommandContext): Promise<void> {
   const endpoints: (EndpointView & { env: string })[] = [];

@@ -2,6 +2,7 @@
 import type { EndpointReceipt, EndpointView } from '../../../functions/contract/responses.ts';
 import { endpointNotes } from '../../../functions/contract/endpoint-notes.ts';
 import type { CommandContext } from '../../core/command.ts';
+import type { SharedFlags } from '../../core/flags.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 
 export type { EndpointReceipt };
@@ -29,7 +30,7 @@ export async function endpointView(ctx: CommandContext, name: string): Promise<E
 }
 
 /** Prints the receipt of an endpoint change and, with --wait, follows its operation. */
-export async function reportEndpointChange(ctx: CommandContext, receipt: EndpointReceipt): Promise<void> {
+export async function reportEndpointChange(ctx: CommandContext<Pick<SharedFlags, 'wait'>>, receipt: EndpointReceipt): Promise<void> {
   if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
   else
     ctx.out.result({ receipt }, () => {

@@ -1,7 +1,7 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { addresses, endpointView, notesOf, workloadTargets } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'name', description: 'Endpoint name', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth endpoints show web'],
@@ -22,4 +22,4 @@ export default {
       ].join('\n');
     });
   },
-} satisfies CommandSpec;
+});

@@ -1,16 +1,17 @@
 import type { EnvDestroyReceipt } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 import { requireYes } from '../confirm.ts';
 
 type DestroyReceipt = EnvDestroyReceipt;
 
-export default {
+export default defineCommand({
   description: 'A destroyed env accepts no further deploy; create a new env to run the app again.',
   positionals: [{ name: 'name', description: 'Env to destroy', required: true }],
   flags: {
-    yes: { type: 'boolean', short: 'y', description: 'Confirm: every instance stops and every endpoint closes' },
-    wait: { type: 'boolean', description: 'Follow the operation until the env is destroyed' },
+    ...flag('yes', 'Confirm: every instance stops and every endpoint closes'),
+    ...flag('wait', 'Follow the operation until the env is destroyed'),
     'purge-volumes': { type: 'boolean', description: "Delete the env's volumes (their data) too; by default they are kept" },
   },
   requires: ['auth', 'org', 'project', 'app'],
@@ -30,4 +31,4 @@ export default {
       );
     if (ctx.flags.wait) await watchOperation(ctx, receipt.operationId, { afterReceipt: true });
   },
-} satisfies CommandSpec;
+});

@@ -1,15 +1,16 @@
 import type { MemberView as Member } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { cliError } from '../../core/errors.ts';
 
-export default {
+export default defineCommand({
   description: 'Answers a one-time invite code (good for 7 days). Hand it to the person over a channel you trust; they run `berth login --api <url>` and sign in with it on the page that opens. Only an owner can invite an owner.',
   positionals: [{ name: 'email', description: 'Their email: who they will be in the audit log', required: true }],
-  flags: { role: { type: 'string', short: 'r', valueName: 'role', description: 'viewer | deployer | admin | owner' } },
+  flags: { ...flag('role') },
   requires: ['auth', 'org'],
   examples: ['berth members invite alice@example.com --role deployer'],
   async handler(ctx) {
-    const role = ctx.flags.role as string | undefined;
+    const role = ctx.flags.role;
     if (!role) throw cliError('invalid-input', 'role-missing', 'give the role with --role viewer|deployer|admin|owner', [`berth members invite ${ctx.positionals[0]} --role deployer`]);
     const created = await ctx.api.post<{ member: Member; invite: { code?: string; expiresAt: string }; secretShownOnce?: boolean }>(`/v1/orgs/${ctx.target.org}/members`, { email: ctx.positionals[0], role });
     // A retry after a dropped connection is answered from the idempotency record, which never holds the code.
@@ -32,4 +33,4 @@ export default {
       ].join('\n'),
     );
   },
-} satisfies CommandSpec;
+});

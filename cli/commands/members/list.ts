@@ -1,8 +1,8 @@
 import type { MemberView as Member } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 
-export default {
+export default defineCommand({
   requires: ['auth', 'org'],
   async handler(ctx) {
     const { members } = await ctx.api.get<{ members: Member[] }>(`/v1/orgs/${ctx.target.org}/members`);
@@ -10,4 +10,4 @@ export default {
       table([['EMAIL', 'ROLE', 'STATUS', 'SINCE', 'INVITED BY'], ...members.map((m) => [m.email, m.role, m.status, ago(m.createdAt, ctx.host.now()), m.invitedBy])], ctx.out.style),
     );
   },
-} satisfies CommandSpec;
+});

@@ -1,7 +1,7 @@
 import type { MemberView as Member } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 
-export default {
+export default defineCommand({
   description: 'Takes effect on their next request, login tokens included. Only an owner can grant or take away owner, and an org always keeps one owner.',
   positionals: [
     { name: 'email', description: 'The member', required: true },
@@ -14,4 +14,4 @@ export default {
     const { member } = await ctx.api.patch<{ member: Member }>(`/v1/orgs/${ctx.target.org}/members/${encodeURIComponent(email)}`, { role });
     ctx.out.result(member, () => `${member.email} is now ${member.role} in ${ctx.target.org}.`);
   },
-} satisfies CommandSpec;
+});

@@ -1,4 +1,5 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { cliError } from '../../core/errors.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 
@@ -6,11 +7,11 @@ interface Cancelled {
   operation: { id: string; kind: string; status: string; cancelRequested?: { reason: string } };
 }
 
-export default {
+export default defineCommand({
   description:
     'Asks a running operation to stop. It ends through its compensation, as any failure would (a deploy puts the previous release back, a scale the previous scale), and its status becomes `cancelled`. With --wait, follows it to the end (exit code of `conflict`, since it did not do what it was started for).',
   positionals: [{ name: 'operation', description: 'Operation id (op-…); default: the operation running in the env' }],
-  flags: { wait: { type: 'boolean', description: 'Follow the operation until its compensation has finished' } },
+  flags: { ...flag('wait', 'Follow the operation until its compensation has finished') },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth operations cancel', 'berth operations cancel op-01J… --wait'],
   async handler(ctx) {
@@ -32,4 +33,4 @@ export default {
     }
     if (ctx.flags.wait) await watchOperation(ctx, operation.id, { afterReceipt: true });
   },
-} satisfies CommandSpec;
+});

@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 import type { Manifest } from '../../../functions/contract/manifest.ts';
 
@@ -14,7 +14,7 @@ interface Release {
   manifest: Manifest;
 }
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'release', description: 'Release id such as rel-3', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth releases show rel-3', 'berth releases show rel-3 --json'],
@@ -41,4 +41,4 @@ export default {
       ].join('\n');
     });
   },
-} satisfies CommandSpec;
+});

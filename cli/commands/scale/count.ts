@@ -1,14 +1,15 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { cliError } from '../../core/errors.ts';
 import { intFlag, submitScale, workloadOf } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'count', description: 'Number of instances' }],
   flags: {
-    workload: { type: 'string', short: 'w', valueName: 'name', description: 'Workload (default: the only one)' },
+    ...flag('workload', 'Workload (default: the only one)'),
     min: { type: 'string', valueName: 'n', description: 'Autoscaling floor' },
     max: { type: 'string', valueName: 'n', description: 'Autoscaling ceiling' },
-    wait: { type: 'boolean', description: 'Follow the operation until it converges or fails' },
+    ...flag('wait'),
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth scale count 3', 'berth scale count 2 --min 1 --max 5 --workload web'],
@@ -19,11 +20,11 @@ export default {
       if (!Number.isInteger(count) || count < 0) throw cliError('invalid-input', 'count-invalid', `count must be a whole number ≥ 0; got ${JSON.stringify(ctx.positionals[0])}`);
       settings.count = count;
     }
-    const min = intFlag(ctx, 'min');
-    const max = intFlag(ctx, 'max');
+    const min = intFlag('min', ctx.flags.min);
+    const max = intFlag('max', ctx.flags.max);
     if (min !== undefined) settings.min = min;
     if (max !== undefined) settings.max = max;
     if (!Object.keys(settings).length) throw cliError('invalid-input', 'nothing-to-scale', 'give a count, --min or --max', ['berth scale count 3']);
     await submitScale(ctx, await workloadOf(ctx), settings);
   },
-} satisfies CommandSpec;
+});

@@ -1,8 +1,8 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 import type { BundleSummary } from './render.ts';
 
-export default {
+export default defineCommand({
   requires: ['auth', 'org', 'project', 'app', 'env'],
   async handler(ctx) {
     const { bundles } = await ctx.api.get<{ bundles: BundleSummary[] }>(ctx.api.envPath(ctx.target, '/secrets'));
@@ -12,4 +12,4 @@ export default {
         : 'No secret bundles yet. Add one: berth secrets set <bundle> KEY=VALUE',
     );
   },
-} satisfies CommandSpec;
+});

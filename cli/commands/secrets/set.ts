@@ -1,9 +1,9 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { cliError } from '../../core/errors.ts';
 import { parsePairs } from '../../core/pairs.ts';
 import { printBundleChange, type BundleSummary } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [
     { name: 'bundle', description: 'Bundle name, e.g. db', required: true },
     { name: 'KEY=VALUE', description: 'One or more pairs', required: true, variadic: true },
@@ -20,4 +20,4 @@ export default {
     const body = await ctx.api.put<{ bundle: BundleSummary }>(ctx.api.envPath(ctx.target, `/secrets/${bundle}`), { values, replace: Boolean(ctx.flags.replace) });
     printBundleChange(ctx, body);
   },
-} satisfies CommandSpec;
+});

@@ -1,8 +1,8 @@
 import type { TokenView } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 
-export default {
+export default defineCommand({
   description: 'Login (session) and CI tokens of the org, never the tokens themselves.',
   requires: ['auth', 'org'],
   async handler(ctx) {
@@ -15,4 +15,4 @@ export default {
         : 'No tokens yet. Create one for CI: berth tokens create <name> --role deployer',
     );
   },
-} satisfies CommandSpec;
+});

@@ -1,7 +1,7 @@
 import type { TokenView } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 
-export default {
+export default defineCommand({
   description: 'The token stops working on its next request. Revoking it again changes nothing.',
   positionals: [{ name: 'id', description: 'Token id from `berth tokens list` (tok-…)', required: true }],
   requires: ['auth', 'org'],
@@ -10,4 +10,4 @@ export default {
     const { token } = await ctx.api.delete<{ token: TokenView }>(`/v1/orgs/${ctx.target.org}/tokens/${ctx.positionals[0]}`);
     ctx.out.result(token, () => `Revoked ${token.name} (${token.id}) at ${token.revokedAt}.`);
   },
-} satisfies CommandSpec;
+});

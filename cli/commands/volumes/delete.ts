@@ -1,12 +1,13 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { requireYes } from '../confirm.ts';
 import { reportVolumeChange, type VolumeReceipt } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   flags: {
-    yes: { type: 'boolean', short: 'y', description: 'Confirm: the data and every snapshot are gone for good' },
-    wait: { type: 'boolean', description: 'Follow the operation until the volume is gone' },
+    ...flag('yes', 'Confirm: the data and every snapshot are gone for good'),
+    ...flag('wait', 'Follow the operation until the volume is gone'),
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes delete scratch --yes --wait'],
@@ -16,4 +17,4 @@ export default {
     const { receipt } = await ctx.api.delete<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(name)}`));
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandSpec;
+});

@@ -1,9 +1,9 @@
 import type { VolumeView } from '../../../functions/contract/responses.ts';
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { table } from '../../core/output.ts';
 import { attachedOf, zoneOf } from './render.ts';
 
-export default {
+export default defineCommand({
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes list', 'berth volumes list --json'],
   async handler(ctx) {
@@ -14,4 +14,4 @@ export default {
       return table([['NAME', 'SIZE', 'ZONE', 'ATTACHED', 'SNAPSHOTS'], ...rows], ctx.out.style);
     });
   },
-} satisfies CommandSpec;
+});

@@ -1,6 +1,7 @@
 // How volumes read in the terminal, shared by the volume commands.
 import type { VolumeReceipt, VolumeView } from '../../../functions/contract/responses.ts';
 import type { CommandContext } from '../../core/command.ts';
+import type { SharedFlags } from '../../core/flags.ts';
 import { cliError } from '../../core/errors.ts';
 import { watchOperation } from '../../core/watch-operation.ts';
 import { intFlag } from '../scale/render.ts';
@@ -22,8 +23,8 @@ export function bytes(n: number): string {
 }
 
 /** --size, required and whole. */
-export function sizeFlag(ctx: CommandContext, example: string): number {
-  const size = intFlag(ctx, 'size');
+export function sizeFlag(raw: string | undefined, example: string): number {
+  const size = intFlag('size', raw);
   if (size === undefined) throw cliError('invalid-input', 'size-missing', 'give the size in GiB with --size', [example]);
   return size;
 }
@@ -34,7 +35,7 @@ export async function volumeView(ctx: CommandContext, name: string): Promise<Vol
 }
 
 /** Prints the receipt of a volume change and, with --wait, follows its operation. */
-export async function reportVolumeChange(ctx: CommandContext, receipt: VolumeReceipt): Promise<void> {
+export async function reportVolumeChange(ctx: CommandContext<Pick<SharedFlags, 'wait'>>, receipt: VolumeReceipt): Promise<void> {
   if (ctx.out.json && ctx.flags.wait) ctx.out.jsonLine({ receipt });
   else
     ctx.out.result({ receipt }, () => {

@@ -1,12 +1,13 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { cliError } from '../../core/errors.ts';
 import { reportVolumeChange, type VolumeReceipt } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   flags: {
     snapshot: { type: 'string', valueName: 'ID', description: 'The snapshot to restore (see `berth volumes snapshots NAME`)' },
-    wait: { type: 'boolean', description: 'Follow the operation until the writers are back on the restored data' },
+    ...flag('wait', 'Follow the operation until the writers are back on the restored data'),
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes restore data --snapshot snap-01abcdefgh --wait'],
@@ -17,4 +18,4 @@ export default {
     const { receipt } = await ctx.api.post<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(name)}/restores`), { snapshot });
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandSpec;
+});

@@ -1,7 +1,7 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { attachedOf, volumeView, zoneOf } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes show data'],
@@ -27,4 +27,4 @@ export default {
       ].join('\n');
     });
   },
-} satisfies CommandSpec;
+});

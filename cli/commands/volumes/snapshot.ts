@@ -1,11 +1,12 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
+import { flag } from '../../core/flags.ts';
 import { reportVolumeChange, type VolumeReceipt } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   flags: {
     stop: { type: 'boolean', description: 'Stop the workloads that mount it while it is copied: a consistent copy, at the cost of a brief downtime (default: crash-consistent, taken while they run)' },
-    wait: { type: 'boolean', description: 'Follow the operation until the snapshot is taken' },
+    ...flag('wait', 'Follow the operation until the snapshot is taken'),
   },
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes snapshot data --wait', 'berth volumes snapshot data --stop --wait'],
@@ -13,4 +14,4 @@ export default {
     const { receipt } = await ctx.api.post<{ receipt: VolumeReceipt }>(ctx.api.envPath(ctx.target, `/volumes/${encodeURIComponent(ctx.positionals[0])}/snapshots`), ctx.flags.stop ? { stop: true } : {});
     await reportVolumeChange(ctx, receipt);
   },
-} satisfies CommandSpec;
+});

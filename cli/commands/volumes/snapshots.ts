@@ -1,8 +1,8 @@
-import type { CommandSpec } from '../../core/command.ts';
+import { defineCommand } from '../../core/command.ts';
 import { ago, table } from '../../core/output.ts';
 import { bytes, volumeView } from './render.ts';
 
-export default {
+export default defineCommand({
   positionals: [{ name: 'name', description: 'Volume name', required: true }],
   requires: ['auth', 'org', 'project', 'app', 'env'],
   examples: ['berth volumes snapshots data'],
@@ -15,4 +15,4 @@ export default {
       return `${table([['ID', 'TAKEN', 'SIZE', 'CONSISTENCY'], ...rows], ctx.out.style)}\n\nRestore one: berth volumes restore ${name} --snapshot <ID>`;
     });
   },
-} satisfies CommandSpec;
+});

@@ -60,6 +60,10 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
     const q = c.req.valid('query');
     refuseStreamWhenBuffered(q.follow);
     await requireEnv(store, ref);
+    // An unknown operation is an error, not an empty list (or a stream that waits forever).
+    if (q.operation && !(await store.getOperation(ref, q.operation))) {
+      throw new NotFoundError('operation-not-found', `operation ${JSON.stringify(q.operation)} does not exist in ${ref.env}`, { details: { operation: q.operation }, next: ['berth events'] });
+    }
     const read = (after?: string) => store.listEvents(ref, { after, operationId: q.operation, limit: q.limit });
     if (q.follow !== 'true') return c.json({ events: await read(q.after) }, 200);
     c.header('content-type', 'application/x-ndjson');
@@ -70,9 +74,16 @@ export function registerObserveRoutes(api: Api, deps: PlatformDeps, options: { s
         open = false;
       });
       while (open) {
+        // Status before events: once it has ended, the events read after it are all there are.
+        const ended = q.operation ? (await store.getOperation(ref, q.operation))?.status : undefined;
         for (const event of await read(after)) {
           await stream.writeln(JSON.stringify(event));
           after = event.id;
+        }
+        if (ended && ended !== 'running') {
+          // The last line says the stream is complete, so a follower ends instead of waiting.
+          await stream.writeln(JSON.stringify({ done: true, operation: q.operation, status: ended }));
+          return;
         }
         await stream.sleep(EVENT_POLL_MS);
       }
