@@ -36,11 +36,11 @@ describe('FileLogStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes one JSON line per entry to <org>/<project>/<app>/<env>/app.log and reads it back at once', async () => {
+  it('writes one JSON line per entry to <org>/<project>/<app>/<env>/<workload>/<instance>/app.log and reads it back at once', async () => {
     store.append(env, line(1, { message: 'hello "world"\nsecond line' }));
     expect(await store.query(env, {})).toEqual([line(1, { message: 'hello "world"\nsecond line' })]);
     await store.flush();
-    const text = readFileSync(path.join(dir, 'acme', 'shop', 'api', 'prod', 'app.log'), 'utf8');
+    const text = readFileSync(path.join(dir, 'acme', 'shop', 'api', 'prod', 'web', 'i-00000001', 'app.log'), 'utf8');
     expect(text.split('\n')).toHaveLength(2);
     expect(JSON.parse(text.split('\n')[0]).message).toBe('hello "world"\nsecond line');
     expect(await store.query(other, {})).toEqual([]);
@@ -87,7 +87,7 @@ describe('FileLogStore', () => {
   it('skips a torn last line instead of failing the whole history', async () => {
     store.append(env, line(1));
     await store.flush();
-    appendFileSync(store.fileOf(env), '{"ts":"2024-05-01T12:00:02.000Z","source":"app","wor');
+    appendFileSync(store.fileOf(env, 'web', 'i-00000001'), '{"ts":"2024-05-01T12:00:02.000Z","source":"app","wor');
     expect((await store.query(env, {})).map((l) => l.message)).toEqual(['line 1']);
     // After a restart, new lines start on a line of their own: the torn one costs only itself.
     await store.close();
@@ -138,7 +138,9 @@ describe('FileLogStore', () => {
 describe('FileLogStore bounds', () => {
   let dir: string;
   const envDir = () => path.join(dir, 'acme', 'shop', 'api', 'prod');
-  const files = () => readdirSync(envDir()).sort();
+  // The stream of line()'s instance.
+  const streamDir = (instance = 'i-00000001') => path.join(envDir(), 'web', instance);
+  const files = (instance?: string) => readdirSync(streamDir(instance)).sort();
   // Every test line serializes to the same size, so limits read in lines.
   const BYTES = Buffer.byteLength(JSON.stringify(line(10)) + '\n');
 
@@ -147,13 +149,13 @@ describe('FileLogStore bounds', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('rotates app.log to app.log.<n> before a write would pass the size limit, and reads across the files in order', async () => {
+  it('rotates an instance\'s app.log to app.log.<n> before a write would pass the size limit, and reads across the files in order', async () => {
     const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 1000 * BYTES });
     for (let i = 10; i < 35; i++) store.append(env, line(i));
     await store.flush();
     expect(files()).toEqual(['app.log', 'app.log.000001', 'app.log.000002']);
-    for (const f of files()) expect(statSync(path.join(envDir(), f)).size).toBeLessThanOrEqual(10 * BYTES);
-    expect(statSync(path.join(envDir(), 'app.log.000001')).size).toBe(10 * BYTES);
+    for (const f of files()) expect(statSync(path.join(streamDir(), f)).size).toBeLessThanOrEqual(10 * BYTES);
+    expect(statSync(path.join(streamDir(), 'app.log.000001')).size).toBe(10 * BYTES);
     const all = (await store.query(env, {})).map((l) => l.message);
     expect(all).toEqual(Array.from({ length: 25 }, (_, k) => `line ${10 + k}`));
     // A tail and a window that straddle a rotation.
@@ -173,7 +175,7 @@ describe('FileLogStore bounds', () => {
     const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 30 * BYTES });
     for (let i = 0; i < 100; i++) store.append(env, line(i));
     await store.flush();
-    const total = files().reduce((sum, f) => sum + statSync(path.join(envDir(), f)).size, 0);
+    const total = files().reduce((sum, f) => sum + statSync(path.join(streamDir(), f)).size, 0);
     expect(total).toBeLessThanOrEqual(30 * BYTES);
     expect(files()).toEqual(['app.log', 'app.log.000008', 'app.log.000009']);
     const kept = (await store.query(env, {})).map((l) => l.message);
@@ -190,11 +192,13 @@ describe('FileLogStore bounds', () => {
     store.append(other, line(0));
     await store.flush();
     const age = (file: string, days: number) => utimesSync(file, new Date(now - days * day), new Date(now - days * day));
-    age(path.join(envDir(), 'app.log.000001'), 40);
-    age(path.join(envDir(), 'app.log.000002'), 20);
-    age(path.join(envDir(), 'app.log'), 1);
-    age(store.fileOf(other), 31);
-    expect(store.sweep().sort()).toEqual(['acme/shop/api/prod/app.log.000001', 'acme/shop/api/staging/app.log']);
+    age(path.join(streamDir(), 'app.log.000001'), 40);
+    age(path.join(streamDir(), 'app.log.000002'), 20);
+    age(path.join(streamDir(), 'app.log'), 1);
+    age(store.fileOf(other, 'web', 'i-00000001'), 31);
+    expect(store.sweep().sort()).toEqual(['acme/shop/api/prod/web/i-00000001/app.log.000001', 'acme/shop/api/staging/web/i-00000001/app.log']);
+    // The aged-out stream leaves no empty dirs.
+    expect(readdirSync(path.join(dir, 'acme', 'shop', 'api', 'staging'))).toEqual([]);
     expect(files()).toEqual(['app.log', 'app.log.000002']);
     expect((await store.query(env, {}))[0].message).toBe('line 10');
     expect(await store.query(other, {})).toEqual([]);
