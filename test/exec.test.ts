@@ -56,7 +56,7 @@ beforeAll(async () => {
   worker = instances.find((i) => i.workload === 'worker')!;
   expect(web.map((i) => i.state)).toEqual(['healthy', 'healthy']);
   expect(worker.state).toBe('healthy');
-}, 30_000);
+}, 90_000);
 
 afterAll(async () => {
   await ops?.platform.close();
