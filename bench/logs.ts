@@ -7,8 +7,7 @@
 //          (10,000 is the API's cap per request); floor: the same 10,000 lines served pre-serialized
 //          by a bare node:http server, fetched, parsed and printed with JSON.stringify/concatenation.
 // Printing goes to a sink that counts characters, the same for Berth and floor.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatLogLine } from '../cli/commands/logs.ts';
@@ -83,9 +82,8 @@ export async function measure(): Promise<FigureResult> {
 
     progress('figure 6: store read, rendering, berth logs end to end');
     let history: LogLine[] = [];
-    // The history spans app.log and the files it was rotated to (10 MiB each).
-    const dir = dirname(store.fileOf(ref));
-    const files = () => readdirSync(dir).map((name) => join(dir, name));
+    // The history spans each instance's app.log and the files it was rotated to (10 MiB each).
+    const files = () => store.filesOf(ref);
     const read = await rates(
       total,
       3,

@@ -1,20 +1,20 @@
-// The web console in a real browser (Debian's Chromium through playwright-core) against an
+// The web console in a real browser (Chromium through playwright-core, support/browser.ts) against an
 // embedded platform: sign in, the same `status` text as the CLI's, the guided first deploy to a
 // running app, logs and events following in side panels while the transcript stays usable, and
 // an interactive exec in its own panel. The terminal's text is read from ghostty-web's buffer
 // (window.berthConsole.text()). Screenshots go to test-output/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleHandle } from '../console/src/main.ts';
+import { BROWSER_ARGS, findBrowser } from './support/browser.ts';
 import { runBerth } from './support/cli-harness.ts';
 import { HOSTILE } from './support/hostile-text.ts';
 import { createReadyEnv, envPath, freePort, httpGet, manifestFor, serverSource, startOpsPlatform, uploadApp, type OpsPlatform } from './support/ops-harness.ts';
 
-const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = 'test-output';
 const STATUS_ENV = { org: 'lookco', project: 'shop', app: 'web', env: 'prod' };
 
@@ -29,11 +29,12 @@ declare global {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (what .ci/run does), or set BERTH_CHROMIUM`);
   mkdirSync(SHOTS, { recursive: true });
   home = await mkdtemp(join(tmpdir(), 'berth-console-'));
   ops = await startOpsPlatform(home);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const found = await findBrowser();
+  console.log(`console test browser: ${found.executablePath} (from ${found.from})`);
+  browser = await chromium.launch({ executablePath: found.executablePath, args: BROWSER_ARGS });
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,11 +36,11 @@ describe('FileLogStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes one JSON line per entry to <org>/<project>/<app>/<env>/app.log and reads it back at once', async () => {
+  it('writes one JSON line per entry to <org>/<project>/<app>/<env>/<workload>/<instance>/app.log and reads it back at once', async () => {
     store.append(env, line(1, { message: 'hello "world"\nsecond line' }));
     expect(await store.query(env, {})).toEqual([line(1, { message: 'hello "world"\nsecond line' })]);
     await store.flush();
-    const text = readFileSync(path.join(dir, 'acme', 'shop', 'api', 'prod', 'app.log'), 'utf8');
+    const text = readFileSync(path.join(dir, 'acme', 'shop', 'api', 'prod', 'web', 'i-00000001', 'app.log'), 'utf8');
     expect(text.split('\n')).toHaveLength(2);
     expect(JSON.parse(text.split('\n')[0]).message).toBe('hello "world"\nsecond line');
     expect(await store.query(other, {})).toEqual([]);
@@ -87,7 +87,7 @@ describe('FileLogStore', () => {
   it('skips a torn last line instead of failing the whole history', async () => {
     store.append(env, line(1));
     await store.flush();
-    appendFileSync(store.fileOf(env), '{"ts":"2024-05-01T12:00:02.000Z","source":"app","wor');
+    appendFileSync(store.fileOf(env, 'web', 'i-00000001'), '{"ts":"2024-05-01T12:00:02.000Z","source":"app","wor');
     expect((await store.query(env, {})).map((l) => l.message)).toEqual(['line 1']);
     // After a restart, new lines start on a line of their own: the torn one costs only itself.
     await store.close();
@@ -138,7 +138,9 @@ describe('FileLogStore', () => {
 describe('FileLogStore bounds', () => {
   let dir: string;
   const envDir = () => path.join(dir, 'acme', 'shop', 'api', 'prod');
-  const files = () => readdirSync(envDir()).sort();
+  // The stream of line()'s instance.
+  const streamDir = (instance = 'i-00000001') => path.join(envDir(), 'web', instance);
+  const files = (instance?: string) => readdirSync(streamDir(instance)).sort();
   // Every test line serializes to the same size, so limits read in lines.
   const BYTES = Buffer.byteLength(JSON.stringify(line(10)) + '\n');
 
@@ -147,13 +149,13 @@ describe('FileLogStore bounds', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('rotates app.log to app.log.<n> before a write would pass the size limit, and reads across the files in order', async () => {
+  it('rotates an instance\'s app.log to app.log.<n> before a write would pass the size limit, and reads across the files in order', async () => {
     const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 1000 * BYTES });
     for (let i = 10; i < 35; i++) store.append(env, line(i));
     await store.flush();
     expect(files()).toEqual(['app.log', 'app.log.000001', 'app.log.000002']);
-    for (const f of files()) expect(statSync(path.join(envDir(), f)).size).toBeLessThanOrEqual(10 * BYTES);
-    expect(statSync(path.join(envDir(), 'app.log.000001')).size).toBe(10 * BYTES);
+    for (const f of files()) expect(statSync(path.join(streamDir(), f)).size).toBeLessThanOrEqual(10 * BYTES);
+    expect(statSync(path.join(streamDir(), 'app.log.000001')).size).toBe(10 * BYTES);
     const all = (await store.query(env, {})).map((l) => l.message);
     expect(all).toEqual(Array.from({ length: 25 }, (_, k) => `line ${10 + k}`));
     // A tail and a window that straddle a rotation.
@@ -173,7 +175,7 @@ describe('FileLogStore bounds', () => {
     const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 30 * BYTES });
     for (let i = 0; i < 100; i++) store.append(env, line(i));
     await store.flush();
-    const total = files().reduce((sum, f) => sum + statSync(path.join(envDir(), f)).size, 0);
+    const total = files().reduce((sum, f) => sum + statSync(path.join(streamDir(), f)).size, 0);
     expect(total).toBeLessThanOrEqual(30 * BYTES);
     expect(files()).toEqual(['app.log', 'app.log.000008', 'app.log.000009']);
     const kept = (await store.query(env, {})).map((l) => l.message);
@@ -190,11 +192,13 @@ describe('FileLogStore bounds', () => {
     store.append(other, line(0));
     await store.flush();
     const age = (file: string, days: number) => utimesSync(file, new Date(now - days * day), new Date(now - days * day));
-    age(path.join(envDir(), 'app.log.000001'), 40);
-    age(path.join(envDir(), 'app.log.000002'), 20);
-    age(path.join(envDir(), 'app.log'), 1);
-    age(store.fileOf(other), 31);
-    expect(store.sweep().sort()).toEqual(['acme/shop/api/prod/app.log.000001', 'acme/shop/api/staging/app.log']);
+    age(path.join(streamDir(), 'app.log.000001'), 40);
+    age(path.join(streamDir(), 'app.log.000002'), 20);
+    age(path.join(streamDir(), 'app.log'), 1);
+    age(store.fileOf(other, 'web', 'i-00000001'), 31);
+    expect(store.sweep().sort()).toEqual(['acme/shop/api/prod/web/i-00000001/app.log.000001', 'acme/shop/api/staging/web/i-00000001/app.log']);
+    // The aged-out stream leaves no empty dirs.
+    expect(readdirSync(path.join(dir, 'acme', 'shop', 'api', 'staging'))).toEqual([]);
     expect(files()).toEqual(['app.log', 'app.log.000002']);
     expect((await store.query(env, {}))[0].message).toBe('line 10');
     expect(await store.query(other, {})).toEqual([]);
@@ -202,6 +206,84 @@ describe('FileLogStore bounds', () => {
     now += day;
     store.append(other, line(50));
     expect((await store.query(other, {})).map((l) => l.message)).toEqual(['line 50']);
+    await store.close();
+  });
+
+  it('a flooding instance cannot evict a quiet sibling\'s lines: retention takes the biggest stream\'s oldest files first', async () => {
+    const store = new FileLogStore(dir, { maxFileBytes: 10 * BYTES, maxEnvBytes: 40 * BYTES });
+    const quiet = (i: number) => line(i, { instance: 'i-00000002', message: `quiet ${i}` });
+    // The quiet one rotates once too: its rotated file is as safe as its active one.
+    for (let i = 0; i < 15; i++) store.append(env, quiet(i));
+    for (let i = 0; i < 500; i++) store.append(env, line(20 + (i % 40), { message: `flood ${i}` }));
+    await store.flush();
+    expect(files('i-00000002')).toEqual(['app.log', 'app.log.000001']);
+    const quietLines = await store.query(env, { instance: 'i-00000002' });
+    expect(quietLines.map((l) => l.message)).toEqual(Array.from({ length: 15 }, (_, k) => `quiet ${k}`));
+    // The flood kept its newest lines and paid for itself: the env stays within its total.
+    const all = readdirSync(envDir(), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const total = all.reduce((sum, e) => sum + statSync(path.join(e.parentPath, e.name)).size, 0);
+    expect(total).toBeLessThanOrEqual(40 * BYTES);
+    const flood = (await store.query(env, { instance: 'i-00000001' })).map((l) => l.message);
+    expect(flood.at(-1)).toBe('flood 499');
+    expect(flood.length).toBeGreaterThanOrEqual(10);
+    expect(flood).not.toContain('flood 0');
+    await store.close();
+  });
+
+  it('reads instances merged in time order across their rotations: all, a tail, --instance and --since', async () => {
+    const store = new FileLogStore(dir, { maxFileBytes: 5 * BYTES });
+    const ids = ['i-00000001', 'i-00000002', 'i-00000003'];
+    // Appended out of step (instance by instance), stamped interleaved: reading must sort by time.
+    for (const [k, instance] of ids.entries()) for (let i = k; i < 30; i += 3) store.append(env, line(i, { instance }));
+    await store.flush();
+    for (const id of ids) expect(files(id).length).toBeGreaterThan(1);
+    const all = await store.query(env, {});
+    expect(all.map((l) => l.message)).toEqual(Array.from({ length: 30 }, (_, k) => `line ${k}`));
+    expect(all.slice(0, 3).map((l) => l.instance)).toEqual(ids);
+    expect((await store.query(env, { limit: 4 })).map((l) => l.message)).toEqual(['line 26', 'line 27', 'line 28', 'line 29']);
+    expect((await store.query(env, { instance: 'i-00000002', since: line(20).ts })).map((l) => l.message)).toEqual(['line 22', 'line 25', 'line 28']);
+    const followed: string[] = [];
+    const stop = store.follow(env, { instance: 'i-00000003' }, (l) => followed.push(l.message));
+    store.append(env, line(40, { instance: 'i-00000001' }));
+    store.append(env, line(41, { instance: 'i-00000003' }));
+    stop();
+    expect(followed).toEqual(['line 41']);
+    await store.close();
+  });
+
+  it('still reads an env-wide app.log* written before per-instance streams, merged with new lines, and ages it out like any stream', async () => {
+    let now = Date.UTC(2024, 4, 1, 13);
+    const day = 24 * 3600_000;
+    mkdirSync(envDir(), { recursive: true });
+    // The old layout: every instance in <env>/app.log, rotated to app.log.<n>.
+    writeFileSync(path.join(envDir(), 'app.log.000001'), [0, 1].map((i) => JSON.stringify(line(i, { instance: `i-0000000${1 + (i % 2)}` })) + '\n').join(''));
+    writeFileSync(path.join(envDir(), 'app.log'), [2, 3].map((i) => JSON.stringify(line(i, { instance: `i-0000000${1 + (i % 2)}` })) + '\n').join(''));
+    const store = new FileLogStore(dir, { maxAgeMs: 30 * day, now: () => now });
+    store.append(env, line(4));
+    store.append(env, line(5, { instance: 'i-00000002' }));
+    await store.flush();
+    expect((await store.query(env, {})).map((l) => l.message)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+    expect((await store.query(env, { instance: 'i-00000002' })).map((l) => l.message)).toEqual(['line 1', 'line 3', 'line 5']);
+    // Nothing new goes to the old files.
+    expect(readFileSync(path.join(envDir(), 'app.log'), 'utf8').split('\n')).toHaveLength(3);
+    now += 31 * day;
+    for (const f of ['app.log', 'app.log.000001']) utimesSync(path.join(envDir(), f), new Date(now - 31 * day), new Date(now - 31 * day));
+    expect(store.sweep().sort()).toEqual(['acme/shop/api/prod/app.log', 'acme/shop/api/prod/app.log.000001']);
+    expect((await store.query(env, {})).map((l) => l.message)).toEqual(['line 4', 'line 5']);
+    await store.close();
+  });
+
+  it('a flooding instance\'s drops leave a quiet sibling\'s lines alone: each instance has its own queue', async () => {
+    const pending: (() => void)[] = [];
+    const write: WriteFn = (fd, text, done) => pending.push(() => appendFileSync(fd, text) === undefined && done(null));
+    const store = new FileLogStore(dir, { maxQueuedBytes: 20 * BYTES, write });
+    for (let i = 0; i < 1000; i++) store.append(env, line(i % 60, { message: 'flood' }));
+    store.append(env, line(59, { instance: 'i-00000002', message: 'quiet' }));
+    while (pending.length) pending.shift()!();
+    await store.flush();
+    expect((await store.query(env, { instance: 'i-00000002' })).map((l) => l.message)).toEqual(['quiet']);
+    const flood = await store.query(env, { instance: 'i-00000001' });
+    expect(flood.at(-1)).toMatchObject({ source: 'system', message: '980 lines dropped: the log writer fell behind (the disk is slower than the app writes)' });
     await store.close();
   });
 

@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws';
 import type { ExecClientMessage, ExecServerMessage } from '../contract/exec.ts';
 import type { SpawnPlan } from '../drivers/local/instance-sandbox.ts';
 import { signalGroup } from '../drivers/local/process-group.ts';
+import { ReadyGate } from './tty-ready-gate.ts';
 
 export interface ExecTarget {
   instance: string;
@@ -109,20 +110,28 @@ function startPty(argv: string[], plan: SpawnPlan, size: TtySize, send: (m: Exec
     exit(NOT_RUNNABLE, null);
     return NOTHING_RUNNING;
   }
-  p.onData((d) => send({ type: 'stdout', data: Buffer.from(d, 'utf8').toString('base64') }));
+  const stdout = (text: string): void => {
+    if (text) send({ type: 'stdout', data: Buffer.from(text, 'utf8').toString('base64') });
+  };
+  // Input waits until the command owns its terminal (tty-ready.ts): a ^C before would be lost.
+  const gate = new ReadyGate(plan.readyMarker, stdout, (text) => p.write(text));
+  p.onData((d) => gate.output(d));
   p.onExit(({ exitCode, signal }) => {
     const name = signal ? (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? null) : null;
     // node-pty reports exit before the last output has been read off the master side.
-    setTimeout(() => exit(name ? null : exitCode, name), 50);
+    setTimeout(() => {
+      gate.end();
+      exit(name ? null : exitCode, name);
+    }, 50);
   });
   return {
-    write: (bytes) => p.write(bytes.toString('utf8')),
+    write: (bytes) => gate.input(bytes.toString('utf8')),
     // A terminal has no end of input of its own; ^D is what the line discipline reads as EOF.
-    end: () => p.write('\x04'),
+    end: () => gate.input('\x04'),
     resize: ({ cols, rows }) => p.resize(cols, rows),
     // Ctrl-C goes through the pseudo-terminal, as a keyboard's would: the line discipline signals
     // the foreground job (not just the command we started), and a raw-mode program reads ^C.
-    signal: (name) => (name === 'SIGINT' ? p.write('\x03') : signalGroup(p.pid, name)),
+    signal: (name) => (name === 'SIGINT' ? gate.input('\x03') : signalGroup(p.pid, name)),
     kill: () => killGroup(p.pid, 'SIGHUP'),
   };
 }

@@ -10,6 +10,7 @@ import { EnvUids, ownTree } from './sandbox/env-uids.ts';
 import { execArgs, instanceArgs, runtimeMounts, SANDBOX_PATH, SANDBOX_PATHS, sandboxInit, sandboxPath, type SandboxMount, type SandboxSupport } from './sandbox/sandbox.ts';
 import { argv as commandArgv, type InstancePlaces } from './instance-spec.ts';
 import { resolveRunAs, type RunAs } from './sandbox/run-as.ts';
+import { afterReadyMarker, TTY_READY_MARKER } from './tty-ready.ts';
 
 /** What `spawn` gets: a file, its arguments, where, and with exactly which environment. */
 export interface SpawnPlan {
@@ -17,6 +18,8 @@ export interface SpawnPlan {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** With a TTY: the command prints this once it owns its terminal (tty-ready.ts); input waits for it. */
+  readyMarker?: string;
 }
 
 
@@ -126,12 +129,17 @@ export class InstanceSandbox {
    */
   exec(instance: SandboxedInstance, argv: string[], extraEnv: Record<string, string>, tty = false): SpawnPlan | undefined {
     const env = { ...instance.processEnv, ...extraEnv };
-    if (!this.isolated) return { file: argv[0], args: argv.slice(1), cwd: instance.spec.workdir, env };
+    const ready = tty ? { readyMarker: TTY_READY_MARKER } : {};
+    const line = afterReadyMarker(argv.map(shellWord).join(' '));
+    if (!this.isolated) {
+      if (!tty) return { file: argv[0], args: argv.slice(1), cwd: instance.spec.workdir, env };
+      return { file: '/bin/sh', args: ['-c', line], cwd: instance.spec.workdir, env, ...ready };
+    }
     const initPid = instance.pid === undefined ? undefined : sandboxInit(instance.pid);
     if (initPid === undefined) return undefined;
-    const command = tty ? ['script', '--quiet', '--return', '--command', argv.map(shellWord).join(' '), '/dev/null'] : argv;
+    const command = tty ? ['script', '--quiet', '--return', '--command', line, '/dev/null'] : argv;
     const args = execArgs(this.support, { initPid, uid: instance.uid, runAs: this.runAs(instance.spec), cgroupProcs: instance.cgroup?.procsFiles() ?? [], env, argv: command });
-    return { file: '/bin/sh', args, cwd: '/', env: { PATH: SANDBOX_PATH } };
+    return { file: '/bin/sh', args, cwd: '/', env: { PATH: SANDBOX_PATH }, ...ready };
   }
 
   /** After a run ended: whether the kernel killed it for its memory, and its cgroup removed. */

@@ -1,4 +1,4 @@
-// Writes one env's log lines to `app.log`, rotating it to `app.log.<n>` at a size limit, without
+// Writes one log stream's lines (an instance's: log-streams.ts) to `app.log`, rotating it to `app.log.<n>` at a size limit, without
 // ever holding the app up. Lines are queued and written asynchronously in batches; the event loop
 // stays free to drain the apps' stdout pipes whatever the disk does. When the disk falls behind
 // and the queue is full, lines are dropped and counted, and a marker saying how many takes their
