@@ -10,7 +10,7 @@ import { issueOwnerToken } from '../functions/api/auth.ts';
 import { CostMeter, stackFacts, type CostCounts } from './support/aws-twin/cost.ts';
 import { monthlyRows, renderCostTable, TABLE_END, TABLE_START, total, type CostReport } from './support/aws-twin/cost-rows.ts';
 import { iamModelFromTemplate, synthesizeTemplate } from './support/aws-twin/iam.ts';
-import { apiCaller, lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { type ApiAnswer, apiCaller, createEnvChain, type Journey, lambdaContext, settledOk, startJourney } from './support/aws-twin/journey.ts';
 import { MODEL } from './support/aws-twin/prices.ts';
 
 const file = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
@@ -29,13 +29,7 @@ let setup = { executions: 0, transitions: 0 };
 
 const call = (method: string, path: string, body?: unknown) => apiCaller(j, () => token)(method, path, body);
 
-async function settled(r: { status: number; body: Record<string, any> }) {
-  expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
-  const id: string = r.body.receipt?.operationId ?? r.body.operationId;
-  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 1000, limitMs: 3_600_000 });
-  const op = await j.store.getOperation(REF, id);
-  expect(op?.error ?? null, `operation ${id}`).toBeNull();
-}
+const settled = (r: ApiAnswer, each?: () => void) => settledOk(j, REF, r, each);
 
 /** 24 simulated hours of the schedule: the cold reconcile Lambda once a minute. Returns what it started. */
 async function day(): Promise<string[]> {
@@ -78,9 +72,7 @@ describe('cost from the twin', () => {
   }, 300_000);
 
   it('a day of one env with an endpoint: no operation starts; one NLB with an address per zone, one task and its public IPv4 are billed all day', async () => {
-    for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
-      expect((await call('POST', path, { name })).status).toBe(201);
-    }
+    await createEnvChain(call, REF);
     expect((await call('PUT', `${ENV}/secrets/db`, { values: { TOKEN: 'twin' } })).status).toBeLessThan(300);
     await settled(await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: IMAGE }));
     await settled(await call('PUT', `${ENV}/endpoints/web`, { workload: 'web', protocol: 'tcp', port: 443, targetPort: 8080 }));

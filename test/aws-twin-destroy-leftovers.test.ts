@@ -4,7 +4,7 @@
 // delete them by the env's name, or the VPC can never be deleted (cdk destroy fails).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
-import { apiCaller, startJourney, TWIN_ENV, type Journey } from './support/aws-twin/journey.ts';
+import { type ApiAnswer, apiCaller, createEnvChain, type Journey, settledOk, startJourney, TWIN_ENV } from './support/aws-twin/journey.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
@@ -15,20 +15,12 @@ let j: Journey;
 let token: string;
 const call = (method: string, path: string, body?: unknown) => apiCaller(j, () => token)(method, path, body);
 
-async function settled(r: { status: number; body: Record<string, any> }) {
-  expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
-  const id: string = r.body.receipt?.operationId ?? r.body.operationId;
-  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 1000, limitMs: 3_600_000 });
-  const op = await j.store.getOperation(REF, id);
-  expect(op?.error ?? null, `operation ${id}`).toBeNull();
-}
+const settled = (r: ApiAnswer, each?: () => void) => settledOk(j, REF, r, each);
 
 beforeAll(async () => {
   j = await startJourney();
   token = (await issueOwnerToken(j.store, 'tester')).token;
-  for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
-    expect((await call('POST', path, { name })).status).toBe(201);
-  }
+  await createEnvChain(call, REF);
   await settled(await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: IMAGE }));
   await settled(await call('PUT', `${ENV}/endpoints/web`, { workload: 'web', protocol: 'tcp', port: 443, targetPort: 8080 }));
 }, 60_000);

@@ -8,7 +8,7 @@ import { APP_CONTAINER, PROBE_CONTAINER } from '../functions/drivers/aws/ecs-tas
 import { logGroupName } from '../functions/drivers/aws/tags.ts';
 import { TWIN_API_URL, twinCli, type TwinCli } from './support/aws-twin/cli.ts';
 import { synthesizeIamModel, type IamModel } from './support/aws-twin/iam.ts';
-import { apiCaller, startJourney, TWIN_ENV, type Journey } from './support/aws-twin/journey.ts';
+import { type ApiAnswer, apiCaller, type Journey, settledOk, startJourney, TWIN_ENV } from './support/aws-twin/journey.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
@@ -21,14 +21,7 @@ let owner: string;
 let cli: TwinCli;
 const call = (method: string, path: string, body?: unknown) => apiCaller(j, () => owner)(method, path, body);
 
-async function settled(r: { status: number; body: Record<string, any> }, each?: () => void) {
-  expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
-  const id: string = r.body.receipt?.operationId ?? r.body.operationId;
-  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(REF, id))?.status !== 'running', { stepMs: 1000, limitMs: 3_600_000, each });
-  const op = await j.store.getOperation(REF, id);
-  expect(op?.error ?? null, `operation ${id}`).toBeNull();
-  return op;
-}
+const settled = (r: ApiAnswer, each?: () => void) => settledOk(j, REF, r, each);
 
 /** Runs a CLI command to its end, moving simulated time while it waits on it. */
 async function berth(argv: string[]) {

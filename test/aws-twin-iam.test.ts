@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { synthesizeIamModel, withoutStatement, type IamModel } from './support/aws-twin/iam.ts';
-import { apiCaller, startJourney } from './support/aws-twin/journey.ts';
+import { apiCaller, createEnvChain, startJourney } from './support/aws-twin/journey.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
@@ -22,10 +22,7 @@ async function journeyWith(iam: IamModel) {
   const j = await startJourney({ iam });
   const { token } = await issueOwnerToken(j.store, 'tester');
   const call = apiCaller(j, () => token);
-  for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
-    const r = await call('POST', path, { name });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-  }
+  await createEnvChain(call, REF);
   /** Runs the operation a mutation started to its end in simulated time; its record. */
   const settle = async (r: { status: number; body: Record<string, any> }) => {
     expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);

@@ -3,7 +3,7 @@
 // Each journey runs the real API, steps, ECS-event and reconcile Lambdas over the twin's clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
-import { apiCaller, lambdaContext, startJourney, TWIN_ENV, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, createEnvChain, type Journey, lambdaContext, startJourney, TWIN_ENV } from './support/aws-twin/journey.ts';
 import { judgeEnvDestroy, type Resource } from './support/stack-destroy-check.ts';
 
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
@@ -48,10 +48,7 @@ const liveTasks = () => [...j.ecs.tasks.values()].filter((t) => t.desiredStatus 
 beforeAll(async () => {
   j = await startJourney();
   token = (await issueOwnerToken(j.store, 'tester')).token;
-  for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
-    const r = await call('POST', path, { name });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-  }
+  await createEnvChain(call, REF);
   await settled(operationOf(await call('POST', `${ENV}/deploys`, { manifest: MANIFEST, image: IMAGE })));
   await settled(operationOf(await call('PUT', `${ENV}/endpoints/web`, { workload: 'web', protocol: 'tcp', port: 443, targetPort: 8080 })));
   await j.twin.clock.advanceUntil(() => targetStates().join() === 'healthy,healthy', { stepMs: 5000, limitMs: 600_000 });

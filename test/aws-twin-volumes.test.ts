@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
 import { synthesizeIamModel } from './support/aws-twin/iam.ts';
-import { apiCaller, lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, createEnvChain, type Journey, lambdaContext, startJourney } from './support/aws-twin/journey.ts';
 import type { TwinFileSystem } from './support/aws-twin/efs.ts';
 
 const REF = { org: 'acme', project: 'shop', app: 'db', env: 'prod' };
@@ -58,10 +58,7 @@ let snapshot = '';
 beforeAll(async () => {
   j = await startJourney({ iam: synthesizeIamModel() });
   token = (await issueOwnerToken(j.store, 'tester')).token;
-  for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'db'], ['/v1/orgs/acme/projects/shop/apps/db/envs', 'prod']]) {
-    const r = await call('POST', path, { name });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-  }
+  await createEnvChain(call, REF);
 }, 120_000);
 
 afterAll(async () => {

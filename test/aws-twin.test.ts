@@ -3,7 +3,7 @@
 // ECS, ELBv2, EC2 and Step Functions that behave (and time their changes) as AWS documents.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOwnerToken } from '../functions/api/auth.ts';
-import { apiCaller, lambdaContext, startJourney, type Journey } from './support/aws-twin/journey.ts';
+import { apiCaller, createEnvChain, type Journey, lambdaContext, startJourney } from './support/aws-twin/journey.ts';
 
 const ENV = '/v1/orgs/acme/projects/shop/apps/web/envs/prod';
 const REF = { org: 'acme', project: 'shop', app: 'web', env: 'prod' };
@@ -51,10 +51,7 @@ afterAll(async () => {
 
 describe('AWS twin journeys', () => {
   it('creates an org, project, app and env through the API Lambda', async () => {
-    for (const [path, name] of [['/v1/orgs', 'acme'], ['/v1/orgs/acme/projects', 'shop'], ['/v1/orgs/acme/projects/shop/apps', 'web'], ['/v1/orgs/acme/projects/shop/apps/web/envs', 'prod']]) {
-      const r = await call('POST', path, { name });
-      expect(r.status, JSON.stringify(r.body)).toBe(201);
-    }
+    await createEnvChain(call, REF);
   });
 
   it('[15.5d] a first deploy in an account without dualStackIPv6 fails as config-missing with the command that enables it, before any task starts', async () => {

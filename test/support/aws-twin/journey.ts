@@ -2,11 +2,12 @@
 // (api, steps, ecs-events, reconcile) loaded in a module graph of its own, as each runs in a
 // container of its own on AWS (a cold Lambda shares no memory with the others).
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { EnvRef } from '../../../functions/core/ports.ts';
 import { tableDefinition } from '../../../functions/store/table.ts';
 import { install as installBackup, type BackupState } from './backup.ts';
 import { install as installEc2, type Ec2State } from './ec2.ts';
@@ -197,4 +198,25 @@ export function apiCaller(j: Pick<Journey, 'api'>, token: () => string): (method
     const res = await j.api.request(path, { method, headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
+}
+
+type ApiCall = (method: string, path: string, body?: unknown) => Promise<ApiAnswer>;
+
+/** Creates `ref`'s org, project, app and env through the API, each answered 201. */
+export async function createEnvChain(call: ApiCall, ref: EnvRef): Promise<void> {
+  const app = `/v1/orgs/${ref.org}/projects/${ref.project}/apps`;
+  for (const [path, name] of [['/v1/orgs', ref.org], [`/v1/orgs/${ref.org}/projects`, ref.project], [app, ref.app], [`${app}/${ref.app}/envs`, ref.env]]) {
+    const r = await call('POST', path, { name });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  }
+}
+
+/** Advances simulated time until the operation a 2xx answer started ends, and expects it to have succeeded. */
+export async function settledOk(j: Pick<Journey, 'twin' | 'store'>, ref: EnvRef, r: ApiAnswer, each?: () => void) {
+  expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+  const id: string = r.body.receipt?.operationId ?? r.body.operationId;
+  await j.twin.clock.advanceUntil(async () => (await j.store.getOperation(ref, id))?.status !== 'running', { stepMs: 1000, limitMs: 3_600_000, each });
+  const op = await j.store.getOperation(ref, id);
+  expect(op?.error ?? null, `operation ${id}`).toBeNull();
+  return op;
 }
