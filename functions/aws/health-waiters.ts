@@ -24,9 +24,10 @@ export async function registerHealthWaiter(deps: PlatformDeps, sfn: SFNClient, i
   await settle(deps, sfn, waiter);
 }
 
-export async function settleHealthWaiters(deps: PlatformDeps, sfn: SFNClient): Promise<number> {
+/** `listed`: the waiters the caller has just listed (the reconcile pass lists once for both kinds). */
+export async function settleHealthWaiters(deps: PlatformDeps, sfn: SFNClient, listed?: TaskTokenWaiter[]): Promise<number> {
   // Restore waiters share the table; aws/restore-waiters.ts settles those.
-  const waiters = (await deps.store.listTaskTokens()).filter((w) => !w.restoreJobId);
+  const waiters = (listed ?? (await deps.store.listTaskTokens())).filter((w) => !w.restoreJobId);
   for (const waiter of waiters) await settle(deps, sfn, waiter);
   return waiters.length;
 }

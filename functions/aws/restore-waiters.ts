@@ -27,9 +27,12 @@ export async function registerRestoreWaiter(deps: PlatformDeps, sfn: SFNClient, 
   await settle(deps, sfn, waiter);
 }
 
-/** Settles the waiters of `jobId` (an event), or of every restore job (the reconcile pass); how many it looked at. */
-export async function settleRestoreWaiters(deps: PlatformDeps, sfn: SFNClient, jobId?: string): Promise<number> {
-  const waiters = (await deps.store.listTaskTokens()).filter((w) => w.restoreJobId && (!jobId || w.restoreJobId === jobId));
+/**
+ * Settles the waiters of `jobId` (an event), or of every restore job (the reconcile pass, passing the
+ * waiters it has `listed` already); how many it looked at.
+ */
+export async function settleRestoreWaiters(deps: PlatformDeps, sfn: SFNClient, { jobId, listed }: { jobId?: string; listed?: TaskTokenWaiter[] } = {}): Promise<number> {
+  const waiters = (listed ?? (await deps.store.listTaskTokens())).filter((w) => w.restoreJobId && (!jobId || w.restoreJobId === jobId));
   for (const waiter of waiters) await settle(deps, sfn, waiter);
   return waiters.length;
 }

@@ -23,7 +23,7 @@ async function run(event: EventBridgeEvent<string, RestoreJobDetail>): Promise<{
     return { waiters: 0 };
   }
   const { deps, sfn } = awsPlatform();
-  const waiters = await settleRestoreWaiters(deps, sfn, jobId);
+  const waiters = await settleRestoreWaiters(deps, sfn, { jobId });
   logger.info('restore job event', { restoreJobId: jobId, status: event.detail.status, waiters });
   return { waiters };
 }

@@ -18,10 +18,11 @@ async function run(): Promise<{ envs: number; started: string[]; waiters: number
   // WaitForBatchHealthy waits for ECS events, which can be minutes apart (a large image pull): each
   // pass re-checks the waiting batches and heartbeats the ones still starting, so a wait outlives
   // HeartbeatSeconds (300 s) between events, and a batch whose last event was missed still settles.
-  // Without a waiting rollout this is one Query. https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
-  const waiters = await settleHealthWaiters(deps, sfn);
+  // Without a waiting rollout this is one Query, shared by both kinds of waiter. https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
+  const listed = await deps.store.listTaskTokens();
+  const waiters = await settleHealthWaiters(deps, sfn, listed);
   // Likewise WaitForVolumeRestore: AWS Backup sends an event when the job starts and ends only.
-  const restores = await settleRestoreWaiters(deps, sfn);
+  const restores = await settleRestoreWaiters(deps, sfn, { listed });
   const envs = await deps.store.listAllEnvs();
   const started: string[] = [];
   for (const ref of envs) {
